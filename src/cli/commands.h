@@ -1,0 +1,20 @@
+// One function per subcommand: each adds its options to the app and sets the action that runs
+// when it is chosen. Actions throw tffreeze::Error; main() turns that into the exit code.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace tffreeze::cli {
+
+// The action of the chosen subcommand returns the process exit code.
+using Action = std::function<int()>;
+
+void add_inspect(CLI::App& app, Action* action);
+void add_validate(CLI::App& app, Action* action);
+void add_convert(CLI::App& app, Action* action);
+
+}  // namespace tffreeze::cli

@@ -1,0 +1,103 @@
+// tffreeze inspect MODEL [--json] [--tags a,b]
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "graph/summary.h"
+#include "io/model.h"
+
+namespace tffreeze::cli {
+namespace {
+
+using json = nlohmann::json;
+
+std::string shape_text(const json& shape) {
+  if (shape.is_null()) return "?";
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i].get<long long>());
+  return s + "]";
+}
+
+void print_tensors(const char* title, const json& list) {
+  std::cout << title << " (" << list.size() << "):\n";
+  for (const auto& t : list) {
+    std::cout << "  " << t["name"].get<std::string>();
+    if (t.contains("dtype")) std::cout << "  " << t["dtype"].get<std::string>() << " " << shape_text(t.value("shape", json()));
+    if (t.contains("op")) std::cout << "  (" << t["op"].get<std::string>() << ")";
+    if (t.value("training_flag", false)) std::cout << "  [training flag]";
+    std::cout << "\n";
+  }
+}
+
+void print_text(const json& s) {
+  std::cout << "format:    " << s["format"].get<std::string>() << ", producer " << s["producer"];
+  if (s.contains("tensorflow_version")) std::cout << ", TensorFlow " << s["tensorflow_version"].get<std::string>();
+  std::cout << "\nnodes:     " << s["node_count"] << " in the graph, " << s["functions"] << " functions with "
+            << s["function_node_count"] << " nodes\n";
+  std::vector<std::pair<int, std::string>> ops;
+  for (const auto& [op, n] : s["ops"].items()) ops.push_back({n.get<int>(), op});
+  std::sort(ops.rbegin(), ops.rend());
+  std::cout << "ops:      ";
+  for (std::size_t i = 0; i < ops.size() && i < 12; ++i) std::cout << " " << ops[i].second << " " << ops[i].first;
+  if (ops.size() > 12) std::cout << " ... (" << ops.size() << " op types)";
+  std::cout << "\n";
+  print_tensors("inputs", s["inputs"]);
+  print_tensors("outputs", s["outputs"]);
+  long long params = 0;
+  for (const auto& v : s["variables"]) params += v["params"].is_null() ? 0 : v["params"].get<long long>();
+  std::cout << "variables (" << s["variables"].size() << ", " << params << " parameters):\n";
+  std::size_t shown = 0;
+  for (const auto& v : s["variables"]) {
+    if (shown++ == 20) {
+      std::cout << "  ...\n";
+      break;
+    }
+    std::cout << "  " << v["name"].get<std::string>() << "  " << v["dtype"].get<std::string>() << " " << shape_text(v["shape"]) << "\n";
+  }
+  for (const auto& sig : s["signatures"]) {
+    std::cout << "signature " << sig["key"].get<std::string>() << " (" << sig["method"].get<std::string>() << ")\n";
+    for (const auto& t : sig["inputs"])
+      std::cout << "  in  " << t["key"].get<std::string>() << " = " << t["name"].get<std::string>() << "  "
+                << t["dtype"].get<std::string>() << " " << shape_text(t["shape"]) << "\n";
+    for (const auto& t : sig["outputs"])
+      std::cout << "  out " << t["key"].get<std::string>() << " = " << t["name"].get<std::string>() << "  "
+                << t["dtype"].get<std::string>() << " " << shape_text(t["shape"]) << "\n";
+  }
+  if (!s["tags"].empty()) std::cout << "tags:      " << s["tags"].dump() << "\n";
+  if (!s["control_flow"].empty()) std::cout << "control flow: " << s["control_flow"].dump() << "\n";
+  if (s["training_ops"].empty()) {
+    std::cout << "training-only ops: none\n";
+  } else {
+    std::cout << "training-only ops (a deploy runtime will reject these):\n";
+    for (const auto& [category, names] : s["training_ops"].items()) {
+      std::cout << "  " << category << " (" << names.size() << "):";
+      for (std::size_t i = 0; i < names.size() && i < 4; ++i) std::cout << " " << names[i].get<std::string>();
+      if (names.size() > 4) std::cout << " ...";
+      std::cout << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+void add_inspect(CLI::App& app, Action* action) {
+  auto* cmd = app.add_subcommand("inspect", "Summarize a model: format, ops, inputs, outputs, variables, signatures, training-only ops");
+  auto path = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  auto tags = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("model", *path, "GraphDef (.pb/.pbtxt), MetaGraphDef (.meta), SavedModel dir, or TF.js model.json")->required();
+  cmd->add_flag("--json", *as_json, "Print one JSON object (keys in the README)");
+  cmd->add_option("--tags", *tags, "SavedModel meta graph tags (default: serve)")->delimiter(',');
+  cmd->callback([=] {
+    *action = [=] {
+      io::Model model = io::load_model(*path, {*tags});
+      json summary = graph::summarize_model(model);
+      if (*as_json) std::cout << summary.dump(2) << "\n";
+      else print_text(summary);
+      return 0;
+    };
+  });
+}
+
+}  // namespace tffreeze::cli

@@ -1,0 +1,43 @@
+#include <google/protobuf/stubs/logging.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+int main(int argc, char** argv) {
+  using namespace tffreeze;
+  // Protobuf logs parse complaints (e.g. invalid UTF-8 while trying one message type) on
+  // stderr; our own one-line error says what matters.
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int, const std::string&) {});
+  CLI::App app{"tffreeze: turn a trained TensorFlow model into a frozen, inference-optimized graph"};
+  app.set_version_flag("--version", std::string("tffreeze ") + TFFREEZE_VERSION);
+  app.require_subcommand(1);
+  cli::Action action;
+  cli::add_inspect(app, &action);
+  cli::add_validate(app, &action);
+  cli::add_convert(app, &action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "tffreeze: " << e.what() << " (see tffreeze --help)\n";
+    return static_cast<int>(ExitCode::kUsage);
+  }
+  try {
+    return action ? action() : 0;
+  } catch (const Error& e) {
+    std::cerr << "tffreeze: " << e.what() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    std::cerr << "tffreeze: out of memory\n";
+    return static_cast<int>(ExitCode::kBadInput);
+  } catch (const std::exception& e) {
+    std::cerr << "tffreeze: internal error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::kBadInput);
+  }
+}

@@ -1,0 +1,20 @@
+// Structural validation of a GraphDef: what TensorFlow's importer would reject, plus values
+// that could not be loaded safely. Each problem is one line naming the node.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tffreeze/tf/graph.pb.h"
+
+namespace tffreeze::graph {
+
+// Problems found, one line each; empty when the graph is valid. Checks: unique non-empty node
+// names, every data and control input exists, control inputs after data inputs, output
+// indices within the op's outputs (known ops and library functions), no cycle outside v1 while
+// loops, attributes of known ops (present when required, of the declared type, allowed values,
+// minimums), Const tensors consistent with their shape, referenced functions exist, and the
+// same for every function body in the library.
+std::vector<std::string> validate_graph(const tffreeze::tf::GraphDef& graph);
+
+}  // namespace tffreeze::graph

@@ -1,0 +1,179 @@
+#include "io/tfjs_model.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "common/dtype.h"
+#include "common/error.h"
+#include "common/file_util.h"
+
+namespace tffreeze::io {
+namespace {
+
+using json = nlohmann::json;
+
+// Protobuf's JSON mapping is what the TF.js converter writes for modelTopology and signature.
+void parse_proto_json(const json& value, google::protobuf::Message* msg, const std::string& path, const char* what) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status = google::protobuf::util::JsonStringToMessage(value.dump(), msg, options);
+  if (!status.ok()) throw_bad_input(path, std::string("invalid ") + what + ": " + std::string(status.message()));
+}
+
+struct WeightSpec {
+  std::string name;
+  tf::TensorShapeProto shape;
+  tf::DataType dtype;          // of the resulting tensor
+  tf::DataType stored;         // of the bytes in the shard (differs when quantized)
+  double scale = 1, min = 0;   // affine uint8/uint16 dequantization
+  std::int64_t count = 0;      // elements
+};
+
+WeightSpec parse_weight_spec(const json& w, const std::string& path) {
+  WeightSpec spec;
+  if (!w.is_object() || !w.contains("name") || !w["name"].is_string()) throw_bad_input(path, "weightsManifest entry without a name");
+  spec.name = w["name"].get<std::string>();
+  const std::string where = "weight '" + spec.name + "': ";
+  if (!w.contains("shape") || !w["shape"].is_array()) throw_bad_input(path, where + "missing shape");
+  for (const auto& d : w["shape"]) {
+    if (!d.is_number_integer() || d.get<std::int64_t>() < 0) throw_bad_input(path, where + "bad dimension " + d.dump());
+    spec.shape.add_dim()->set_size(d.get<std::int64_t>());
+  }
+  auto count = num_elements(spec.shape);
+  if (!count) throw_bad_input(path, where + "shape " + shape_string(spec.shape) + " is too large");
+  spec.count = *count;
+  std::string dtype = w.value("dtype", std::string("float32"));
+  auto parsed = parse_dtype(dtype);
+  if (!parsed || (dtype_size(*parsed) == 0 && *parsed != tf::DT_STRING)) throw_unsupported(path, where + "dtype '" + dtype + "'");
+  spec.dtype = spec.stored = *parsed;
+  if (w.contains("quantization")) {
+    const auto& q = w["quantization"];
+    std::string qdtype = q.value("dtype", std::string());
+    auto qparsed = parse_dtype(qdtype);
+    if (!qparsed || (*qparsed != tf::DT_HALF && *qparsed != tf::DT_UINT8 && *qparsed != tf::DT_UINT16)) {
+      throw_unsupported(path, where + "quantization dtype '" + qdtype + "'");
+    }
+    spec.stored = *qparsed;
+    if (*qparsed != tf::DT_HALF) {
+      spec.scale = q.value("scale", 1.0);
+      spec.min = q.value("min", 0.0);
+    }
+    if (spec.dtype != tf::DT_FLOAT) throw_unsupported(path, where + "quantized weights of dtype " + dtype);
+  }
+  return spec;
+}
+
+// Decodes one weight's bytes into a TensorProto. `bytes` starts at the weight; returns how
+// many bytes it used.
+std::size_t decode_weight(const WeightSpec& spec, std::string_view bytes, tf::TensorProto* t, const std::string& path) {
+  const std::string where = "weight '" + spec.name + "': ";
+  t->set_dtype(spec.dtype);
+  *t->mutable_tensor_shape() = spec.shape;
+  auto n = static_cast<std::size_t>(spec.count);
+  if (spec.stored == tf::DT_STRING) {  // each: uint32 little-endian length, then bytes
+    std::size_t pos = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (bytes.size() - pos < 4) throw_bad_input(path, where + "weight data ends early");
+      std::uint32_t len;
+      std::memcpy(&len, bytes.data() + pos, 4);
+      pos += 4;
+      if (bytes.size() - pos < len) throw_bad_input(path, where + "string longer than the weight data");
+      t->add_string_val(std::string(bytes.substr(pos, len)));
+      pos += len;
+    }
+    return pos;
+  }
+  auto esize = static_cast<std::size_t>(dtype_size(spec.stored));
+  if (n > bytes.size() / esize) {
+    throw_bad_input(path, where + "needs " + std::to_string(n) + " x " + std::to_string(esize) + " bytes, weight data has " +
+                              std::to_string(bytes.size()));
+  }
+  std::size_t used = n * esize;
+  if (spec.stored == spec.dtype) {
+    t->set_tensor_content(std::string(bytes.substr(0, used)));
+    return used;
+  }
+  std::string out(n * sizeof(float), '\0');
+  auto* dst = reinterpret_cast<float*>(out.data());
+  const auto* src = reinterpret_cast<const unsigned char*>(bytes.data());
+  for (std::size_t i = 0; i < n; ++i) {
+    float v;
+    if (spec.stored == tf::DT_HALF) {
+      std::uint16_t h;
+      std::memcpy(&h, src + 2 * i, 2);
+      v = half_to_float(h);
+    } else if (spec.stored == tf::DT_UINT8) {
+      v = static_cast<float>(src[i] * spec.scale + spec.min);
+    } else {
+      std::uint16_t q;
+      std::memcpy(&q, src + 2 * i, 2);
+      v = static_cast<float>(q * spec.scale + spec.min);
+    }
+    std::memcpy(dst + i, &v, sizeof v);
+  }
+  t->set_tensor_content(std::move(out));
+  return used;
+}
+
+std::string parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+}  // namespace
+
+tf::MetaGraphDef load_tfjs_graph_model(const std::string& json_path) {
+  std::string text = read_file(json_path, 512u << 20);
+  json model = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (model.is_discarded() || !model.is_object()) throw_bad_input(json_path, model.is_discarded() ? "not a TF.js model: invalid JSON" : "not a TF.js model: JSON is not an object");
+  if (!model.contains("modelTopology") || !model["modelTopology"].is_object()) {
+    throw_bad_input(json_path, "not a TF.js graph model: no modelTopology object");
+  }
+  if (model.contains("format") && model["format"] != "graph-model") {
+    throw_unsupported(json_path, "TF.js " + model["format"].dump() + " (only graph models are supported)");
+  }
+  tf::MetaGraphDef meta;
+  parse_proto_json(model["modelTopology"], meta.mutable_graph_def(), json_path, "modelTopology");
+  const json* signature = nullptr;
+  if (model.contains("signature")) signature = &model["signature"];
+  else if (model.contains("userDefinedMetadata") && model["userDefinedMetadata"].contains("signature"))
+    signature = &model["userDefinedMetadata"]["signature"];
+  if (signature && signature->is_object()) {
+    parse_proto_json(*signature, &(*meta.mutable_signature_def())["serving_default"], json_path, "signature");
+  }
+
+  std::unordered_map<std::string, tf::NodeDef*> consts;
+  for (auto& node : *meta.mutable_graph_def()->mutable_node()) {
+    if (node.op() == "Const") consts[node.name()] = &node;
+  }
+  const std::string dir = parent_dir(json_path);
+  const json manifest = model.value("weightsManifest", json::array());
+  if (!manifest.is_array()) throw_bad_input(json_path, "weightsManifest is not an array");
+  for (const auto& group : manifest) {
+    if (!group.is_object() || !group.contains("paths") || !group["paths"].is_array()) {
+      throw_bad_input(json_path, "weightsManifest group without paths");
+    }
+    std::string data;  // a group's shards are one byte stream
+    for (const auto& p : group["paths"]) {
+      if (!p.is_string()) throw_bad_input(json_path, "weightsManifest path is not a string");
+      data += read_file(join_path(dir, p.get<std::string>()));
+    }
+    std::string_view rest(data);
+    for (const auto& w : group.value("weights", json::array())) {
+      WeightSpec spec = parse_weight_spec(w, json_path);
+      auto it = consts.find(spec.name);
+      if (it == consts.end()) throw_bad_input(json_path, "weight '" + spec.name + "' has no Const node in modelTopology");
+      tf::NodeDef* node = it->second;
+      auto& attrs = *node->mutable_attr();
+      std::size_t used = decode_weight(spec, rest, attrs["value"].mutable_tensor(), json_path);
+      attrs["dtype"].set_type(spec.dtype);
+      rest.remove_prefix(used);
+    }
+  }
+  return meta;
+}
+
+}  // namespace tffreeze::io

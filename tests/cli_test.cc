@@ -1,0 +1,107 @@
+// The tffreeze binary: exit codes, one-line errors, inspect --json, validate, convert.
+#include <nlohmann/json.hpp>
+
+#include "io/model.h"
+#include "io/proto_io.h"
+#include "support.h"
+
+namespace tffreeze {
+namespace {
+
+using json = nlohmann::json;
+using test::run_cli;
+
+int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST(Cli, VersionHelpAndUsageErrors) {
+  auto v = run_cli({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find("tffreeze 0."), std::string::npos);
+  EXPECT_EQ(run_cli({"--help"}).exit_code, 0);
+  auto none = run_cli({});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_EQ(count_lines(none.err), 1) << none.err;
+  EXPECT_EQ(run_cli({"inspect"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"inspect", "x.pb", "--no-such-flag"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"frobnicate"}).exit_code, 2);
+}
+
+TEST(Cli, MissingFileIsOneLineExit3) {
+  auto r = run_cli({"inspect", "/nonexistent/model.pb"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err, "tffreeze: /nonexistent/model.pb: cannot open: No such file or directory\n");
+}
+
+TEST(Cli, InspectJsonHasTheDocumentedKeys) {
+  REQUIRE_FIXTURE(path, "tensorflow-onnx/tests/models/fc-layers/frozen.pb");
+  auto r = run_cli({"inspect", path, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  for (const char* key : {"format", "producer", "node_count", "ops", "inputs", "outputs", "variables", "signatures",
+                          "functions", "training_ops"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["node_count"], 24);
+  auto text = run_cli({"inspect", path});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("X  float32 [-1,784]  (Placeholder)"), std::string::npos) << text.out;
+}
+
+TEST(Cli, ValidateExitCodes) {
+  REQUIRE_FIXTURE(good, "tensorflow-onnx/tests/models/gru/frozen.pb");
+  auto ok = run_cli({"validate", good});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("valid (548 nodes"), std::string::npos) << ok.out;
+  REQUIRE_FIXTURE(bad, "openvino/models_pbtxt/dynpart_negative_partitions.pbtxt");
+  auto r = run_cli({"validate", bad});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, bad + ": node 'dynamic_partition' (DynamicPartition): attr 'num_partitions' is -1, must be >= 1\n");
+  // A hand-made broken graph: duplicate name, dangling input, cycle.
+  std::string dir = test::temp_dir();
+  test::write_bytes(dir + "/broken.pbtxt",
+                    "node { name: 'a' op: 'Relu' input: 'b' attr { key: 'T' value { type: DT_FLOAT } } }\n"
+                    "node { name: 'b' op: 'Relu' input: 'a' attr { key: 'T' value { type: DT_FLOAT } } }\n"
+                    "node { name: 'b' op: 'NoOp' }\n"
+                    "node { name: 'c' op: 'NoOp' input: '^ghost' }\n");
+  auto broken = run_cli({"validate", dir + "/broken.pbtxt"});
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.out.find("duplicate node name 'b'"), std::string::npos) << broken.out;
+  EXPECT_NE(broken.out.find("input '^ghost' names no node"), std::string::npos) << broken.out;
+  EXPECT_NE(broken.out.find("cycle"), std::string::npos) << broken.out;
+}
+
+TEST(Cli, ConvertRoundTripsAndNeverOverwritesItsInput) {
+  REQUIRE_FIXTURE(path, "arm-ml-kws-for-mcu/Pretrained_models/CNN/CNN_S.pb");
+  std::string dir = test::temp_dir();
+  ASSERT_EQ(run_cli({"convert", path, dir + "/m.pbtxt"}).exit_code, 0);
+  ASSERT_EQ(run_cli({"convert", dir + "/m.pbtxt", dir + "/m.pb"}).exit_code, 0);
+  EXPECT_EQ(test::read_bytes(dir + "/m.pb"), io::to_binary(io::load_model(path).graph()));
+  auto stdout_text = run_cli({"convert", path, "-"});
+  EXPECT_EQ(stdout_text.out, test::read_bytes(dir + "/m.pbtxt"));
+  const std::string before = test::read_bytes(dir + "/m.pb");
+  auto same = run_cli({"convert", dir + "/m.pb", dir + "/./m.pb"});
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_EQ(test::read_bytes(dir + "/m.pb"), before);
+  auto unwritable = run_cli({"convert", path, dir + "/missing-dir/out.pb"});
+  EXPECT_EQ(unwritable.exit_code, 3);
+  EXPECT_EQ(count_lines(unwritable.err), 1);
+}
+
+TEST(Cli, TruncatedFixtureIsExit3NotACrash) {
+  REQUIRE_FIXTURE(path, "tensorflow-onnx/tests/models/fc-layers/frozen.pb");
+  std::string bytes = test::read_bytes(path);
+  std::string dir = test::temp_dir();
+  for (std::size_t cut : {bytes.size() / 3, bytes.size() / 2, bytes.size() - 7}) {
+    test::write_bytes(dir + "/frozen.pb", bytes.substr(0, cut));
+    for (const char* cmd : {"inspect", "validate"}) {
+      auto r = run_cli({cmd, dir + "/frozen.pb"});
+      EXPECT_EQ(r.signal, 0);
+      EXPECT_EQ(r.exit_code, 3) << cmd << " " << cut << ": " << r.err;
+      EXPECT_EQ(count_lines(r.err), 1) << r.err;
+      EXPECT_NE(r.err.find("frozen.pb: not a GraphDef: truncated protobuf at byte"), std::string::npos) << r.err;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tffreeze

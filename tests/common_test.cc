@@ -1,0 +1,121 @@
+// dtype names and sizes, shapes, half floats, file helpers.
+#include <cmath>
+#include <filesystem>
+
+#include "common/dtype.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "support.h"
+
+namespace tffreeze {
+namespace {
+
+TEST(Dtype, NamesRoundTrip) {
+  for (auto dt : {tf::DT_FLOAT, tf::DT_DOUBLE, tf::DT_HALF, tf::DT_INT8, tf::DT_INT32, tf::DT_INT64, tf::DT_UINT8, tf::DT_BOOL,
+                  tf::DT_STRING, tf::DT_BFLOAT16, tf::DT_COMPLEX64}) {
+    auto parsed = parse_dtype(dtype_name(dt));
+    ASSERT_TRUE(parsed) << dtype_name(dt);
+    EXPECT_EQ(*parsed, dt);
+  }
+  EXPECT_EQ(parse_dtype("float"), tf::DT_FLOAT);
+  EXPECT_EQ(parse_dtype("DT_INT64"), tf::DT_INT64);
+  EXPECT_EQ(parse_dtype("half"), tf::DT_HALF);
+  EXPECT_FALSE(parse_dtype("floaty"));
+  EXPECT_EQ(dtype_name(tf::DT_FLOAT_REF), "float32_ref");
+  EXPECT_EQ(base_type(tf::DT_FLOAT_REF), tf::DT_FLOAT);
+}
+
+TEST(Dtype, Sizes) {
+  EXPECT_EQ(dtype_size(tf::DT_FLOAT), 4);
+  EXPECT_EQ(dtype_size(tf::DT_HALF), 2);
+  EXPECT_EQ(dtype_size(tf::DT_COMPLEX128), 16);
+  EXPECT_EQ(dtype_size(tf::DT_STRING), 0);
+  EXPECT_EQ(dtype_size(tf::DT_RESOURCE), 0);
+}
+
+TEST(Shape, NumElementsRefusesOverflowAndUnknown) {
+  tf::TensorShapeProto s;
+  EXPECT_EQ(num_elements(s), 1);  // scalar
+  s.add_dim()->set_size(3);
+  s.add_dim()->set_size(4);
+  EXPECT_EQ(num_elements(s), 12);
+  EXPECT_EQ(shape_string(s), "[3,4]");
+  s.add_dim()->set_size(-1);
+  EXPECT_FALSE(num_elements(s));
+  tf::TensorShapeProto huge;
+  for (int i = 0; i < 5; ++i) huge.add_dim()->set_size(1'000'000'000);
+  EXPECT_FALSE(num_elements(huge));
+  tf::TensorShapeProto unknown;
+  unknown.set_unknown_rank(true);
+  EXPECT_FALSE(num_elements(unknown));
+  EXPECT_EQ(shape_string(unknown), "?");
+}
+
+TEST(Half, ConvertsNormalsSubnormalsAndSpecials) {
+  EXPECT_EQ(half_to_float(0x3c00), 1.0f);
+  EXPECT_EQ(half_to_float(0xc000), -2.0f);
+  EXPECT_EQ(half_to_float(0x3555), 0.333251953125f);
+  EXPECT_EQ(half_to_float(0x0001), 5.960464477539063e-08f);  // smallest subnormal
+  EXPECT_EQ(half_to_float(0x7bff), 65504.0f);
+  EXPECT_TRUE(std::isinf(half_to_float(0x7c00)));
+  EXPECT_TRUE(std::isnan(half_to_float(0x7e00)));
+  EXPECT_TRUE(std::signbit(half_to_float(0x8000)));
+}
+
+TEST(FileUtil, AtomicWriteReplacesAndLeavesNoTemp) {
+  std::string dir = test::temp_dir();
+  std::string path = dir + "/out.pb";
+  write_file_atomic(path, "first");
+  write_file_atomic(path, "second");
+  EXPECT_EQ(read_file(path), "second");
+  int files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++files;
+  EXPECT_EQ(files, 1);
+}
+
+TEST(FileUtil, WriteIntoMissingDirectoryFailsCleanly) {
+  try {
+    write_file_atomic(test::temp_dir() + "/no/such/dir/out.pb", "x");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("out.pb"), std::string::npos);
+  }
+}
+
+TEST(FileUtil, ReadErrorsNameTheFile) {
+  std::string dir = test::temp_dir();
+  try {
+    read_file(dir + "/missing.pb");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("missing.pb: cannot open"), std::string::npos);
+  }
+  try {
+    read_file(dir);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos);
+  }
+  test::write_bytes(dir + "/big", std::string(100, 'x'));
+  try {
+    read_file(dir + "/big", 10);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUnsupported);
+  }
+}
+
+TEST(FileUtil, RefusesToOverwriteAnInput) {
+  std::string dir = test::temp_dir();
+  test::write_bytes(dir + "/in.pb", "x");
+  EXPECT_THROW(refuse_overwriting_input(dir + "/./in.pb", {dir + "/in.pb"}), Error);
+  EXPECT_NO_THROW(refuse_overwriting_input(dir + "/other.pb", {dir + "/in.pb"}));
+  EXPECT_EQ(extension("a/b/model.PBTXT"), ".pbtxt");
+  EXPECT_EQ(extension("a/.hidden"), "");
+  EXPECT_EQ(file_name("a/b/c/"), "c");
+}
+
+}  // namespace
+}  // namespace tffreeze

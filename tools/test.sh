@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The README's second command: build and run the whole test suite. Real TensorFlow fixtures are
+# read from ../shared/testdata (or $TFFREEZE_TESTDATA); tests needing them fail when CI=true and
+# they are missing, and are skipped, visibly, elsewhere.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/build.sh
+ctest --test-dir "${TFFREEZE_BUILD_DIR:-build}" --output-on-failure --parallel "$(nproc)"
