@@ -56,6 +56,7 @@ TEST(Fixtures, EveryModelLoadsCompletelyAndValidates) {
     ASSERT_NO_THROW(model = io::load_model(path));
     EXPECT_GT(model.graph().node_size() + model.graph().library().function_size(), 0);
     EXPECT_EQ(io::count_unknown_fields(model.meta), 0) << "the schema misses a field TensorFlow wrote";
+    EXPECT_NO_THROW(graph::summarize_model(model));
     auto problems = graph::validate_graph(model.graph());
     if (path.find("dynpart_negative_partitions") != std::string::npos) {
       EXPECT_EQ(problems.size(), 1u);

@@ -2,12 +2,21 @@
 
 namespace tffreeze {
 
+namespace {
+std::string located(const std::string& path, const std::string& what) {
+  std::string message;
+  message.reserve(path.size() + 2 + what.size());
+  message.append(path).append(": ").append(what);
+  return message;
+}
+}  // namespace
+
 void throw_bad_input(const std::string& path, const std::string& what) {
-  throw Error(ExitCode::kBadInput, path + ": " + what);
+  throw Error(ExitCode::kBadInput, located(path, what));
 }
 
 void throw_unsupported(const std::string& path, const std::string& what) {
-  throw Error(ExitCode::kUnsupported, path + ": " + what);
+  throw Error(ExitCode::kUnsupported, located(path, what));
 }
 
 }  // namespace tffreeze
