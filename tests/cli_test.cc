@@ -105,3 +105,59 @@ TEST(Cli, TruncatedFixtureIsExit3NotACrash) {
 
 }  // namespace
 }  // namespace tffreeze
+
+namespace tffreeze {
+namespace {
+
+TEST(CliCkpt, ListDumpDiffAndInspect) {
+  REQUIRE_FIXTURE(mnist, "unlicensed/caicloud-tensorflow-tutorial/1.4.0/Chapter05/MNIST_model");
+  auto list = run_cli({"ckpt", "list", mnist, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  json entries = json::parse(list.out);
+  ASSERT_EQ(entries.size(), 9u);
+  EXPECT_EQ(entries[3]["name"], "layer1/weights");
+  EXPECT_EQ(entries[3]["dtype"], "float32");
+  EXPECT_EQ(entries[3]["shape"], json::parse("[784,500]"));
+  EXPECT_EQ(entries[3]["bytes"], 784 * 500 * 4);
+
+  std::string dir = test::temp_dir();
+  auto dump = run_cli({"ckpt", "dump", mnist, "layer2/biases", "-o", dir + "/b.npy"});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  std::string npy = test::read_bytes(dir + "/b.npy");
+  EXPECT_EQ(npy.substr(0, 6), "\x93NUMPY");
+  EXPECT_NE(npy.find("'shape': (10,)"), std::string::npos);
+  auto missing = run_cli({"ckpt", "dump", mnist, "nope"});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_NE(missing.err.find("has no tensor 'nope'"), std::string::npos);
+
+  auto same = run_cli({"ckpt", "diff", mnist, mnist});
+  EXPECT_EQ(same.exit_code, 0) << same.out;
+  EXPECT_NE(same.out.find("0 of 9 tensors differ"), std::string::npos);
+  REQUIRE_FIXTURE(other, "unlicensed/caicloud-tensorflow-tutorial/1.0.0rc2/Chapter05/Saved_model/model2.ckpt");
+  auto differ = run_cli({"ckpt", "diff", mnist, other});
+  EXPECT_EQ(differ.exit_code, 1);
+  EXPECT_NE(differ.out.find("only in B: v/ExponentialMovingAverage"), std::string::npos) << differ.out;
+
+  auto inspect = run_cli({"inspect", mnist + "/mnist_model-29001.index", "--json"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  json s = json::parse(inspect.out);
+  EXPECT_EQ(s["format"], "checkpoint (V2 tensor bundle)");
+  EXPECT_EQ(s["tensor_count"], 9);
+}
+
+TEST(CliCkpt, NumpyReadsWhatDumpWrites) {
+  REQUIRE_FIXTURE(dir, "scisharp-tensorflow-net/test/TensorFlowNET.Keras.UnitTest/Assets/simple_model_from_auto_compile");
+  if (std::system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0) {
+    if (test::in_ci()) FAIL() << "numpy missing (CI=true): tools/install-deps.sh installs python3-numpy";
+    GTEST_SKIP() << "Debian's python3-numpy is not installed";
+  }
+  std::string out = test::temp_dir() + "/kernel.npy";
+  auto r = run_cli({"ckpt", "dump", dir, "layer_with_weights-1/kernel/.ATTRIBUTES/VARIABLE_VALUE", "-o", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string cmd = "/usr/bin/python3 -c \"import numpy as np, sys; a = np.load('" + out + "'); b = np.load('" + dir +
+                    "/kernel1.npy'); sys.exit(0 if a.dtype == b.dtype and a.shape == b.shape and (a == b).all() else 1)\"";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+}
+
+}  // namespace
+}  // namespace tffreeze

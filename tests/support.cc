@@ -41,7 +41,10 @@ std::string fixture(const std::string& relative) {
   std::string root = testdata_root();
   if (root.empty()) return "";
   std::string path = root + "/" + relative;
-  return fs::exists(path) ? path : "";
+  // Checkpoint prefixes name no file themselves.
+  for (const char* suffix : {"", ".index", "-00000-of-00001"})
+    if (fs::exists(path + suffix)) return path;
+  return "";
 }
 
 std::vector<std::string> fixtures_with_suffix(const std::vector<std::string>& suffixes) {

@@ -16,5 +16,6 @@ using Action = std::function<int()>;
 void add_inspect(CLI::App& app, Action* action);
 void add_validate(CLI::App& app, Action* action);
 void add_convert(CLI::App& app, Action* action);
+void add_ckpt(CLI::App& app, Action* action);
 
 }  // namespace tffreeze::cli

@@ -3,7 +3,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/checkpoint_report.h"
 #include "cli/commands.h"
+#include "common/file_util.h"
+#include "io/checkpoint/checkpoint.h"
 #include "graph/summary.h"
 #include "io/model.h"
 
@@ -79,6 +82,15 @@ void print_text(const json& s) {
   }
 }
 
+// A checkpoint (prefix, .index, or a directory of checkpoints) rather than a model.
+bool is_checkpoint(const std::string& path) {
+  if (is_directory(path)) {
+    for (const char* model_file : {"saved_model.pb", "saved_model.pbtxt", "model.json"})
+      if (is_regular_file(join_path(path, model_file))) return false;
+  }
+  return io::checkpoint::looks_like_checkpoint(path);
+}
+
 }  // namespace
 
 void add_inspect(CLI::App& app, Action* action) {
@@ -86,11 +98,23 @@ void add_inspect(CLI::App& app, Action* action) {
   auto path = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
   auto tags = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("model", *path, "GraphDef (.pb/.pbtxt), MetaGraphDef (.meta), SavedModel dir, or TF.js model.json")->required();
+  cmd->add_option("model", *path, "GraphDef (.pb/.pbtxt), MetaGraphDef (.meta), SavedModel dir, TF.js model.json, or a checkpoint")->required();
   cmd->add_flag("--json", *as_json, "Print one JSON object (keys in the README)");
   cmd->add_option("--tags", *tags, "SavedModel meta graph tags (default: serve)")->delimiter(',');
   cmd->callback([=] {
     *action = [=] {
+      if (is_checkpoint(*path)) {
+        auto ckpt = io::checkpoint::open_checkpoint(*path);
+        json summary = checkpoint_summary_json(*ckpt);
+        if (*as_json) {
+          std::cout << summary.dump(2) << "\n";
+        } else {
+          std::cout << "format:    " << summary["format"].get<std::string>() << "\nprefix:    " << ckpt->prefix()
+                    << "\ntensors:   " << summary["tensor_count"] << ", " << summary["total_bytes"] << " bytes\n";
+          print_checkpoint_table(*ckpt);
+        }
+        return 0;
+      }
       io::Model model = io::load_model(*path, {*tags});
       json summary = graph::summarize_model(model);
       if (*as_json) std::cout << summary.dump(2) << "\n";

@@ -1,0 +1,16 @@
+// What `ckpt list` and `inspect PREFIX` print about a checkpoint.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "io/checkpoint/checkpoint.h"
+
+namespace tffreeze::cli {
+
+// Array of {name, dtype, shape, bytes} (plus "slices" for partitioned tensors).
+nlohmann::json checkpoint_entries_json(const io::checkpoint::Checkpoint& ckpt);
+// The listing plus format, prefix, totals, and the TF 2 object graph's keys when present.
+nlohmann::json checkpoint_summary_json(const io::checkpoint::Checkpoint& ckpt);
+void print_checkpoint_table(const io::checkpoint::Checkpoint& ckpt);
+
+}  // namespace tffreeze::cli

@@ -1,0 +1,26 @@
+// A read-only memory mapping of a whole file: pages are read only when touched, so reading one
+// tensor of a large checkpoint shard does not read the rest.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tffreeze {
+
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path);  // throws Error (exit 3) naming the file
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace tffreeze

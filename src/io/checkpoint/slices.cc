@@ -1,0 +1,55 @@
+#include "io/checkpoint/slices.h"
+
+#include "common/dtype.h"
+#include "common/error.h"
+
+namespace tffreeze::io::checkpoint {
+
+std::vector<std::int64_t> slice_shape(const tf::TensorSliceProto& slice, const std::vector<std::int64_t>& full,
+                                      const std::string& where) {
+  if (slice.extent_size() != 0 && slice.extent_size() != static_cast<int>(full.size())) {
+    throw Error(ExitCode::kBadInput, where + ": slice of rank " + std::to_string(slice.extent_size()) + " for a tensor of rank " +
+                                         std::to_string(full.size()));
+  }
+  std::vector<std::int64_t> shape = full;
+  for (int d = 0; d < slice.extent_size(); ++d) {
+    const auto& e = slice.extent(d);
+    if (e.has_length_case() != tf::TensorSliceProto::Extent::kLength) continue;
+    if (e.start() < 0 || e.length() < 0 || e.start() > full[d] || e.length() > full[d] - e.start()) {
+      throw Error(ExitCode::kBadInput, where + ": slice [" + std::to_string(e.start()) + ", +" + std::to_string(e.length()) +
+                                           ") outside dimension " + std::to_string(d) + " of size " + std::to_string(full[d]));
+    }
+    shape[d] = e.length();
+  }
+  return shape;
+}
+
+void copy_slice_into(const Tensor& part, const tf::TensorSliceProto& slice, Tensor* full) {
+  const int rank = static_cast<int>(full->shape.size());
+  std::vector<std::int64_t> start(rank, 0);
+  for (int d = 0; d < slice.extent_size() && d < rank; ++d) start[d] = slice.extent(d).start();
+  const bool strings = full->dtype == tf::DT_STRING;
+  const std::int64_t esize = strings ? 1 : dtype_size(full->dtype);
+  // Row-major strides of both tensors, in elements.
+  std::vector<std::int64_t> full_stride(rank, 1), part_stride(rank, 1);
+  for (int d = rank - 2; d >= 0; --d) {
+    full_stride[d] = full_stride[d + 1] * full->shape[d + 1];
+    part_stride[d] = part_stride[d + 1] * part.shape[d + 1];
+  }
+  const std::int64_t n = part.num_elements();
+  const std::int64_t row = rank ? part.shape[rank - 1] : 1;
+  for (std::int64_t i = 0; i < n; i += row) {  // one contiguous innermost row at a time
+    std::int64_t dst = 0, rem = i;
+    for (int d = 0; d < rank; ++d) {
+      dst += (rem / part_stride[d] + start[d]) * full_stride[d];
+      rem %= part_stride[d];
+    }
+    if (strings) {
+      for (std::int64_t k = 0; k < row; ++k) full->strings[dst + k] = part.strings[i + k];
+    } else {
+      std::memcpy(full->bytes.data() + dst * esize, part.bytes.data() + i * esize, static_cast<std::size_t>(row * esize));
+    }
+  }
+}
+
+}  // namespace tffreeze::io::checkpoint

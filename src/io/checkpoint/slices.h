@@ -1,0 +1,20 @@
+// Partitioned tensors: copying a stored slice into its place in the full tensor.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/tensor.h"
+#include "tffreeze/tf/checkpoint.pb.h"
+
+namespace tffreeze::io::checkpoint {
+
+// The shape of `slice` within a tensor of shape `full` (a missing length is the whole dim).
+// Throws Error (exit 3, prefixed with `where`) when the slice does not fit.
+std::vector<std::int64_t> slice_shape(const tf::TensorSliceProto& slice, const std::vector<std::int64_t>& full,
+                                      const std::string& where);
+
+// Copies `part` (shaped like the slice) into `full` at the slice's position.
+void copy_slice_into(const Tensor& part, const tf::TensorSliceProto& slice, Tensor* full);
+
+}  // namespace tffreeze::io::checkpoint
