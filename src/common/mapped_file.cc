@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -30,6 +31,14 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     }
   }
   ::close(fd);
+}
+
+void MappedFile::release(std::size_t offset, std::size_t n) const {
+  if (!data_ || n == 0 || offset >= size_) return;
+  static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::size_t begin = (offset + page - 1) / page * page;  // whole pages inside the range only
+  std::size_t end = std::min(offset + n, size_) / page * page;
+  if (end > begin) ::madvise(static_cast<char*>(data_) + begin, end - begin, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

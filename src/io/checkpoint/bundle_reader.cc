@@ -172,6 +172,7 @@ class Bundle final : public Checkpoint {
       crc = crc32c::value(data.data(), data.size());
       t.bytes.assign(data.data(), data.size());
     }
+    file.release(static_cast<std::size_t>(entry.offset()), data.size());
     if (crc32c::mask(crc) != entry.crc32c()) {
       throw Error(ExitCode::kBadInput, where + ": checksum mismatch in " + file.path() + " (the data is corrupt)");
     }
