@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/build.sh
+rm -rf "${TFFREEZE_BUILD_DIR:-build}/tests/tmp"  # files the previous run left for inspection
 ctest --test-dir "${TFFREEZE_BUILD_DIR:-build}" --output-on-failure --parallel "$(nproc)"

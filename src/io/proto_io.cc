@@ -8,6 +8,8 @@
 #include <google/protobuf/unknown_field_set.h>
 
 #include <cstdint>
+
+#include "common/varint.h"
 #include <limits>
 
 namespace tffreeze::io {
@@ -19,17 +21,10 @@ namespace {
 constexpr int kRecursionLimit = 100;
 
 bool read_varint(std::string_view b, std::size_t* pos, std::uint64_t* out) {
-  std::uint64_t v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (*pos >= b.size()) return false;
-    auto byte = static_cast<std::uint8_t>(b[(*pos)++]);
-    v |= std::uint64_t{byte & 0x7fu} << shift;
-    if (!(byte & 0x80u)) {
-      *out = v;
-      return true;
-    }
-  }
-  return false;
+  std::string_view rest = b.substr(*pos);
+  if (!get_varint64(&rest, out)) return false;
+  *pos = b.size() - rest.size();
+  return true;
 }
 
 // Walks the top-level wire structure to find where it breaks. Only used to explain a failure.

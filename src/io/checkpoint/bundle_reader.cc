@@ -9,6 +9,7 @@
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/mapped_file.h"
+#include "common/varint.h"
 #include "io/checkpoint/ordered_code.h"
 #include "io/checkpoint/slices.h"
 #include "io/checkpoint/sstable.h"
@@ -21,20 +22,6 @@ std::string shard_name(const std::string& prefix, int shard, int num_shards) {
   char buf[64];
   std::snprintf(buf, sizeof buf, ".data-%05d-of-%05d", shard, num_shards);
   return prefix + buf;
-}
-
-bool get_varint64(std::string_view* in, std::uint64_t* out) {
-  std::uint64_t v = 0;
-  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
-    auto b = static_cast<unsigned char>(in->front());
-    in->remove_prefix(1);
-    v |= std::uint64_t{b & 0x7fu} << shift;
-    if (!(b & 0x80)) {
-      *out = v;
-      return true;
-    }
-  }
-  return false;
 }
 
 class Bundle final : public Checkpoint {
@@ -80,7 +67,7 @@ class Bundle final : public Checkpoint {
     const tf::BundleEntryProto& entry = it->second;
     const std::string where = prefix_ + ": tensor '" + name + "'";
     if (entry.slices_size() == 0) return read_stored(entry, dims_of(entry.shape()), where);
-    Tensor full = empty_tensor(entry.dtype(), dims_of(entry.shape()), where);
+    Tensor full = allocate_tensor(entry.dtype(), dims_of(entry.shape()), where);
     for (const auto& slice : entry.slices()) {
       std::string key = encode_tensor_name_slice(name, slice, static_cast<int>(full.shape.size()));
       auto s = slice_entries_.find(key);
@@ -112,19 +99,6 @@ class Bundle final : public Checkpoint {
     }
     entries_.push_back(e);
     protos_.emplace(std::move(name), std::move(entry));
-  }
-
-  static Tensor empty_tensor(tf::DataType dtype, std::vector<std::int64_t> shape, const std::string& where) {
-    Tensor t;
-    t.dtype = dtype;
-    t.shape = std::move(shape);
-    auto n = num_elements(shape_proto(t.shape));
-    const int esize = dtype == tf::DT_STRING ? 32 : dtype_size(dtype);
-    if (esize == 0) throw Error(ExitCode::kUnsupported, where + ": dtype " + dtype_name(dtype) + " is not supported");
-    if (!n || *n > kMaxExpandedTensorBytes / esize) throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(t.shape) + " is too large");
-    if (dtype == tf::DT_STRING) t.strings.resize(static_cast<std::size_t>(*n));
-    else t.bytes.assign(static_cast<std::size_t>(*n * esize), '\0');
-    return t;
   }
 
   const MappedFile& shard(int id, const std::string& where) const {

@@ -8,19 +8,12 @@
 #include "common/crc32c.h"
 #include "common/dtype.h"
 #include "common/error.h"
+#include "common/varint.h"
 #include "io/checkpoint/sstable.h"
 #include "io/proto_io.h"
 
 namespace tffreeze::io::checkpoint {
 namespace {
-
-void put_varint64(std::string* out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
 
 std::string temp_name(const std::string& path) { return path + ".tmp" + std::to_string(::getpid()); }
 

@@ -24,6 +24,19 @@ std::vector<std::int64_t> slice_shape(const tf::TensorSliceProto& slice, const s
   return shape;
 }
 
+Tensor allocate_tensor(tf::DataType dtype, std::vector<std::int64_t> shape, const std::string& where) {
+  Tensor t;
+  t.dtype = dtype;
+  t.shape = std::move(shape);
+  auto n = num_elements(shape_proto(t.shape));
+  const int esize = dtype == tf::DT_STRING ? 32 : dtype_size(dtype);  // strings: a rough per-element cost
+  if (esize == 0) throw Error(ExitCode::kUnsupported, where + ": dtype " + dtype_name(dtype) + " is not supported");
+  if (!n || *n > kMaxExpandedTensorBytes / esize) throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(t.shape) + " is too large");
+  if (dtype == tf::DT_STRING) t.strings.resize(static_cast<std::size_t>(*n));
+  else t.bytes.assign(static_cast<std::size_t>(*n * esize), '\0');
+  return t;
+}
+
 void copy_slice_into(const Tensor& part, const tf::TensorSliceProto& slice, Tensor* full) {
   const int rank = static_cast<int>(full->shape.size());
   std::vector<std::int64_t> start(rank, 0);

@@ -14,6 +14,10 @@ namespace tffreeze::io::checkpoint {
 std::vector<std::int64_t> slice_shape(const tf::TensorSliceProto& slice, const std::vector<std::int64_t>& full,
                                       const std::string& where);
 
+// A zero-filled tensor (empty strings for DT_STRING) to assemble slices into. Throws Error:
+// exit 4 for dtypes tffreeze cannot hold, exit 3 for shapes beyond kMaxExpandedTensorBytes.
+Tensor allocate_tensor(tf::DataType dtype, std::vector<std::int64_t> shape, const std::string& where);
+
 // Copies `part` (shaped like the slice) into `full` at the slice's position.
 void copy_slice_into(const Tensor& part, const tf::TensorSliceProto& slice, Tensor* full);
 

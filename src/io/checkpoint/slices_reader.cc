@@ -51,15 +51,7 @@ class TensorSlices final : public Checkpoint {
     if (it == tensors_.end()) throw_bad_input(prefix_, "checkpoint has no tensor '" + name + "'");
     const Entry& e = it->second.entry;
     const std::string where = prefix_ + ": tensor '" + name + "'";
-    Tensor full;
-    full.dtype = e.dtype;
-    full.shape = e.shape;
-    auto n = num_elements(shape_proto(e.shape));
-    const int esize = e.dtype == tf::DT_STRING ? 32 : dtype_size(e.dtype);
-    if (esize == 0) throw Error(ExitCode::kUnsupported, where + ": dtype " + dtype_name(e.dtype) + " is not supported");
-    if (!n || *n > kMaxExpandedTensorBytes / esize) throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(e.shape) + " is too large");
-    if (e.dtype == tf::DT_STRING) full.strings.resize(static_cast<std::size_t>(*n));
-    else full.bytes.assign(static_cast<std::size_t>(*n * esize), '\0');
+    Tensor full = allocate_tensor(e.dtype, e.shape, where);
     for (const auto& [slice, table] : it->second.slices) {
       const TableReader& t = *tables_[static_cast<std::size_t>(table)];
       auto value = t.get(encode_tensor_name_slice(name, slice, static_cast<int>(e.shape.size())));

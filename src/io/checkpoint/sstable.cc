@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/varint.h"
 
 namespace tffreeze::io::checkpoint {
 namespace {
@@ -19,20 +20,6 @@ namespace {
 constexpr std::uint64_t kTableMagic = 0xdb4775248b80fb57ull;
 constexpr std::size_t kFooterSize = 48;
 constexpr std::size_t kBlockTrailer = 5;  // compression type + crc32c
-
-bool get_varint(std::string_view* in, std::uint64_t* out) {
-  std::uint64_t v = 0;
-  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
-    auto b = static_cast<unsigned char>(in->front());
-    in->remove_prefix(1);
-    v |= std::uint64_t{b & 0x7fu} << shift;
-    if (!(b & 0x80)) {
-      *out = v;
-      return true;
-    }
-  }
-  return false;
-}
 
 struct Handle {
   std::uint64_t offset = 0, size = 0;
@@ -44,7 +31,7 @@ struct Handle {
 
 Handle read_handle(std::string_view* in, std::uint64_t file_size, const std::string& path, const char* what) {
   Handle h;
-  if (!get_varint(in, &h.offset) || !get_varint(in, &h.size)) corrupt(path, std::string("bad ") + what + " handle");
+  if (!get_varint64(in, &h.offset) || !get_varint64(in, &h.size)) corrupt(path, std::string("bad ") + what + " handle");
   if (h.offset > file_size || h.size > file_size - h.offset || file_size - h.offset - h.size < kBlockTrailer) {
     corrupt(path, std::string(what) + " block at " + std::to_string(h.offset) + " (+" + std::to_string(h.size) +
                       " bytes) lies outside the file of " + std::to_string(file_size) + " bytes");
@@ -76,7 +63,7 @@ void check_index_block(const std::string& file, const Handle& index, const std::
   const auto file_size = static_cast<std::uint64_t>(file.size());
   while (!entries.empty()) {
     std::uint64_t shared, non_shared, value_len;
-    if (!get_varint(&entries, &shared) || !get_varint(&entries, &non_shared) || !get_varint(&entries, &value_len) ||
+    if (!get_varint64(&entries, &shared) || !get_varint64(&entries, &non_shared) || !get_varint64(&entries, &value_len) ||
         non_shared > entries.size() || value_len > entries.size() - non_shared) {
       corrupt(path, "index block entry");
     }
