@@ -11,6 +11,7 @@
 #include "common/crc32c.h"
 #include "common/dtype.h"
 #include "common/error.h"
+#include "common/varint.h"
 #include "io/checkpoint/bundle_writer.h"
 #include "io/checkpoint/checkpoint.h"
 #include "io/checkpoint/object_graph.h"
@@ -422,6 +423,117 @@ TEST(Crc32c, KnownValues) {
   std::uint32_t whole = crc32c::value(big.data(), big.size());
   std::uint32_t parts = crc32c::extend(crc32c::value(big.data(), 77), big.data() + 77, big.size() - 77);
   EXPECT_EQ(whole, parts);
+}
+
+}  // namespace
+}  // namespace tffreeze::io::checkpoint
+
+namespace tffreeze::io::checkpoint {
+namespace {
+
+// A V2 bundle assembled by hand: header, the given entries (key -> entry), one data shard.
+void write_raw_bundle(const std::string& prefix, const std::map<std::string, tf::BundleEntryProto>& entries,
+                      const std::string& data) {
+  test::write_bytes(prefix + ".data-00000-of-00001", data);
+  TableWriter index(prefix + ".index");
+  tf::BundleHeaderProto header;
+  header.set_num_shards(1);
+  index.add("", to_binary(header));
+  for (const auto& [key, entry] : entries) index.add(key, to_binary(entry));
+  index.finish();
+}
+
+tf::BundleEntryProto entry_for(tf::DataType dtype, std::vector<std::int64_t> shape, const std::string& data, std::int64_t offset,
+                               std::int64_t size) {
+  tf::BundleEntryProto e;
+  e.set_dtype(dtype);
+  *e.mutable_shape() = shape_proto(shape);
+  e.set_offset(offset);
+  e.set_size(size);
+  e.set_crc32c(crc32c::mask(crc32c::value(data.data() + offset, static_cast<std::size_t>(size))));
+  return e;
+}
+
+tf::TensorSliceProto rows(std::int64_t start, std::int64_t length) {
+  tf::TensorSliceProto s;
+  auto* e = s.add_extent();
+  e->set_start(start);
+  e->set_length(length);
+  s.add_extent();  // the whole second dimension
+  return s;
+}
+
+TEST(PartitionedVariable, SlicesAreReassembled) {
+  // w: float [4, 3] = 0..11, stored as rows [0, 2) and rows [2, 4), the way a partitioned
+  // variable is saved: a full entry listing the slices, and one entry per slice under its
+  // OrderedCode key.
+  std::string data(48, '\0');
+  for (int i = 0; i < 12; ++i) {
+    float v = static_cast<float>(i);
+    std::memcpy(data.data() + 4 * i, &v, 4);
+  }
+  std::map<std::string, tf::BundleEntryProto> entries;
+  tf::BundleEntryProto full;
+  full.set_dtype(tf::DT_FLOAT);
+  *full.mutable_shape() = shape_proto({4, 3});
+  *full.add_slices() = rows(2, 2);  // listed out of order on purpose
+  *full.add_slices() = rows(0, 2);
+  entries["w"] = full;
+  entries[encode_tensor_name_slice("w", rows(0, 2), 2)] = entry_for(tf::DT_FLOAT, {2, 3}, data, 0, 24);
+  entries[encode_tensor_name_slice("w", rows(2, 2), 2)] = entry_for(tf::DT_FLOAT, {2, 3}, data, 24, 24);
+  const std::string prefix = test::temp_dir() + "/part";
+  write_raw_bundle(prefix, entries, data);
+  auto c = open_checkpoint(prefix);
+  ASSERT_EQ(c->entries().size(), 1u);  // slice keys are not tensors
+  EXPECT_EQ(c->entries()[0].slices, 2);
+  Tensor w = c->read("w");
+  EXPECT_EQ(w.shape, (std::vector<std::int64_t>{4, 3}));
+  EXPECT_EQ(w.bytes, data);
+  // A slice reaching past the tensor is refused.
+  entries["w"].mutable_slices(0)->mutable_extent(0)->set_length(5);
+  write_raw_bundle(prefix, entries, data);
+  EXPECT_NE(error_of([&] { open_checkpoint(prefix)->read("w"); }).find("missing"), std::string::npos);
+}
+
+TEST(CheckpointErrors, HandMadeBadEntries) {
+  std::string data = "abcdefgh";
+  const std::string prefix = test::temp_dir() + "/bad";
+  std::map<std::string, tf::BundleEntryProto> entries;
+  entries["shape_vs_bytes"] = entry_for(tf::DT_FLOAT, {3}, data, 0, 8);
+  entries["unknown_dtype"] = entry_for(static_cast<tf::DataType>(77), {2}, data, 0, 8);
+  entries["variant"] = entry_for(tf::DT_VARIANT, {1}, data, 0, 8);
+  entries["past_end"] = entry_for(tf::DT_FLOAT, {2}, data, 0, 8);
+  entries["past_end"].set_offset(4);
+  entries["past_end"].set_size(1000);
+  entries["huge_shape"] = entry_for(tf::DT_FLOAT, {1000000, 1000000, 1000000}, data, 0, 8);
+  // A string tensor whose (correctly checksummed) length claims more bytes than follow.
+  std::string strings;
+  put_varint64(&strings, 100);
+  std::uint32_t len32 = 100, crc = crc32c::value(&len32, 4), masked = crc32c::mask(crc);
+  strings.append(reinterpret_cast<const char*>(&masked), 4);
+  strings += "short";
+  const std::int64_t string_offset = static_cast<std::int64_t>(data.size());
+  data += strings;
+  entries["bad_string"] = entry_for(tf::DT_STRING, {1}, data, string_offset, static_cast<std::int64_t>(strings.size()));
+  write_raw_bundle(prefix, entries, data);
+  auto c = open_checkpoint(prefix);
+  auto expect = [&](const char* name, ExitCode code, const std::string& fragment) {
+    try {
+      c->read(name);
+      ADD_FAILURE() << name << " read";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), code) << e.what();
+      EXPECT_NE(std::string(e.what()).find(std::string("tensor '") + name + "'"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(prefix), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  expect("shape_vs_bytes", ExitCode::kBadInput, "needs 12 bytes, the entry has 8");
+  expect("unknown_dtype", ExitCode::kBadInput, "unknown dtype 77");
+  expect("variant", ExitCode::kUnsupported, "not supported");
+  expect("past_end", ExitCode::kBadInput, "lie past the end of");
+  expect("huge_shape", ExitCode::kBadInput, "needs");
+  expect("bad_string", ExitCode::kBadInput, "string of 100 bytes runs past the entry");
 }
 
 }  // namespace

@@ -67,13 +67,27 @@ class Bundle final : public Checkpoint {
     const tf::BundleEntryProto& entry = it->second;
     const std::string where = prefix_ + ": tensor '" + name + "'";
     if (entry.slices_size() == 0) return read_stored(entry, dims_of(entry.shape()), where);
-    Tensor full = allocate_tensor(entry.dtype(), dims_of(entry.shape()), where);
+    const int rank = entry.shape().dim_size();
+    std::vector<const tf::BundleEntryProto*> parts;
+    std::uint64_t stored = 0;
     for (const auto& slice : entry.slices()) {
-      std::string key = encode_tensor_name_slice(name, slice, static_cast<int>(full.shape.size()));
-      auto s = slice_entries_.find(key);
+      auto s = slice_entries_.find(encode_tensor_name_slice(name, slice, rank));
       if (s == slice_entries_.end()) throw Error(ExitCode::kBadInput, where + ": a slice listed in its entry is missing");
+      parts.push_back(&s->second);
+      stored += static_cast<std::uint64_t>(std::max<std::int64_t>(s->second.size(), 0));
+    }
+    auto n = num_elements(entry.shape());
+    const int esize = dtype_size(entry.dtype());
+    if (n && esize && static_cast<std::uint64_t>(*n) * static_cast<std::uint64_t>(esize) > stored) {
+      throw Error(ExitCode::kBadInput, where + ": its slices hold " + std::to_string(stored) + " bytes, the shape " +
+                                           shape_string(entry.shape()) + " needs more");
+    }
+    Tensor full = allocate_tensor(entry.dtype(), dims_of(entry.shape()), where);
+    for (int i = 0; i < entry.slices_size(); ++i) {
+      const auto& slice = entry.slices(i);
+      const auto* s = &*parts[static_cast<std::size_t>(i)];
       auto part_shape = slice_shape(slice, full.shape, where);
-      Tensor part = read_stored(s->second, part_shape, where);
+      Tensor part = read_stored(*s, part_shape, where);
       copy_slice_into(part, slice, &full);
     }
     return full;
@@ -133,6 +147,9 @@ class Bundle final : public Checkpoint {
     t.shape = std::move(shape);
     auto n = num_elements(shape_proto(t.shape));
     if (!n) throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(t.shape) + " is invalid");
+    if (!tf::DataType_IsValid(t.dtype)) {
+      throw Error(ExitCode::kBadInput, where + ": unknown dtype " + std::to_string(static_cast<int>(t.dtype)));
+    }
     std::uint32_t crc = 0;
     if (t.dtype == tf::DT_STRING) {
       crc = read_strings(data, *n, &t, where);

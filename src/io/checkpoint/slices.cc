@@ -28,6 +28,7 @@ Tensor allocate_tensor(tf::DataType dtype, std::vector<std::int64_t> shape, cons
   Tensor t;
   t.dtype = dtype;
   t.shape = std::move(shape);
+  if (!tf::DataType_IsValid(dtype)) throw Error(ExitCode::kBadInput, where + ": unknown dtype " + std::to_string(static_cast<int>(dtype)));
   auto n = num_elements(shape_proto(t.shape));
   const int esize = dtype == tf::DT_STRING ? 32 : dtype_size(dtype);  // strings: a rough per-element cost
   if (esize == 0) throw Error(ExitCode::kUnsupported, where + ": dtype " + dtype_name(dtype) + " is not supported");

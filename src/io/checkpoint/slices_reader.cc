@@ -37,6 +37,7 @@ class TensorSlices final : public Checkpoint {
         for (const auto& s : t.slice()) it->second.slices.push_back({s, table_index});
         if (fresh) entries_.push_back(e);
       }
+      table_bytes_ += table->file_size();
       tables_.push_back(std::move(table));
     }
     std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
@@ -51,6 +52,10 @@ class TensorSlices final : public Checkpoint {
     if (it == tensors_.end()) throw_bad_input(prefix_, "checkpoint has no tensor '" + name + "'");
     const Entry& e = it->second.entry;
     const std::string where = prefix_ + ": tensor '" + name + "'";
+    auto n = num_elements(shape_proto(e.shape));
+    if (n && static_cast<std::uint64_t>(*n) > table_bytes_) {
+      throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(e.shape) + " holds more elements than the checkpoint has bytes");
+    }
     Tensor full = allocate_tensor(e.dtype, e.shape, where);
     for (const auto& [slice, table] : it->second.slices) {
       const TableReader& t = *tables_[static_cast<std::size_t>(table)];
@@ -74,6 +79,7 @@ class TensorSlices final : public Checkpoint {
   };
   std::string prefix_;
   std::vector<std::unique_ptr<TableReader>> tables_;
+  std::uint64_t table_bytes_ = 0;
   std::vector<Entry> entries_;
   std::map<std::string, Stored> tensors_;
 };

@@ -91,6 +91,7 @@ TableReader::TableReader(const std::string& path) : path_(path), impl_(std::make
   std::memcpy(&magic, footer.data() + 40, 8);
   if (magic != kTableMagic) corrupt(path, "no table magic number at the end (not a checkpoint index?)");
   const auto size = static_cast<std::uint64_t>(file.size());
+  file_size_ = size;
   read_handle(&footer, size, path, "metaindex");
   Handle index = read_handle(&footer, size, path, "index");
   check_index_block(file, index, path);

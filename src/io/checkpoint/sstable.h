@@ -24,10 +24,12 @@ class TableReader {
   void for_each(const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
   std::optional<std::string> get(std::string_view key) const;
   const std::string& path() const { return path_; }
+  std::uint64_t file_size() const { return file_size_; }
 
  private:
   struct Impl;
   std::string path_;
+  std::uint64_t file_size_ = 0;
   std::unique_ptr<Impl> impl_;
 };
 
