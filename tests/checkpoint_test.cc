@@ -538,3 +538,26 @@ TEST(CheckpointErrors, HandMadeBadEntries) {
 
 }  // namespace
 }  // namespace tffreeze::io::checkpoint
+
+namespace tffreeze::io::checkpoint {
+namespace {
+
+TEST(CheckpointResolution, WhatIsAndIsNotACheckpoint) {
+  REQUIRE_FIXTURE(no_vars, "scisharp-tensorflow-net/test/TensorFlowNET.UnitTest/Utilities/models/example1");
+  EXPECT_NE(error_of([&] { open_checkpoint(no_vars); }).find("SavedModel has no variables"), std::string::npos);
+  REQUIRE_FIXTURE(v1, "tensorflow-serving/tensorflow_serving/servables/tensorflow/testdata/bad_half_plus_two/00000123/export");
+  EXPECT_TRUE(looks_like_checkpoint(v1));
+  EXPECT_TRUE(looks_like_checkpoint(v1.substr(0, v1.rfind('/'))));  // the directory's state file
+  REQUIRE_FIXTURE(graph, "tensorflow-rust/tensorflow-sys/examples/assets/multiplication.pb");
+  EXPECT_FALSE(looks_like_checkpoint(graph));
+  std::string dir = test::temp_dir();
+  test::write_bytes(dir + "/model", test::read_bytes(graph));  // a graph without an extension
+  EXPECT_FALSE(looks_like_checkpoint(dir + "/model"));
+  REQUIRE_FIXTURE(index, "tensorflow-onnx/tests/models/regression/checkpoint/model.index");
+  EXPECT_TRUE(looks_like_checkpoint(index));
+  EXPECT_EQ(resolve_checkpoint_prefix(index), index.substr(0, index.size() - 6));
+  EXPECT_EQ(resolve_checkpoint_prefix(index.substr(0, index.size() - 6) + ".data-00000-of-00001"), index.substr(0, index.size() - 6));
+}
+
+}  // namespace
+}  // namespace tffreeze::io::checkpoint

@@ -8,6 +8,7 @@
 #include "common/file_util.h"
 #include "io/checkpoint/bundle_reader.h"
 #include "io/checkpoint/slices_reader.h"
+#include "io/checkpoint/sstable.h"
 #include "io/proto_io.h"
 #include "tffreeze/tf/checkpoint.pb.h"
 
@@ -78,8 +79,7 @@ std::string resolve_checkpoint_prefix(const std::string& path) {
 bool looks_like_checkpoint(const std::string& path) {
   try {
     std::string prefix = resolve_checkpoint_prefix(path);
-    return is_regular_file(prefix + ".index") || (!is_directory(path) && extension(path).empty() && is_regular_file(path)) ||
-           !v1_shards(prefix).empty();
+    return is_regular_file(prefix + ".index") || (is_regular_file(prefix) && is_table_file(prefix)) || !v1_shards(prefix).empty();
   } catch (const Error&) {
     return false;
   }

@@ -7,6 +7,7 @@
 #include <leveldb/table_builder.h>
 #include <snappy.h>
 
+#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -75,6 +76,15 @@ void check_index_block(const std::string& file, const Handle& index, const std::
 }
 
 }  // namespace
+
+bool is_table_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  std::uint64_t magic = 0;
+  bool ok = std::fseek(f, -8, SEEK_END) == 0 && std::fread(&magic, 8, 1, f) == 1 && magic == kTableMagic;
+  std::fclose(f);
+  return ok;
+}
 
 struct TableReader::Impl {
   std::unique_ptr<leveldb::RandomAccessFile> file;

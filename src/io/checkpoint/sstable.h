@@ -11,6 +11,9 @@
 
 namespace tffreeze::io::checkpoint {
 
+// Whether the file ends with the table magic number (cheap: reads 8 bytes).
+bool is_table_file(const std::string& path);
+
 class TableReader {
  public:
   // Opens and checks the table: footer, and every block handle in the index lies inside the
