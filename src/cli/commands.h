@@ -17,5 +17,6 @@ void add_inspect(CLI::App& app, Action* action);
 void add_validate(CLI::App& app, Action* action);
 void add_convert(CLI::App& app, Action* action);
 void add_ckpt(CLI::App& app, Action* action);
+void add_freeze(CLI::App& app, Action* action);
 
 }  // namespace tffreeze::cli

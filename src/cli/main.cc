@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   cli::add_validate(app, &action);
   cli::add_convert(app, &action);
   cli::add_ckpt(app, &action);
+  cli::add_freeze(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

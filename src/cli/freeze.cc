@@ -1,0 +1,107 @@
+// tffreeze freeze MODEL [-c CHECKPOINT] [--outputs ...] ... -o OUT.pb|OUT.pbtxt
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "common/dtype.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "freeze/freeze.h"
+#include "io/model.h"
+
+namespace tffreeze::cli {
+namespace {
+
+struct FreezeArgs {
+  std::string model, checkpoint, output, report, signature;
+  std::vector<std::string> outputs, inputs, tags, sets, replace;
+  bool use_moving_averages = false;
+  std::string moving_average_name = "ExponentialMovingAverage";
+};
+
+void print_report(const freeze::FreezeReport& r, const std::string& out) {
+  std::cout << "froze " << r.variables.size() << " variables (" << r.constant_bytes << " bytes of constants); nodes " << r.nodes_before
+            << " -> " << r.nodes_after << "\n";
+  int averaged = 0;
+  for (const auto& v : r.variables) averaged += v.moving_average;
+  if (averaged) {
+    std::cout << "moving averages: " << averaged << " variables took their shadow values";
+    if (!r.variables_without_average.empty()) {
+      std::cout << "; " << r.variables_without_average.size() << " had none:";
+      for (std::size_t i = 0; i < r.variables_without_average.size() && i < 8; ++i) std::cout << " " << r.variables_without_average[i];
+    }
+    std::cout << "\n";
+  }
+  std::cout << "inputs: ";
+  for (const auto& i : r.inputs) std::cout << " " << i;
+  std::cout << "\noutputs:";
+  for (const auto& o : r.outputs) std::cout << " " << o;
+  std::cout << "\n";
+  for (const auto& note : r.notes) std::cout << "note: " << note << "\n";
+  for (const auto& [category, names] : r.training_ops) {
+    std::cout << "still training-only: " << category << " (" << names.size() << ", e.g. " << names.front()
+              << "); remove with " << r.training_hints.at(category) << "\n";
+  }
+  if (out != "-") std::cout << "wrote " << out << "\n";
+}
+
+int run_freeze(const FreezeArgs& a) {
+  std::vector<std::string> inputs_to_protect = {a.model};
+  refuse_overwriting_input(a.output, inputs_to_protect);
+  io::Model model = io::load_model(a.model, {a.tags});
+  std::string ckpt_path = a.checkpoint.empty() ? freeze::default_checkpoint_for(model) : a.checkpoint;
+  std::unique_ptr<io::checkpoint::Checkpoint> ckpt;
+  if (!ckpt_path.empty()) {
+    ckpt = io::checkpoint::open_checkpoint(ckpt_path);
+    refuse_overwriting_input(a.output, {ckpt->prefix() + ".index", ckpt->prefix()});
+  } else if (!model.saved_model_dir.empty()) {
+    for (const auto& n : model.graph().node()) {
+      if (n.op() == "VariableV2" || n.op() == "Variable" || n.op() == "VarHandleOp") {
+        throw Error(ExitCode::kBadInput, model.saved_model_dir + ": SavedModel has variables but no variables/ directory "
+                                                                 "(expected variables/variables.index)");
+      }
+    }
+  }
+  freeze::FreezeOptions options;
+  options.outputs = a.outputs;
+  options.inputs = a.inputs;
+  options.signature = a.signature;
+  options.use_moving_averages = a.use_moving_averages;
+  options.moving_average_name = a.moving_average_name;
+  options.replace_inputs = a.replace;
+  for (const auto& s : a.sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error(ExitCode::kUsage, "--set " + s + ": expected NAME=VALUE");
+    options.set_values.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  freeze::FreezeResult result = freeze::freeze_model(model, ckpt.get(), options);
+  io::save_graph(result.graph, a.output);
+  if (!a.report.empty()) write_file_atomic(a.report, freeze::report_json(result.report).dump(2) + "\n");
+  if (a.output == "-") std::cout.flush();
+  else print_report(result.report, a.output);
+  return 0;
+}
+
+}  // namespace
+
+void add_freeze(CLI::App& app, Action* action) {
+  auto* cmd = app.add_subcommand("freeze", "Replace variables by the checkpoint's values and keep only what the outputs need");
+  auto a = std::make_shared<FreezeArgs>();
+  cmd->add_option("model", a->model, "MetaGraphDef (.meta), SavedModel dir, or GraphDef")->required();
+  cmd->add_option("-c,--checkpoint", a->checkpoint, "Checkpoint (default: beside the .meta, or the SavedModel's variables/)");
+  cmd->add_option("-o,--output", a->output, "OUT.pb or OUT.pbtxt ('-': text to stdout)")->required();
+  cmd->add_option("--outputs", a->outputs, "Output nodes or tensors (default: the signature's, else inferred)")->delimiter(',');
+  cmd->add_option("--inputs", a->inputs, "Input nodes where the kept graph starts (default: the signature's)")->delimiter(',');
+  cmd->add_option("--signature", a->signature, "SavedModel/MetaGraph signature (default: serving_default or the only one)");
+  cmd->add_option("--tags", a->tags, "SavedModel meta graph tags (default: serve)")->delimiter(',');
+  cmd->add_flag("--use-moving-averages", a->use_moving_averages, "Freeze each variable's ExponentialMovingAverage shadow");
+  cmd->add_option("--moving-average-name", a->moving_average_name,
+                  "Shadow name suffix, as given to ExponentialMovingAverage(name=...) (default: ExponentialMovingAverage)");
+  cmd->add_option("--set", a->sets, "NAME=VALUE: make a placeholder a constant (is_training=false, keep_prob=1.0)");
+  cmd->add_option("--replace-input", a->replace, "NAME=DTYPE[SHAPE]: make a tensor (queue dequeue, iterator) a Placeholder");
+  cmd->add_option("--report", a->report, "Also write the report as JSON to this file");
+  cmd->callback([=] { *action = [=] { return run_freeze(*a); }; });
+}
+
+}  // namespace tffreeze::cli
