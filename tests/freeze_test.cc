@@ -1,4 +1,5 @@
 // TF 1 freezing against what TensorFlow itself produced and what the fixtures state.
+#include <cstring>
 #include <filesystem>
 
 #include "common/dtype.h"
@@ -314,6 +315,128 @@ TEST(FreezeCli, WritesAValidGraphAndAReport) {
   EXPECT_NE(report.find("\"checkpoint_key\": \"W\""), std::string::npos) << report;
   auto self = test::run_cli({"freeze", meta, "--outputs", "pred", "-o", meta});
   EXPECT_EQ(self.exit_code, 2);  // never overwrites an input
+}
+
+}  // namespace
+}  // namespace tffreeze::freeze
+
+namespace tffreeze::freeze {
+namespace {
+
+tf::NodeDef* add(tf::GraphDef* g, const std::string& name, const std::string& op, std::vector<std::string> inputs = {}) {
+  auto* n = g->add_node();
+  n->set_name(name);
+  n->set_op(op);
+  for (auto& i : inputs) n->add_input(i);
+  return n;
+}
+
+void string_const(tf::GraphDef* g, const std::string& name, std::vector<std::string> values) {
+  auto* n = add(g, name, "Const");
+  (*n->mutable_attr())["dtype"].set_type(tf::DT_STRING);
+  auto* t = (*n->mutable_attr())["value"].mutable_tensor();
+  t->set_dtype(tf::DT_STRING);
+  t->mutable_tensor_shape()->add_dim()->set_size(static_cast<long long>(values.size()));
+  for (auto& v : values) t->add_string_val(v);
+}
+
+tf::NodeDef* variable(tf::GraphDef* g, const std::string& name, const std::string& op, std::vector<long long> shape) {
+  auto* v = add(g, name, op);
+  (*v->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
+  for (auto d : shape) (*v->mutable_attr())["shape"].mutable_shape()->add_dim()->set_size(d);
+  return v;
+}
+
+Tensor iota(std::vector<std::int64_t> shape) {
+  Tensor t{tf::DT_FLOAT, shape, {}, {}};
+  t.bytes.resize(static_cast<std::size_t>(t.num_elements()) * 4);
+  for (std::int64_t i = 0; i < t.num_elements(); ++i) {
+    float f = static_cast<float>(i);
+    std::memcpy(t.bytes.data() + 4 * i, &f, 4);
+  }
+  return t;
+}
+
+TEST(Freeze, PartitionedVariableTakesItsSliceOfTheCheckpointTensor) {
+  // w [4,3] saved whole; the graph holds it as two partitions restored with slice specs, the
+  // way tf.compat.v1 partitioned variables are saved.
+  tf::GraphDef g;
+  variable(&g, "w/part_0", "VariableV2", {2, 3});
+  variable(&g, "w/part_1", "VariableV2", {2, 3});
+  string_const(&g, "save/Const", {"model"});
+  string_const(&g, "save/RestoreV2/tensor_names", {"w", "w"});
+  string_const(&g, "save/RestoreV2/shape_and_slices", {"4 3 0,2:-", "4 3 2,2:-"});
+  auto* restore = add(&g, "save/RestoreV2", "RestoreV2", {"save/Const", "save/RestoreV2/tensor_names", "save/RestoreV2/shape_and_slices"});
+  (*restore->mutable_attr())["dtypes"].mutable_list()->add_type(tf::DT_FLOAT);
+  (*restore->mutable_attr())["dtypes"].mutable_list()->add_type(tf::DT_FLOAT);
+  (*add(&g, "save/Assign", "Assign", {"w/part_0", "save/RestoreV2"})->mutable_attr())["T"].set_type(tf::DT_FLOAT);
+  (*add(&g, "save/Assign_1", "Assign", {"w/part_1", "save/RestoreV2:1"})->mutable_attr())["T"].set_type(tf::DT_FLOAT);
+  auto* axis = add(&g, "axis", "Const");
+  (*axis->mutable_attr())["dtype"].set_type(tf::DT_INT32);
+  (*axis->mutable_attr())["value"].mutable_tensor()->set_dtype(tf::DT_INT32);
+  (*axis->mutable_attr())["value"].mutable_tensor()->add_int_val(0);
+  auto* concat = add(&g, "w/concat", "ConcatV2", {"w/part_0", "w/part_1", "axis"});
+  (*concat->mutable_attr())["T"].set_type(tf::DT_FLOAT);
+  (*concat->mutable_attr())["N"].set_i(2);
+  const std::string prefix = test::temp_dir() + "/ckpt";
+  {
+    io::checkpoint::BundleWriter writer(prefix);
+    writer.add("w", iota({4, 3}));
+    writer.finish();
+  }
+  io::Model model;
+  model.path = "partitioned";
+  *model.mutable_graph() = g;
+  auto ckpt = io::checkpoint::open_checkpoint(prefix);
+  FreezeOptions options;
+  options.outputs = {"w/concat"};
+  FreezeResult r = freeze_model(model, ckpt.get(), options);
+  Tensor whole = iota({4, 3});
+  Tensor first = const_value(r.graph, "w/part_0"), second = const_value(r.graph, "w/part_1");
+  EXPECT_EQ(first.shape, (std::vector<std::int64_t>{2, 3}));
+  EXPECT_EQ(first.bytes, whole.bytes.substr(0, 24));
+  EXPECT_EQ(second.bytes, whole.bytes.substr(24));
+  EXPECT_EQ(r.report.variables[0].checkpoint_key, "w");
+}
+
+TEST(Freeze, ResourceVariableReadersBecomePlainOps) {
+  tf::GraphDef g;
+  auto* handle = variable(&g, "emb", "VarHandleOp", {4, 3});
+  (*handle->mutable_attr())["shared_name"].set_s("embedding");  // the checkpoint key
+  auto* ids = add(&g, "ids", "Const");
+  (*ids->mutable_attr())["dtype"].set_type(tf::DT_INT32);
+  auto* idt = (*ids->mutable_attr())["value"].mutable_tensor();
+  idt->set_dtype(tf::DT_INT32);
+  idt->mutable_tensor_shape()->add_dim()->set_size(2);
+  idt->add_int_val(3);
+  idt->add_int_val(1);
+  auto* gather = add(&g, "lookup", "ResourceGather", {"emb", "ids"});
+  (*gather->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
+  (*gather->mutable_attr())["Tindices"].set_type(tf::DT_INT32);
+  auto* read = add(&g, "emb/Read", "ReadVariableOp", {"emb"});
+  (*read->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
+  auto* shape = add(&g, "emb/Shape", "VariableShape", {"emb"});
+  (*shape->mutable_attr())["out_type"].set_type(tf::DT_INT32);
+  const std::string prefix = test::temp_dir() + "/ckpt";
+  {
+    io::checkpoint::BundleWriter writer(prefix);
+    writer.add("embedding", iota({4, 3}));
+    writer.finish();
+  }
+  io::Model model;
+  model.path = "resource";
+  *model.mutable_graph() = g;
+  auto ckpt = io::checkpoint::open_checkpoint(prefix);
+  FreezeOptions options;
+  options.outputs = {"lookup", "emb/Read", "emb/Shape"};
+  FreezeResult r = freeze_model(model, ckpt.get(), options);
+  EXPECT_EQ(const_value(r.graph, "emb"), iota({4, 3}));
+  EXPECT_EQ(node_named(r.graph, "lookup")->op(), "GatherV2");
+  EXPECT_EQ(node_named(r.graph, "lookup")->input(2), "lookup/axis");
+  EXPECT_EQ(node_named(r.graph, "emb/Read")->op(), "Identity");
+  EXPECT_EQ(node_named(r.graph, "emb/Shape")->op(), "Shape");
+  EXPECT_EQ(node_named(r.graph, "emb/Shape")->attr().at("T").type(), tf::DT_FLOAT);
+  EXPECT_TRUE(graph::validate_graph(r.graph).empty());
 }
 
 }  // namespace

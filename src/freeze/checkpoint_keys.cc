@@ -45,8 +45,8 @@ std::string default_checkpoint_key(const tf::NodeDef& variable) {
   return variable.name();
 }
 
-std::map<std::string, std::string> traced_restore_keys(const graph::GraphView& view) {
-  std::map<std::string, std::string> keys;
+std::map<std::string, RestoreSource> traced_restore_keys(const graph::GraphView& view) {
+  std::map<std::string, RestoreSource> keys;
   for (int i = 0; i < view.size(); ++i) {
     const auto& op = view.node(i).op();
     if (op != "Assign" && op != "AssignVariableOp") continue;
@@ -54,13 +54,17 @@ std::map<std::string, std::string> traced_restore_keys(const graph::GraphView& v
     const graph::Edge* value = producer_through_identity(view, i, 1);
     if (!target || !value || !is_variable_op(view.node(target->producer).op())) continue;
     const tf::NodeDef& restore = view.node(value->producer);
-    std::string key;
+    RestoreSource source;
     if (restore.op() == "RestoreV2") {
-      key = const_string(view, producer_through_identity(view, value->producer, 1), value->output);
-    } else if (restore.op() == "RestoreSlice" || restore.op() == "Restore") {
-      key = const_string(view, producer_through_identity(view, value->producer, 1), 0);
+      source.key = const_string(view, producer_through_identity(view, value->producer, 1), value->output);
+      source.shape_and_slice = const_string(view, producer_through_identity(view, value->producer, 2), value->output);
+    } else if (restore.op() == "RestoreSlice") {
+      source.key = const_string(view, producer_through_identity(view, value->producer, 1), 0);
+      source.shape_and_slice = const_string(view, producer_through_identity(view, value->producer, 2), 0);
+    } else if (restore.op() == "Restore") {
+      source.key = const_string(view, producer_through_identity(view, value->producer, 1), 0);
     }
-    if (!key.empty()) keys[view.node(target->producer).name()] = key;
+    if (!source.key.empty()) keys[view.node(target->producer).name()] = source;
   }
   return keys;
 }

@@ -10,8 +10,13 @@
 
 namespace tffreeze::freeze {
 
-// Variable node name -> checkpoint key, for every variable the restore ops assign.
-std::map<std::string, std::string> traced_restore_keys(const graph::GraphView& view);
+struct RestoreSource {
+  std::string key;
+  std::string shape_and_slice;  // "" for the whole tensor; "4 3 0,2:-" for one partition
+};
+
+// Variable node name -> where it restores from, for every variable the restore ops assign.
+std::map<std::string, RestoreSource> traced_restore_keys(const graph::GraphView& view);
 
 bool is_variable_op(const std::string& op);
 

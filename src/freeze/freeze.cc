@@ -12,6 +12,7 @@
 #include "graph/node_builders.h"
 #include "graph/summary.h"
 #include "graph/validate.h"
+#include "io/checkpoint/slices.h"
 
 namespace tffreeze::freeze {
 namespace {
@@ -245,7 +246,8 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     FrozenVariable fv;
     fv.name = var.name();
     auto t = traced.find(var.name());
-    fv.checkpoint_key = t != traced.end() ? t->second : default_checkpoint_key(var);
+    fv.checkpoint_key = t != traced.end() ? t->second.key : default_checkpoint_key(var);
+    const std::string shape_and_slice = t != traced.end() ? t->second.shape_and_slice : "";
     std::string key = fv.checkpoint_key;
     if (options.use_moving_averages) {
       std::string shadow = key + "/" + options.moving_average_name;
@@ -260,6 +262,19 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
       throw Error(ExitCode::kBadInput, checkpoint->prefix() + ": no tensor '" + key + "' for variable '" + var.name() + "'");
     }
     Tensor value = checkpoint->read(key);
+    if (!shape_and_slice.empty()) {  // one partition of a partitioned variable
+      std::vector<std::int64_t> full_shape;
+      tf::TensorSliceProto slice;
+      const std::string where = checkpoint->prefix() + ": variable '" + var.name() + "' (slice '" + shape_and_slice + "' of '" + key + "')";
+      if (!io::checkpoint::parse_shape_and_slice(shape_and_slice, &full_shape, &slice)) {
+        throw Error(ExitCode::kBadInput, where + ": malformed slice spec");
+      }
+      if (full_shape != value.shape) {
+        throw Error(ExitCode::kBadInput, where + ": the spec's full shape " + dims_string(full_shape) + " is not the checkpoint's " +
+                                             dims_string(value.shape));
+      }
+      value = io::checkpoint::extract_slice(value, slice, where);
+    }
     tf::DataType want = base_type(var.attr().count("dtype") ? var.attr().at("dtype").type() : value.dtype);
     if (value.dtype != want) {
       throw Error(ExitCode::kBadInput, checkpoint->prefix() + ": tensor '" + key + "' is " + dtype_name(value.dtype) + ", variable '" +

@@ -38,6 +38,69 @@ Tensor allocate_tensor(tf::DataType dtype, std::vector<std::int64_t> shape, cons
   return t;
 }
 
+Tensor extract_slice(const Tensor& full, const tf::TensorSliceProto& slice, const std::string& where) {
+  Tensor part = allocate_tensor(full.dtype, slice_shape(slice, full.shape, where), where);
+  // Walk the part's rows and copy from the full tensor: copy_slice_into in reverse.
+  const int rank = static_cast<int>(full.shape.size());
+  std::vector<std::int64_t> start(rank, 0);
+  for (int d = 0; d < slice.extent_size() && d < rank; ++d) start[d] = slice.extent(d).start();
+  const bool strings = full.dtype == tf::DT_STRING;
+  const std::int64_t esize = strings ? 1 : dtype_size(full.dtype);
+  std::vector<std::int64_t> full_stride(rank, 1), part_stride(rank, 1);
+  for (int d = rank - 2; d >= 0; --d) {
+    full_stride[d] = full_stride[d + 1] * full.shape[d + 1];
+    part_stride[d] = part_stride[d + 1] * part.shape[d + 1];
+  }
+  const std::int64_t n = part.num_elements();
+  const std::int64_t row = rank ? part.shape[rank - 1] : 1;
+  for (std::int64_t i = 0; i < n; i += row) {
+    std::int64_t src = 0, rem = i;
+    for (int d = 0; d < rank; ++d) {
+      src += (rem / part_stride[d] + start[d]) * full_stride[d];
+      rem %= part_stride[d];
+    }
+    if (strings) {
+      for (std::int64_t k = 0; k < row; ++k) part.strings[i + k] = full.strings[src + k];
+    } else {
+      std::memcpy(part.bytes.data() + i * esize, full.bytes.data() + src * esize, static_cast<std::size_t>(row * esize));
+    }
+  }
+  return part;
+}
+
+bool parse_shape_and_slice(const std::string& spec, std::vector<std::int64_t>* full_shape, tf::TensorSliceProto* slice) {
+  std::vector<std::string> words;
+  for (std::size_t pos = 0; pos < spec.size();) {
+    auto space = spec.find(' ', pos);
+    words.push_back(spec.substr(pos, space == std::string::npos ? std::string::npos : space - pos));
+    if (space == std::string::npos) break;
+    pos = space + 1;
+  }
+  if (words.size() < 1) return false;
+  full_shape->clear();
+  slice->Clear();
+  try {
+    for (std::size_t i = 0; i + 1 < words.size(); ++i) full_shape->push_back(std::stoll(words[i]));
+    const std::string& s = words.back();
+    for (std::size_t pos = 0; pos <= s.size();) {
+      auto colon = s.find(':', pos);
+      std::string dim = s.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos);
+      auto* extent = slice->add_extent();
+      if (dim != "-") {
+        auto comma = dim.find(',');
+        if (comma == std::string::npos) return false;
+        extent->set_start(std::stoll(dim.substr(0, comma)));
+        extent->set_length(std::stoll(dim.substr(comma + 1)));
+      }
+      if (colon == std::string::npos) break;
+      pos = colon + 1;
+    }
+  } catch (const std::exception&) {
+    return false;
+  }
+  return slice->extent_size() == static_cast<int>(full_shape->size());
+}
+
 void copy_slice_into(const Tensor& part, const tf::TensorSliceProto& slice, Tensor* full) {
   const int rank = static_cast<int>(full->shape.size());
   std::vector<std::int64_t> start(rank, 0);
