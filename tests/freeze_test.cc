@@ -347,6 +347,12 @@ tf::NodeDef* variable(tf::GraphDef* g, const std::string& name, const std::strin
   return v;
 }
 
+void write_checkpoint(const std::string& prefix, const std::vector<std::pair<std::string, Tensor>>& tensors) {
+  io::checkpoint::BundleWriter writer(prefix);
+  for (const auto& [name, t] : tensors) writer.add(name, t);
+  writer.finish();
+}
+
 Tensor iota(std::vector<std::int64_t> shape) {
   Tensor t{tf::DT_FLOAT, shape, {}, {}};
   t.bytes.resize(static_cast<std::size_t>(t.num_elements()) * 4);
@@ -379,11 +385,7 @@ TEST(Freeze, PartitionedVariableTakesItsSliceOfTheCheckpointTensor) {
   (*concat->mutable_attr())["T"].set_type(tf::DT_FLOAT);
   (*concat->mutable_attr())["N"].set_i(2);
   const std::string prefix = test::temp_dir() + "/ckpt";
-  {
-    io::checkpoint::BundleWriter writer(prefix);
-    writer.add("w", iota({4, 3}));
-    writer.finish();
-  }
+  write_checkpoint(prefix, {{"w", iota({4, 3})}});
   io::Model model;
   model.path = "partitioned";
   *model.mutable_graph() = g;
@@ -418,11 +420,7 @@ TEST(Freeze, ResourceVariableReadersBecomePlainOps) {
   auto* shape = add(&g, "emb/Shape", "VariableShape", {"emb"});
   (*shape->mutable_attr())["out_type"].set_type(tf::DT_INT32);
   const std::string prefix = test::temp_dir() + "/ckpt";
-  {
-    io::checkpoint::BundleWriter writer(prefix);
-    writer.add("embedding", iota({4, 3}));
-    writer.finish();
-  }
+  write_checkpoint(prefix, {{"embedding", iota({4, 3})}});
   io::Model model;
   model.path = "resource";
   *model.mutable_graph() = g;

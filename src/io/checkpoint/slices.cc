@@ -1,5 +1,7 @@
 #include "io/checkpoint/slices.h"
 
+#include <algorithm>
+
 #include "common/dtype.h"
 #include "common/error.h"
 
@@ -38,33 +40,43 @@ Tensor allocate_tensor(tf::DataType dtype, std::vector<std::int64_t> shape, cons
   return t;
 }
 
-Tensor extract_slice(const Tensor& full, const tf::TensorSliceProto& slice, const std::string& where) {
-  Tensor part = allocate_tensor(full.dtype, slice_shape(slice, full.shape, where), where);
-  // Walk the part's rows and copy from the full tensor: copy_slice_into in reverse.
-  const int rank = static_cast<int>(full.shape.size());
-  std::vector<std::int64_t> start(rank, 0);
+namespace {
+
+// Calls copy(part_offset, full_offset, count) for each contiguous innermost row of the slice
+// `part` (shaped `part_shape`) that sits at `slice`'s position in a tensor shaped `full_shape`.
+// Offsets and counts are in elements.
+template <class Copy>
+void for_each_slice_row(const std::vector<std::int64_t>& full_shape, const std::vector<std::int64_t>& part_shape,
+                        const tf::TensorSliceProto& slice, Copy copy) {
+  const int rank = static_cast<int>(full_shape.size());
+  std::vector<std::int64_t> start(rank, 0), full_stride(rank, 1), part_stride(rank, 1);
   for (int d = 0; d < slice.extent_size() && d < rank; ++d) start[d] = slice.extent(d).start();
-  const bool strings = full.dtype == tf::DT_STRING;
-  const std::int64_t esize = strings ? 1 : dtype_size(full.dtype);
-  std::vector<std::int64_t> full_stride(rank, 1), part_stride(rank, 1);
   for (int d = rank - 2; d >= 0; --d) {
-    full_stride[d] = full_stride[d + 1] * full.shape[d + 1];
-    part_stride[d] = part_stride[d + 1] * part.shape[d + 1];
+    full_stride[d] = full_stride[d + 1] * full_shape[d + 1];
+    part_stride[d] = part_stride[d + 1] * part_shape[d + 1];
   }
-  const std::int64_t n = part.num_elements();
-  const std::int64_t row = rank ? part.shape[rank - 1] : 1;
+  std::int64_t n = 1;
+  for (auto d : part_shape) n *= d;
+  const std::int64_t row = rank ? part_shape[rank - 1] : 1;
   for (std::int64_t i = 0; i < n; i += row) {
-    std::int64_t src = 0, rem = i;
+    std::int64_t at = 0, rem = i;
     for (int d = 0; d < rank; ++d) {
-      src += (rem / part_stride[d] + start[d]) * full_stride[d];
+      at += (rem / part_stride[d] + start[d]) * full_stride[d];
       rem %= part_stride[d];
     }
-    if (strings) {
-      for (std::int64_t k = 0; k < row; ++k) part.strings[i + k] = full.strings[src + k];
-    } else {
-      std::memcpy(part.bytes.data() + i * esize, full.bytes.data() + src * esize, static_cast<std::size_t>(row * esize));
-    }
+    copy(i, at, row);
   }
+}
+
+}  // namespace
+
+Tensor extract_slice(const Tensor& full, const tf::TensorSliceProto& slice, const std::string& where) {
+  Tensor part = allocate_tensor(full.dtype, slice_shape(slice, full.shape, where), where);
+  const std::int64_t esize = full.dtype == tf::DT_STRING ? 0 : dtype_size(full.dtype);
+  for_each_slice_row(full.shape, part.shape, slice, [&](std::int64_t p, std::int64_t f, std::int64_t count) {
+    if (esize == 0) std::copy_n(full.strings.begin() + f, count, part.strings.begin() + p);
+    else std::memcpy(part.bytes.data() + p * esize, full.bytes.data() + f * esize, static_cast<std::size_t>(count * esize));
+  });
   return part;
 }
 
@@ -102,31 +114,11 @@ bool parse_shape_and_slice(const std::string& spec, std::vector<std::int64_t>* f
 }
 
 void copy_slice_into(const Tensor& part, const tf::TensorSliceProto& slice, Tensor* full) {
-  const int rank = static_cast<int>(full->shape.size());
-  std::vector<std::int64_t> start(rank, 0);
-  for (int d = 0; d < slice.extent_size() && d < rank; ++d) start[d] = slice.extent(d).start();
-  const bool strings = full->dtype == tf::DT_STRING;
-  const std::int64_t esize = strings ? 1 : dtype_size(full->dtype);
-  // Row-major strides of both tensors, in elements.
-  std::vector<std::int64_t> full_stride(rank, 1), part_stride(rank, 1);
-  for (int d = rank - 2; d >= 0; --d) {
-    full_stride[d] = full_stride[d + 1] * full->shape[d + 1];
-    part_stride[d] = part_stride[d + 1] * part.shape[d + 1];
-  }
-  const std::int64_t n = part.num_elements();
-  const std::int64_t row = rank ? part.shape[rank - 1] : 1;
-  for (std::int64_t i = 0; i < n; i += row) {  // one contiguous innermost row at a time
-    std::int64_t dst = 0, rem = i;
-    for (int d = 0; d < rank; ++d) {
-      dst += (rem / part_stride[d] + start[d]) * full_stride[d];
-      rem %= part_stride[d];
-    }
-    if (strings) {
-      for (std::int64_t k = 0; k < row; ++k) full->strings[dst + k] = part.strings[i + k];
-    } else {
-      std::memcpy(full->bytes.data() + dst * esize, part.bytes.data() + i * esize, static_cast<std::size_t>(row * esize));
-    }
-  }
+  const std::int64_t esize = full->dtype == tf::DT_STRING ? 0 : dtype_size(full->dtype);
+  for_each_slice_row(full->shape, part.shape, slice, [&](std::int64_t p, std::int64_t f, std::int64_t count) {
+    if (esize == 0) std::copy_n(part.strings.begin() + p, count, full->strings.begin() + f);
+    else std::memcpy(full->bytes.data() + f * esize, part.bytes.data() + p * esize, static_cast<std::size_t>(count * esize));
+  });
 }
 
 }  // namespace tffreeze::io::checkpoint
