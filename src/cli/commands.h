@@ -18,5 +18,6 @@ void add_validate(CLI::App& app, Action* action);
 void add_convert(CLI::App& app, Action* action);
 void add_ckpt(CLI::App& app, Action* action);
 void add_freeze(CLI::App& app, Action* action);
+void add_run(CLI::App& app, Action* action);  // run and verify
 
 }  // namespace tffreeze::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   cli::add_convert(app, &action);
   cli::add_ckpt(app, &action);
   cli::add_freeze(app, &action);
+  cli::add_run(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

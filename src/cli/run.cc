@@ -1,0 +1,184 @@
+// tffreeze run MODEL --input NAME=FILE.npy ... [--output NAME]... [--out-dir DIR] [-c CKPT]
+// tffreeze verify A B [--input NAME=FILE.npy]... [--random N --seed S] [--rtol R --atol T]
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "common/dtype.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "freeze/freeze.h"
+#include "graph/summary.h"
+#include "io/npy.h"
+#include "runtime/executor.h"
+#include "runtime/verify.h"
+
+namespace tffreeze::cli {
+namespace {
+
+std::map<std::string, Tensor> read_inputs(const std::vector<std::string>& specs) {
+  std::map<std::string, Tensor> feeds;
+  for (const auto& spec : specs) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error(ExitCode::kUsage, "--input " + spec + ": expected NAME=FILE.npy");
+    feeds[spec.substr(0, eq)] = io::read_npy(spec.substr(eq + 1));
+  }
+  return feeds;
+}
+
+// "NAME=[1,224,224,3]"
+std::map<std::string, std::vector<std::int64_t>> parse_shapes(const std::vector<std::string>& specs) {
+  std::map<std::string, std::vector<std::int64_t>> out;
+  for (const auto& spec : specs) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || spec.size() < eq + 3 || spec[eq + 1] != '[' || spec.back() != ']') {
+      throw Error(ExitCode::kUsage, "--shape " + spec + ": expected NAME=[D0,D1,...]");
+    }
+    std::vector<std::int64_t> dims;
+    std::string body = spec.substr(eq + 2, spec.size() - eq - 3);
+    for (std::size_t pos = 0; pos < body.size();) {
+      auto comma = body.find(',', pos);
+      try {
+        dims.push_back(std::stoll(body.substr(pos, comma - pos)));
+      } catch (const std::exception&) {
+        throw Error(ExitCode::kUsage, "--shape " + spec + ": bad dimension");
+      }
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    out[spec.substr(0, eq)] = dims;
+  }
+  return out;
+}
+
+// The graph to execute: the model's, frozen in memory when a checkpoint is given.
+tf::GraphDef executable_graph(const io::Model& model, const std::string& checkpoint, const std::vector<std::string>& outputs) {
+  if (checkpoint.empty()) return model.graph();
+  auto ckpt = io::checkpoint::open_checkpoint(checkpoint);
+  freeze::FreezeOptions options;
+  options.outputs = outputs;
+  return freeze::freeze_model(model, ckpt.get(), options).graph;
+}
+
+std::string file_safe(std::string name) {
+  std::replace(name.begin(), name.end(), '/', '_');
+  std::replace(name.begin(), name.end(), ':', '_');
+  return name;
+}
+
+void print_summary(const std::string& name, const Tensor& t) {
+  std::cout << name << ": " << dtype_name(t.dtype) << " " << dims_string(t.shape);
+  if (t.dtype != tf::DT_STRING && t.num_elements() > 0) {
+    double lo = INFINITY, hi = -INFINITY, sum = 0;
+    const std::int64_t n = t.num_elements();
+    for (std::int64_t i = 0; i < n; ++i) {
+      double v = element_as_double(t, i);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      sum += v;
+    }
+    std::cout << "  min " << lo << "  max " << hi << "  mean " << sum / static_cast<double>(n);
+    std::cout << "  first:";
+    for (std::int64_t i = 0; i < n && i < 6; ++i) std::cout << " " << element_as_double(t, i);
+  }
+  std::cout << "\n";
+}
+
+struct RunArgs {
+  std::string model, checkpoint, out_dir;
+  std::vector<std::string> inputs, outputs, tags;
+};
+
+int run(const RunArgs& a) {
+  io::Model model = io::load_model(a.model, {a.tags});
+  std::vector<std::string> outputs = a.outputs.empty() ? graph::likely_outputs(model) : a.outputs;
+  if (outputs.empty()) throw Error(ExitCode::kUsage, a.model + ": no outputs found; give --output");
+  tf::GraphDef graph = executable_graph(model, a.checkpoint, outputs);
+  auto feeds = read_inputs(a.inputs);
+  for (const auto& [name, value] : feeds) runtime::check_feed(graph, name, value);
+  runtime::Executor executor(graph);
+  auto results = executor.run(feeds, outputs);
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    print_summary(outputs[i], results[i]);
+    if (!a.out_dir.empty()) {
+      std::string path = join_path(a.out_dir, file_safe(outputs[i]) + ".npy");
+      io::write_npy(results[i], path);
+    }
+  }
+  return 0;
+}
+
+struct VerifyArgs {
+  std::string a, b;
+  std::vector<std::string> inputs, outputs, shapes;
+  int random = 1;
+  std::uint64_t seed = 0;
+  double rtol = 1e-5, atol = 1e-5;
+};
+
+int verify(const VerifyArgs& v) {
+  io::Model ma = io::load_model(v.a), mb = io::load_model(v.b);
+  std::vector<std::string> outputs = v.outputs.empty() ? graph::likely_outputs(ma) : v.outputs;
+  graph::GraphView vb(mb.graph());
+  std::vector<std::string> common;
+  for (const auto& o : outputs)
+    if (vb.find(graph::parse_input(o).node) >= 0) common.push_back(o);
+  if (common.empty()) throw Error(ExitCode::kBadInput, v.b + ": none of the outputs of " + v.a + " exists in it");
+  runtime::Executor ea(ma.graph()), eb(mb.graph());
+  auto given = read_inputs(v.inputs);
+  auto placeholders = runtime::needed_placeholders(ma.graph(), common);
+  auto shapes = parse_shapes(v.shapes);
+  std::map<std::string, runtime::Difference> worst;
+  const int batches = given.empty() ? std::max(v.random, 1) : 1;
+  for (int batch = 0; batch < batches; ++batch) {
+    auto feeds = given.empty() ? runtime::random_feeds(placeholders, shapes, v.seed + static_cast<std::uint64_t>(batch)) : given;
+    auto ra = ea.run(feeds, common), rb = eb.run(feeds, common);
+    for (std::size_t i = 0; i < common.size(); ++i) {
+      auto d = runtime::compare_tensors(ra[i], rb[i], v.rtol, v.atol);
+      auto& w = worst[common[i]];
+      w.max_abs = std::max(w.max_abs, d.max_abs);
+      w.max_rel = std::max(w.max_rel, d.max_rel);
+      w.within_tolerance = w.within_tolerance && d.within_tolerance;
+      if (!d.mismatch.empty()) w.mismatch = d.mismatch;
+    }
+  }
+  bool ok = true;
+  for (const auto& [name, d] : worst) {
+    std::cout << name << ": max abs " << d.max_abs << ", max rel " << d.max_rel
+              << (d.mismatch.empty() ? "" : " (" + d.mismatch + ")") << (d.within_tolerance ? "  ok" : "  DIFFERS") << "\n";
+    ok = ok && d.within_tolerance;
+  }
+  std::cout << (ok ? "equal" : "different") << " within rtol " << v.rtol << ", atol " << v.atol << " on " << batches << " input batch(es)\n";
+  return ok ? 0 : static_cast<int>(ExitCode::kCheckFailed);
+}
+
+}  // namespace
+
+void add_run(CLI::App& app, Action* action) {
+  auto* cmd = app.add_subcommand("run", "Execute a graph on the CPU and write its outputs as .npy");
+  auto a = std::make_shared<RunArgs>();
+  cmd->add_option("model", a->model, "A frozen graph (or any model, with -c)")->required();
+  cmd->add_option("-i,--input", a->inputs, "NAME=FILE.npy (repeatable)");
+  cmd->add_option("--output", a->outputs, "Tensor to fetch (repeatable; default: the inferred outputs)");
+  cmd->add_option("--out-dir", a->out_dir, "Write each output as DIR/<name with / and : as _>.npy");
+  cmd->add_option("-c,--checkpoint", a->checkpoint, "Variables from this checkpoint (freezes in memory)");
+  cmd->add_option("--tags", a->tags, "SavedModel meta graph tags (default: serve)")->delimiter(',');
+  cmd->callback([=] { *action = [=] { return run(*a); }; });
+
+  auto* ver = app.add_subcommand("verify", "Run two graphs on the same inputs and compare every common output (exit 1 if they differ)");
+  auto v = std::make_shared<VerifyArgs>();
+  ver->add_option("a", v->a, "Reference graph")->required();
+  ver->add_option("b", v->b, "Graph to check")->required();
+  ver->add_option("-i,--input", v->inputs, "NAME=FILE.npy (default: random inputs)");
+  ver->add_option("--output", v->outputs, "Outputs to compare (default: A's inferred outputs)");
+  ver->add_option("--random", v->random, "Number of random input batches (default 1)");
+  ver->add_option("--seed", v->seed, "Seed of the random inputs");
+  ver->add_option("--shape", v->shapes, "NAME=[D0,...]: shape of a random input (unknown dims default to 1)");
+  ver->add_option("--rtol", v->rtol, "Relative tolerance (default 1e-5)");
+  ver->add_option("--atol", v->atol, "Absolute tolerance (default 1e-5)");
+  ver->callback([=] { *action = [=] { return verify(*v); }; });
+}
+
+}  // namespace tffreeze::cli

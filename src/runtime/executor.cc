@@ -1,0 +1,136 @@
+#include "runtime/executor.h"
+
+#include <optional>
+
+#include "common/error.h"
+#include "graph/graph_view.h"
+#include "runtime/kernel.h"
+
+namespace tffreeze::runtime {
+namespace {
+
+struct NodeState {
+  std::vector<Tensor> outputs;
+  std::vector<bool> fed;  // per output index, for fed tensors
+  bool dead = false;
+  int pending_consumers = 0;  // how many needed consumers still have to read the outputs
+  bool fetched = false;
+};
+
+bool is_loop_op(const std::string& op) {
+  return op == "Enter" || op == "Exit" || op == "NextIteration" || op == "LoopCond" || op == "RefEnter" || op == "RefExit" ||
+         op == "RefNextIteration";
+}
+
+}  // namespace
+
+Executor::Executor(const tf::GraphDef& graph) : graph_(graph) {}
+
+std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& fetches) const {
+  graph::GraphView view(graph_);
+  const int n = view.size();
+  std::vector<NodeState> state(static_cast<std::size_t>(n));
+  std::vector<std::string> stop;
+  for (const auto& [name, value] : feeds) {
+    graph::TensorRef ref = graph::parse_input(name);
+    int i = view.find(ref.node);
+    if (i < 0 || !ref.valid || ref.control) throw Error(ExitCode::kBadInput, "feed '" + name + "' names no node of the graph");
+    auto& s = state[static_cast<std::size_t>(i)];
+    if (static_cast<int>(s.outputs.size()) <= ref.index) {
+      s.outputs.resize(static_cast<std::size_t>(ref.index) + 1);
+      s.fed.resize(static_cast<std::size_t>(ref.index) + 1, false);
+    }
+    s.outputs[static_cast<std::size_t>(ref.index)] = value;
+    s.fed[static_cast<std::size_t>(ref.index)] = true;
+    stop.push_back(std::string(ref.node));
+  }
+  std::vector<bool> needed = view.needed_by(fetches, stop);
+  for (const auto& f : fetches) state[static_cast<std::size_t>(view.find(graph::parse_input(f).node))].fetched = true;
+  for (int i = 0; i < n; ++i) {
+    if (!needed[i] || !state[static_cast<std::size_t>(i)].fed.empty()) continue;
+    for (const auto& e : view.inputs(i)) ++state[static_cast<std::size_t>(e.producer)].pending_consumers;
+  }
+  const auto& kernels = KernelRegistry::global();
+  for (int i : view.topological_order()) {
+    if (!needed[i]) continue;
+    auto& s = state[static_cast<std::size_t>(i)];
+    const tf::NodeDef& node = view.node(i);
+    if (!s.fed.empty()) continue;  // fed: its values are given
+    if (is_loop_op(node.op())) {
+      throw Error(ExitCode::kUnsupported, "node '" + node.name() + "' (" + node.op() + "): v1 while loops are not supported by the executor");
+    }
+    // Gather inputs; a dead input makes the node dead, except for Merge.
+    std::vector<const Tensor*> inputs;
+    std::vector<bool> input_dead;
+    bool any_dead = false;
+    for (const auto& e : view.inputs(i)) {
+      auto& p = state[static_cast<std::size_t>(e.producer)];
+      if (e.control()) {
+        any_dead |= p.dead;
+        continue;
+      }
+      // A Switch leaves its untaken output without a dtype: that output is dead.
+      bool dead = p.dead || (p.fed.empty() && e.output < static_cast<int>(p.outputs.size()) &&
+                             p.outputs[static_cast<std::size_t>(e.output)].dtype == tf::DT_INVALID);
+      const Tensor* value = nullptr;
+      if (!dead) {
+        if (e.output >= static_cast<int>(p.outputs.size()) || (!p.fed.empty() && !p.fed[static_cast<std::size_t>(e.output)])) {
+          if (!p.fed.empty()) {
+            throw Error(ExitCode::kBadInput, "node '" + node.name() + "' needs '" + node.input(e.input_slot) +
+                                                 "', which was not fed (only other outputs of that node were)");
+          }
+          throw Error(ExitCode::kBadInput, "node '" + node.name() + "': input '" + node.input(e.input_slot) + "' does not exist");
+        }
+        value = &p.outputs[static_cast<std::size_t>(e.output)];
+      }
+      inputs.push_back(value);
+      input_dead.push_back(dead);
+      any_dead |= dead;
+    }
+    if (node.op() == "Merge" || node.op() == "RefMerge") {
+      int live = -1;
+      for (std::size_t k = 0; k < inputs.size(); ++k)
+        if (!input_dead[k]) {
+          live = static_cast<int>(k);
+          break;
+        }
+      if (live < 0) {
+        s.dead = true;
+      } else {
+        s.outputs = {*inputs[static_cast<std::size_t>(live)], Tensor{tf::DT_INT32, {}, std::string(4, '\0'), {}}};
+        std::memcpy(s.outputs[1].bytes.data(), &live, 4);
+      }
+    } else if (any_dead) {
+      s.dead = true;
+    } else if (node.op() == "Placeholder") {
+      throw Error(ExitCode::kBadInput, "input '" + node.name() + "' was not fed (give --input " + node.name() + "=FILE.npy)");
+    } else {
+      Kernel kernel = kernels.find(node.op());
+      if (!kernel) throw Error(ExitCode::kUnsupported, "node '" + node.name() + "': no kernel for op " + node.op());
+      KernelContext ctx(node, std::move(inputs));
+      kernel(ctx);
+      s.outputs = std::move(ctx.outputs());
+    }
+    // Release inputs nobody else needs.
+    for (const auto& e : view.inputs(i)) {
+      auto& p = state[static_cast<std::size_t>(e.producer)];
+      if (--p.pending_consumers == 0 && !p.fetched) {
+        p.outputs.clear();
+        p.outputs.shrink_to_fit();
+      }
+    }
+  }
+  std::vector<Tensor> results;
+  for (const auto& f : fetches) {
+    graph::TensorRef ref = graph::parse_input(f);
+    const auto& s = state[static_cast<std::size_t>(view.find(ref.node))];
+    if (s.dead) throw Error(ExitCode::kBadInput, "fetch '" + f + "' is on a branch of a cond that was not taken");
+    if (ref.index >= static_cast<int>(s.outputs.size()) || s.outputs[static_cast<std::size_t>(ref.index)].dtype == tf::DT_INVALID) {
+      throw Error(ExitCode::kBadInput, "fetch '" + f + "': the node has no output " + std::to_string(ref.index) + " (or it is dead)");
+    }
+    results.push_back(s.outputs[static_cast<std::size_t>(ref.index)]);
+  }
+  return results;
+}
+
+}  // namespace tffreeze::runtime

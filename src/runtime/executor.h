@@ -1,0 +1,29 @@
+// The reference CPU executor: runs the part of a GraphDef that the fetched tensors need, with
+// the given feeds, one kernel per node in execution order. v1 cond (Switch/Merge) is handled by
+// dead-tensor propagation as TensorFlow does; v1 while loops are not supported (exit 4).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/tensor.h"
+#include "tffreeze/tf/graph.pb.h"
+
+namespace tffreeze::runtime {
+
+class Executor {
+ public:
+  // The graph must outlive the executor.
+  explicit Executor(const tffreeze::tf::GraphDef& graph);
+
+  // feeds: tensor name ("x" or "x:0", "queue:1") -> value. fetches: tensor names.
+  // Throws Error: exit 3 for a missing feed, a bad tensor name, kernel errors (shapes that do
+  // not match); exit 4 for an op without a kernel (naming op and node).
+  std::vector<Tensor> run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& fetches) const;
+
+ private:
+  const tffreeze::tf::GraphDef& graph_;
+};
+
+}  // namespace tffreeze::runtime

@@ -1,0 +1,82 @@
+// What a kernel sees: its node, its input tensors, and the outputs it must fill. Kernels are
+// plain functions registered by op name (kernels/*.cc, one file per op family).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/tensor.h"
+#include "tffreeze/tf/graph.pb.h"
+
+namespace tffreeze::runtime {
+
+namespace tf = ::tffreeze::tf;
+
+class KernelContext {
+ public:
+  KernelContext(const tf::NodeDef& node, std::vector<const Tensor*> inputs) : node_(node), inputs_(std::move(inputs)) {}
+
+  const tf::NodeDef& node() const { return node_; }
+  int num_inputs() const { return static_cast<int>(inputs_.size()); }
+  const Tensor& input(int i) const;
+  // Scalar or vector integer input (shapes, axes, sizes), any integer dtype.
+  std::vector<std::int64_t> input_ints(int i) const;
+
+  Tensor& output(int i);  // grows the outputs as needed
+  std::vector<Tensor>& outputs() { return outputs_; }
+
+  bool has_attr(std::string_view name) const;
+  std::int64_t attr_int(std::string_view name, std::int64_t fallback) const;
+  float attr_float(std::string_view name, float fallback) const;
+  bool attr_bool(std::string_view name, bool fallback) const;
+  std::string attr_string(std::string_view name, const std::string& fallback) const;
+  tf::DataType attr_type(std::string_view name, tf::DataType fallback) const;
+  std::vector<std::int64_t> attr_ints(std::string_view name) const;
+  std::vector<std::string> attr_strings(std::string_view name) const;
+
+  // Errors naming the node: bad input (exit 3) and unsupported (exit 4).
+  [[noreturn]] void fail(const std::string& what) const;
+  [[noreturn]] void unsupported(const std::string& what) const;
+
+ private:
+  const tf::AttrValue* find_attr(std::string_view name) const;
+  const tf::NodeDef& node_;
+  std::vector<const Tensor*> inputs_;
+  std::vector<Tensor> outputs_;
+};
+
+using Kernel = void (*)(KernelContext&);
+
+class KernelRegistry {
+ public:
+  static const KernelRegistry& global();
+  void add(const std::string& op, Kernel kernel);
+  Kernel find(std::string_view op) const;
+  std::vector<std::string> ops() const;
+
+ private:
+  std::vector<std::pair<std::string, Kernel>> kernels_;  // sorted by op after construction
+};
+
+// One per family file; kernel_registry.cc calls them all.
+void register_basic_kernels(KernelRegistry& r);
+void register_elementwise_kernels(KernelRegistry& r);
+void register_nn_kernels(KernelRegistry& r);
+void register_reduce_kernels(KernelRegistry& r);
+void register_array_kernels(KernelRegistry& r);
+void register_image_kernels(KernelRegistry& r);
+
+// A tensor of `dtype` and `shape`, zero-filled (throws via ctx when too large).
+Tensor make_tensor(const KernelContext& ctx, tf::DataType dtype, std::vector<std::int64_t> shape);
+
+template <class T>
+T* data(Tensor& t) {
+  return reinterpret_cast<T*>(t.bytes.data());
+}
+template <class T>
+const T* data(const Tensor& t) {
+  return reinterpret_cast<const T*>(t.bytes.data());
+}
+
+}  // namespace tffreeze::runtime

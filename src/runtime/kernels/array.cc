@@ -1,0 +1,509 @@
+// Shape and data movement: Reshape, Squeeze, ExpandDims, Shape, Fill, Range, Pack/Unpack,
+// Concat/Split, Slice/StridedSlice, Transpose, Pad, Tile, Gather. Element bytes are moved as
+// they are, so these work for every fixed-size dtype.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "common/dtype.h"
+#include "runtime/dispatch.h"
+
+namespace tffreeze::runtime {
+namespace {
+
+std::int64_t esize_of(const KernelContext& ctx, const Tensor& t) {
+  int e = dtype_size(t.dtype);
+  if (e == 0) ctx.unsupported("dtype " + dtype_name(t.dtype) + " in a data-movement kernel");
+  return e;
+}
+
+std::int64_t product(const std::vector<std::int64_t>& v, std::size_t from = 0, std::size_t to = std::string::npos) {
+  std::int64_t p = 1;
+  for (std::size_t i = from; i < std::min(to, v.size()); ++i) p *= v[i];
+  return p;
+}
+
+Tensor int_tensor(const KernelContext& ctx, tf::DataType dtype, const std::vector<std::int64_t>& values, std::vector<std::int64_t> shape) {
+  Tensor t = make_tensor(ctx, dtype, std::move(shape));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (dtype == tf::DT_INT64) data<std::int64_t>(t)[i] = values[i];
+    else data<std::int32_t>(t)[i] = static_cast<std::int32_t>(values[i]);
+  }
+  return t;
+}
+
+void reshape(KernelContext& ctx) {
+  Tensor x = ctx.input(0);
+  auto shape = ctx.input_ints(1);
+  std::int64_t known = 1, unknown = -1;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      if (unknown >= 0) ctx.fail("more than one -1 in shape");
+      unknown = static_cast<std::int64_t>(i);
+    } else if (shape[i] < 0) {
+      ctx.fail("negative dimension in shape");
+    } else {
+      known *= shape[i];
+    }
+  }
+  const std::int64_t n = x.dtype == tf::DT_STRING ? static_cast<std::int64_t>(x.strings.size()) : x.num_elements();
+  if (unknown >= 0) {
+    if (known == 0 || n % known) ctx.fail("cannot reshape " + dims_string(x.shape) + " to " + dims_string(shape));
+    shape[static_cast<std::size_t>(unknown)] = n / known;
+  } else if (known != n) {
+    ctx.fail("cannot reshape " + dims_string(x.shape) + " (" + std::to_string(n) + " elements) to " + dims_string(shape));
+  }
+  x.shape = shape;
+  ctx.output(0) = std::move(x);
+}
+
+void squeeze(KernelContext& ctx) {
+  Tensor x = ctx.input(0);
+  auto dims = ctx.attr_ints("squeeze_dims");
+  const auto rank = static_cast<std::int64_t>(x.shape.size());
+  std::vector<bool> drop(x.shape.size(), false);
+  if (dims.empty()) {
+    for (std::size_t d = 0; d < x.shape.size(); ++d) drop[d] = x.shape[d] == 1;
+  } else {
+    for (auto d : dims) {
+      auto a = normalize_axis(ctx, d, rank);
+      if (x.shape[static_cast<std::size_t>(a)] != 1) ctx.fail("cannot squeeze dimension " + std::to_string(d) + " of " + dims_string(x.shape));
+      drop[static_cast<std::size_t>(a)] = true;
+    }
+  }
+  std::vector<std::int64_t> shape;
+  for (std::size_t d = 0; d < x.shape.size(); ++d)
+    if (!drop[d]) shape.push_back(x.shape[d]);
+  x.shape = shape;
+  ctx.output(0) = std::move(x);
+}
+
+void expand_dims(KernelContext& ctx) {
+  Tensor x = ctx.input(0);
+  auto dim = ctx.input_ints(1);
+  if (dim.size() != 1) ctx.fail("dim must be a scalar");
+  auto rank = static_cast<std::int64_t>(x.shape.size());
+  std::int64_t a = dim[0] < 0 ? dim[0] + rank + 1 : dim[0];
+  if (a < 0 || a > rank) ctx.fail("dim " + std::to_string(dim[0]) + " out of range");
+  x.shape.insert(x.shape.begin() + a, 1);
+  ctx.output(0) = std::move(x);
+}
+
+void shape_k(KernelContext& ctx) {
+  tf::DataType t = ctx.attr_type("out_type", tf::DT_INT32);
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    const auto& s = ctx.input(i).shape;
+    ctx.output(i) = int_tensor(ctx, t, s, {static_cast<std::int64_t>(s.size())});
+  }
+}
+
+void size_k(KernelContext& ctx) {
+  ctx.output(0) = int_tensor(ctx, ctx.attr_type("out_type", tf::DT_INT32), {ctx.input(0).num_elements()}, {});
+}
+
+void rank_k(KernelContext& ctx) {
+  ctx.output(0) = int_tensor(ctx, tf::DT_INT32, {static_cast<std::int64_t>(ctx.input(0).shape.size())}, {});
+}
+
+void fill(KernelContext& ctx) {
+  auto dims = ctx.input_ints(0);
+  const Tensor& value = ctx.input(1);
+  if (value.num_elements() != 1) ctx.fail("value must be a scalar");
+  Tensor out = make_tensor(ctx, value.dtype, dims);
+  const std::int64_t e = esize_of(ctx, value);
+  for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) std::memcpy(out.bytes.data() + i * e, value.bytes.data(), static_cast<std::size_t>(e));
+  ctx.output(0) = std::move(out);
+}
+
+void zeros_like(KernelContext& ctx) { ctx.output(0) = make_tensor(ctx, ctx.input(0).dtype, ctx.input(0).shape); }
+
+void ones_like(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  Tensor out = make_tensor(ctx, x.dtype, x.shape);
+  dispatch_any(ctx, x.dtype, [&](auto t) {
+    using T = decltype(t);
+    std::fill_n(data<T>(out), out.num_elements(), static_cast<T>(1));
+  });
+  ctx.output(0) = std::move(out);
+}
+
+void range(KernelContext& ctx) {
+  const Tensor& start = ctx.input(0);
+  dispatch_numeric(ctx, start.dtype, [&](auto t) {
+    using T = decltype(t);
+    const double s = static_cast<double>(data<T>(start)[0]), l = static_cast<double>(data<T>(ctx.input(1))[0]),
+                 d = static_cast<double>(data<T>(ctx.input(2))[0]);
+    if (d == 0) ctx.fail("delta must not be 0");
+    const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((l - s) / d)));
+    Tensor out = make_tensor(ctx, start.dtype, {n});
+    for (std::int64_t i = 0; i < n; ++i) data<T>(out)[i] = static_cast<T>(s + static_cast<double>(i) * d);
+    ctx.output(0) = std::move(out);
+  });
+}
+
+// Concatenates inputs [first, first + count) along axis.
+Tensor concat_tensors(KernelContext& ctx, const std::vector<const Tensor*>& parts, std::int64_t axis_in) {
+  const Tensor& a = *parts[0];
+  const auto rank = static_cast<std::int64_t>(a.shape.size());
+  const std::int64_t axis = normalize_axis(ctx, axis_in, rank);
+  std::vector<std::int64_t> shape = a.shape;
+  shape[static_cast<std::size_t>(axis)] = 0;
+  for (const Tensor* p : parts) {
+    if (p->dtype != a.dtype || p->shape.size() != a.shape.size()) ctx.fail("inputs differ in dtype or rank");
+    for (std::int64_t d = 0; d < rank; ++d)
+      if (d != axis && p->shape[static_cast<std::size_t>(d)] != a.shape[static_cast<std::size_t>(d)]) {
+        ctx.fail("shapes " + dims_string(a.shape) + " and " + dims_string(p->shape) + " differ outside the concat axis");
+      }
+    shape[static_cast<std::size_t>(axis)] += p->shape[static_cast<std::size_t>(axis)];
+  }
+  Tensor out = make_tensor(ctx, a.dtype, shape);
+  const std::int64_t e = esize_of(ctx, a), outer = product(shape, 0, static_cast<std::size_t>(axis)),
+                     inner = product(shape, static_cast<std::size_t>(axis) + 1) * e;
+  char* dst = out.bytes.data();
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (const Tensor* p : parts) {
+      const std::int64_t chunk = p->shape[static_cast<std::size_t>(axis)] * inner;
+      std::memcpy(dst, p->bytes.data() + o * chunk, static_cast<std::size_t>(chunk));
+      dst += chunk;
+    }
+  return out;
+}
+
+void concat_v2(KernelContext& ctx) {
+  std::vector<const Tensor*> parts;
+  for (int i = 0; i + 1 < ctx.num_inputs(); ++i) parts.push_back(&ctx.input(i));
+  ctx.output(0) = concat_tensors(ctx, parts, ctx.input_ints(ctx.num_inputs() - 1).at(0));
+}
+
+void concat_v1(KernelContext& ctx) {
+  std::vector<const Tensor*> parts;
+  for (int i = 1; i < ctx.num_inputs(); ++i) parts.push_back(&ctx.input(i));
+  ctx.output(0) = concat_tensors(ctx, parts, ctx.input_ints(0).at(0));
+}
+
+void pack(KernelContext& ctx) {
+  std::vector<Tensor> expanded;
+  const auto rank = static_cast<std::int64_t>(ctx.input(0).shape.size());
+  std::int64_t axis = ctx.attr_int("axis", 0);
+  if (axis < 0) axis += rank + 1;
+  if (axis < 0 || axis > rank) ctx.fail("axis out of range");
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    Tensor t = ctx.input(i);
+    t.shape.insert(t.shape.begin() + axis, 1);
+    expanded.push_back(std::move(t));
+  }
+  std::vector<const Tensor*> parts;
+  for (auto& t : expanded) parts.push_back(&t);
+  ctx.output(0) = concat_tensors(ctx, parts, axis);
+}
+
+// Splits x along axis into pieces of the given sizes.
+void split_into(KernelContext& ctx, const Tensor& x, std::int64_t axis_in, const std::vector<std::int64_t>& sizes, bool drop_axis) {
+  const auto rank = static_cast<std::int64_t>(x.shape.size());
+  const std::int64_t axis = normalize_axis(ctx, axis_in, rank);
+  const std::int64_t e = esize_of(ctx, x), outer = product(x.shape, 0, static_cast<std::size_t>(axis)),
+                     inner = product(x.shape, static_cast<std::size_t>(axis) + 1) * e, dim = x.shape[static_cast<std::size_t>(axis)];
+  std::int64_t offset = 0;
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    std::vector<std::int64_t> shape = x.shape;
+    shape[static_cast<std::size_t>(axis)] = sizes[k];
+    Tensor out = make_tensor(ctx, x.dtype, shape);
+    for (std::int64_t o = 0; o < outer; ++o) {
+      std::memcpy(out.bytes.data() + o * sizes[k] * inner, x.bytes.data() + (o * dim + offset) * inner, static_cast<std::size_t>(sizes[k] * inner));
+    }
+    if (drop_axis) out.shape.erase(out.shape.begin() + axis);
+    ctx.output(static_cast<int>(k)) = std::move(out);
+    offset += sizes[k];
+  }
+}
+
+void split(KernelContext& ctx) {
+  const Tensor& x = ctx.input(1);
+  const std::int64_t num = ctx.attr_int("num_split", 1);
+  const std::int64_t axis = normalize_axis(ctx, ctx.input_ints(0).at(0), static_cast<std::int64_t>(x.shape.size()));
+  const std::int64_t dim = x.shape[static_cast<std::size_t>(axis)];
+  if (num <= 0 || dim % num) ctx.fail("cannot split dimension of " + std::to_string(dim) + " into " + std::to_string(num));
+  split_into(ctx, x, axis, std::vector<std::int64_t>(static_cast<std::size_t>(num), dim / num), false);
+}
+
+void split_v(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto sizes = ctx.input_ints(1);
+  const std::int64_t axis = normalize_axis(ctx, ctx.input_ints(2).at(0), static_cast<std::int64_t>(x.shape.size()));
+  const std::int64_t dim = x.shape[static_cast<std::size_t>(axis)];
+  std::int64_t known = 0, unknown = -1;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] == -1) unknown = static_cast<std::int64_t>(i);
+    else known += sizes[i];
+  }
+  if (unknown >= 0) sizes[static_cast<std::size_t>(unknown)] = dim - known;
+  if (std::accumulate(sizes.begin(), sizes.end(), std::int64_t{0}) != dim) ctx.fail("split sizes do not add up to " + std::to_string(dim));
+  split_into(ctx, x, axis, sizes, false);
+}
+
+void unpack(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  std::int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", 0), static_cast<std::int64_t>(x.shape.size()));
+  const std::int64_t num = x.shape[static_cast<std::size_t>(axis)];
+  split_into(ctx, x, axis, std::vector<std::int64_t>(static_cast<std::size_t>(num), 1), true);
+}
+
+// Copies a strided box of `x` (begin/size/stride per dim) into a new tensor of `shape`.
+Tensor strided_copy(KernelContext& ctx, const Tensor& x, const std::vector<std::int64_t>& begin, const std::vector<std::int64_t>& stride,
+                    const std::vector<std::int64_t>& box) {
+  Tensor out = make_tensor(ctx, x.dtype, box);
+  const std::int64_t e = esize_of(ctx, x), n = out.num_elements();
+  const std::size_t rank = x.shape.size();
+  std::vector<std::int64_t> xs(rank, 1);
+  for (std::size_t d = rank; d-- > 1;) xs[d - 1] = xs[d] * x.shape[d];
+  std::vector<std::int64_t> counter(rank, 0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::int64_t at = 0;
+    for (std::size_t d = 0; d < rank; ++d) at += (begin[d] + counter[d] * stride[d]) * xs[d];
+    std::memcpy(out.bytes.data() + i * e, x.bytes.data() + at * e, static_cast<std::size_t>(e));
+    for (std::size_t d = rank; d-- > 0;) {
+      if (++counter[d] < box[d]) break;
+      counter[d] = 0;
+    }
+  }
+  return out;
+}
+
+void slice(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto begin = ctx.input_ints(1), size = ctx.input_ints(2);
+  if (begin.size() != x.shape.size() || size.size() != x.shape.size()) ctx.fail("begin and size must have one value per dimension");
+  for (std::size_t d = 0; d < x.shape.size(); ++d) {
+    if (size[d] == -1) size[d] = x.shape[d] - begin[d];
+    if (begin[d] < 0 || size[d] < 0 || begin[d] + size[d] > x.shape[d]) ctx.fail("slice out of bounds of " + dims_string(x.shape));
+  }
+  ctx.output(0) = strided_copy(ctx, x, begin, std::vector<std::int64_t>(x.shape.size(), 1), size);
+}
+
+// StridedSlice with TensorFlow's masks: ellipsis expands to the remaining dims, new_axis
+// inserts a 1, shrink_axis takes a single index and drops the dim.
+void strided_slice(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto begin = ctx.input_ints(1), end = ctx.input_ints(2), strides = ctx.input_ints(3);
+  if (begin.size() != end.size() || begin.size() != strides.size()) ctx.fail("begin, end and strides differ in length");
+  const std::int64_t begin_mask = ctx.attr_int("begin_mask", 0), end_mask = ctx.attr_int("end_mask", 0),
+                     ellipsis_mask = ctx.attr_int("ellipsis_mask", 0), new_axis_mask = ctx.attr_int("new_axis_mask", 0),
+                     shrink_mask = ctx.attr_int("shrink_axis_mask", 0);
+  const auto rank = static_cast<std::int64_t>(x.shape.size());
+  const auto spec = static_cast<std::int64_t>(begin.size());
+  std::int64_t new_axes = 0;
+  for (std::int64_t i = 0; i < spec; ++i) new_axes += (new_axis_mask >> i) & 1;
+  std::vector<std::int64_t> b(rank, 0), s(rank, 1), box(rank, 0);
+  std::vector<std::int64_t> final_shape;
+  std::int64_t dim = 0;
+  for (std::int64_t i = 0; i < spec; ++i) {
+    if ((ellipsis_mask >> i) & 1) {
+      const std::int64_t covered = rank - (spec - 1 - new_axes);  // dims the ellipsis stands for
+      for (std::int64_t k = 0; k < covered; ++k, ++dim) {
+        if (dim >= rank) break;
+        b[dim] = 0;
+        s[dim] = 1;
+        box[dim] = x.shape[static_cast<std::size_t>(dim)];
+        final_shape.push_back(box[dim]);
+      }
+      continue;
+    }
+    if ((new_axis_mask >> i) & 1) {
+      final_shape.push_back(1);
+      continue;
+    }
+    if (dim >= rank) ctx.fail("slice spec has more dimensions than the input " + dims_string(x.shape));
+    const std::int64_t n = x.shape[static_cast<std::size_t>(dim)];
+    const std::int64_t st = strides[static_cast<std::size_t>(i)];
+    if (st == 0) ctx.fail("stride 0");
+    auto clamp = [&](std::int64_t v, bool is_begin) {
+      if (v < 0) v += n;
+      if (st > 0) return std::clamp<std::int64_t>(v, 0, n);
+      return std::clamp<std::int64_t>(v, -1, n - 1);
+      (void)is_begin;
+    };
+    std::int64_t lo, hi;
+    if ((shrink_mask >> i) & 1) {
+      lo = begin[static_cast<std::size_t>(i)] < 0 ? begin[static_cast<std::size_t>(i)] + n : begin[static_cast<std::size_t>(i)];
+      if (lo < 0 || lo >= n) ctx.fail("index " + std::to_string(begin[static_cast<std::size_t>(i)]) + " out of range for dimension of " + std::to_string(n));
+      b[dim] = lo;
+      s[dim] = 1;
+      box[dim] = 1;
+      ++dim;
+      continue;
+    }
+    lo = ((begin_mask >> i) & 1) ? (st > 0 ? 0 : n - 1) : clamp(begin[static_cast<std::size_t>(i)], true);
+    hi = ((end_mask >> i) & 1) ? (st > 0 ? n : -1) : clamp(end[static_cast<std::size_t>(i)], false);
+    std::int64_t count = st > 0 ? (hi > lo ? (hi - lo + st - 1) / st : 0) : (lo > hi ? (lo - hi - st - 1) / (-st) : 0);
+    b[dim] = lo;
+    s[dim] = st;
+    box[dim] = count;
+    final_shape.push_back(count);
+    ++dim;
+  }
+  for (; dim < rank; ++dim) {  // dims the spec does not mention are taken whole
+    box[dim] = x.shape[static_cast<std::size_t>(dim)];
+    final_shape.push_back(box[dim]);
+  }
+  Tensor out = strided_copy(ctx, x, b, s, box);
+  out.shape = final_shape;
+  ctx.output(0) = std::move(out);
+}
+
+void transpose(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto perm = ctx.input_ints(1);
+  const std::size_t rank = x.shape.size();
+  if (perm.size() != rank) ctx.fail("perm has " + std::to_string(perm.size()) + " values for rank " + std::to_string(rank));
+  std::vector<std::int64_t> shape(rank), xs(rank, 1);
+  for (std::size_t d = rank; d-- > 1;) xs[d - 1] = xs[d] * x.shape[d];
+  std::vector<std::int64_t> stride(rank);
+  std::vector<bool> seen(rank, false);
+  for (std::size_t d = 0; d < rank; ++d) {
+    if (perm[d] < 0 || perm[d] >= static_cast<std::int64_t>(rank) || seen[static_cast<std::size_t>(perm[d])]) ctx.fail("perm is not a permutation");
+    seen[static_cast<std::size_t>(perm[d])] = true;
+    shape[d] = x.shape[static_cast<std::size_t>(perm[d])];
+    stride[d] = xs[static_cast<std::size_t>(perm[d])];
+  }
+  // General permutation: walk the output, read through the permuted strides.
+  Tensor out = make_tensor(ctx, x.dtype, shape);
+  const std::int64_t e = esize_of(ctx, x), n = out.num_elements();
+  std::vector<std::int64_t> counter(rank, 0);
+  std::int64_t at = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::memcpy(out.bytes.data() + i * e, x.bytes.data() + at * e, static_cast<std::size_t>(e));
+    for (std::size_t d = rank; d-- > 0;) {
+      ++counter[d];
+      at += stride[d];
+      if (counter[d] < shape[d]) break;
+      at -= stride[d] * counter[d];
+      counter[d] = 0;
+    }
+  }
+  ctx.output(0) = std::move(out);
+}
+
+void pad(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto pads = ctx.input_ints(1);
+  const std::size_t rank = x.shape.size();
+  if (pads.size() != 2 * rank) ctx.fail("paddings must be [rank, 2]");
+  const std::string mode = ctx.node().op() == "MirrorPad" ? ctx.attr_string("mode", "REFLECT") : "CONSTANT";
+  std::vector<std::int64_t> shape(rank);
+  for (std::size_t d = 0; d < rank; ++d) {
+    if (pads[2 * d] < 0 || pads[2 * d + 1] < 0) ctx.fail("negative padding");
+    shape[d] = x.shape[d] + pads[2 * d] + pads[2 * d + 1];
+  }
+  Tensor out = make_tensor(ctx, x.dtype, shape);
+  const std::int64_t e = esize_of(ctx, x);
+  if (ctx.node().op() == "PadV2") {
+    const Tensor& c = ctx.input(2);
+    for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) std::memcpy(out.bytes.data() + i * e, c.bytes.data(), static_cast<std::size_t>(e));
+  }
+  std::vector<std::int64_t> xs(rank, 1);
+  for (std::size_t d = rank; d-- > 1;) xs[d - 1] = xs[d] * x.shape[d];
+  std::vector<std::int64_t> counter(rank, 0);
+  const bool reflect = mode == "REFLECT";
+  for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) {
+    std::int64_t at = 0;
+    bool inside = true;
+    for (std::size_t d = 0; d < rank; ++d) {
+      std::int64_t src = counter[d] - pads[2 * d];
+      if (src < 0 || src >= x.shape[d]) {
+        if (mode == "CONSTANT") {
+          inside = false;
+          break;
+        }
+        if (src < 0) src = reflect ? -src : -src - 1;
+        if (src >= x.shape[d]) src = reflect ? 2 * x.shape[d] - src - 2 : 2 * x.shape[d] - src - 1;
+        if (src < 0 || src >= x.shape[d]) ctx.fail("mirror padding larger than the dimension");
+      }
+      at += src * xs[d];
+    }
+    if (inside) std::memcpy(out.bytes.data() + i * e, x.bytes.data() + at * e, static_cast<std::size_t>(e));
+    for (std::size_t d = rank; d-- > 0;) {
+      if (++counter[d] < shape[d]) break;
+      counter[d] = 0;
+    }
+  }
+  ctx.output(0) = std::move(out);
+}
+
+void tile(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto mult = ctx.input_ints(1);
+  const std::size_t rank = x.shape.size();
+  if (mult.size() != rank) ctx.fail("multiples must have one value per dimension");
+  std::vector<std::int64_t> shape(rank), xs(rank, 1);
+  for (std::size_t d = 0; d < rank; ++d) shape[d] = x.shape[d] * mult[d];
+  for (std::size_t d = rank; d-- > 1;) xs[d - 1] = xs[d] * x.shape[d];
+  Tensor out = make_tensor(ctx, x.dtype, shape);
+  const std::int64_t e = esize_of(ctx, x);
+  std::vector<std::int64_t> counter(rank, 0);
+  for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) {
+    std::int64_t at = 0;
+    for (std::size_t d = 0; d < rank; ++d) at += (counter[d] % x.shape[d]) * xs[d];
+    std::memcpy(out.bytes.data() + i * e, x.bytes.data() + at * e, static_cast<std::size_t>(e));
+    for (std::size_t d = rank; d-- > 0;) {
+      if (++counter[d] < shape[d]) break;
+      counter[d] = 0;
+    }
+  }
+  ctx.output(0) = std::move(out);
+}
+
+void gather(KernelContext& ctx) {
+  const Tensor& params = ctx.input(0);
+  auto indices = ctx.input_ints(1);
+  const std::int64_t axis = ctx.node().op() == "GatherV2"
+                                ? normalize_axis(ctx, ctx.input_ints(2).at(0), static_cast<std::int64_t>(params.shape.size()))
+                                : 0;
+  if (ctx.attr_int("batch_dims", 0) != 0) ctx.unsupported("batch_dims other than 0");
+  const std::int64_t e = esize_of(ctx, params), outer = product(params.shape, 0, static_cast<std::size_t>(axis)),
+                     dim = params.shape[static_cast<std::size_t>(axis)], inner = product(params.shape, static_cast<std::size_t>(axis) + 1) * e;
+  std::vector<std::int64_t> shape(params.shape.begin(), params.shape.begin() + axis);
+  shape.insert(shape.end(), ctx.input(1).shape.begin(), ctx.input(1).shape.end());
+  shape.insert(shape.end(), params.shape.begin() + axis + 1, params.shape.end());
+  Tensor out = make_tensor(ctx, params.dtype, shape);
+  char* dst = out.bytes.data();
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (auto idx : indices) {
+      if (idx < 0 || idx >= dim) ctx.fail("index " + std::to_string(idx) + " out of range [0, " + std::to_string(dim) + ")");
+      std::memcpy(dst, params.bytes.data() + (o * dim + idx) * inner, static_cast<std::size_t>(inner));
+      dst += inner;
+    }
+  ctx.output(0) = std::move(out);
+}
+
+}  // namespace
+
+void register_array_kernels(KernelRegistry& r) {
+  r.add("Reshape", reshape);
+  r.add("Squeeze", squeeze);
+  r.add("ExpandDims", expand_dims);
+  r.add("Shape", shape_k);
+  r.add("ShapeN", shape_k);
+  r.add("Size", size_k);
+  r.add("Rank", rank_k);
+  r.add("Fill", fill);
+  r.add("ZerosLike", zeros_like);
+  r.add("OnesLike", ones_like);
+  r.add("Range", range);
+  r.add("ConcatV2", concat_v2);
+  r.add("Concat", concat_v1);
+  r.add("Pack", pack);
+  r.add("Unpack", unpack);
+  r.add("Split", split);
+  r.add("SplitV", split_v);
+  r.add("Slice", slice);
+  r.add("StridedSlice", strided_slice);
+  r.add("Transpose", transpose);
+  r.add("Pad", pad);
+  r.add("PadV2", pad);
+  r.add("MirrorPad", pad);
+  r.add("Tile", tile);
+  r.add("GatherV2", gather);
+  r.add("Gather", gather);
+}
+
+}  // namespace tffreeze::runtime

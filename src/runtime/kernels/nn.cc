@@ -1,0 +1,545 @@
+// Neural-network kernels: matrix products (Eigen GEMM, multi-threaded with OpenMP),
+// convolutions (im2col + GEMM), pooling, batch norm, softmax, and the fused forms that
+// TensorFlow's grappler and the TF.js converter emit.
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "runtime/broadcast.h"
+#include "runtime/dispatch.h"
+
+namespace tffreeze::runtime {
+namespace {
+
+template <class T>
+using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using ConstMap = Eigen::Map<const RowMatrix<T>>;
+template <class T>
+using MutMap = Eigen::Map<RowMatrix<T>>;
+
+// ---- matrix products ----------------------------------------------------------------------
+
+template <class T>
+void gemm(const T* a, const T* b, T* c, std::int64_t m, std::int64_t k, std::int64_t n, bool ta, bool tb) {
+  ConstMap<T> A(a, ta ? k : m, ta ? m : k), B(b, tb ? n : k, tb ? k : n);
+  MutMap<T> C(c, m, n);
+  if (!ta && !tb) C.noalias() = A * B;
+  else if (ta && !tb) C.noalias() = A.transpose() * B;
+  else if (!ta && tb) C.noalias() = A * B.transpose();
+  else C.noalias() = A.transpose() * B.transpose();
+}
+
+void matmul(KernelContext& ctx) {
+  const Tensor& a = ctx.input(0);
+  const Tensor& b = ctx.input(1);
+  if (a.shape.size() != 2 || b.shape.size() != 2) ctx.fail("MatMul needs matrices, got " + dims_string(a.shape) + " and " + dims_string(b.shape));
+  const bool ta = ctx.attr_bool("transpose_a", false), tb = ctx.attr_bool("transpose_b", false);
+  const std::int64_t m = ta ? a.shape[1] : a.shape[0], k = ta ? a.shape[0] : a.shape[1];
+  const std::int64_t k2 = tb ? b.shape[1] : b.shape[0], n = tb ? b.shape[0] : b.shape[1];
+  if (k != k2) ctx.fail("inner dimensions differ: " + dims_string(a.shape) + " x " + dims_string(b.shape));
+  Tensor out = make_tensor(ctx, a.dtype, {m, n});
+  dispatch_float(ctx, a.dtype, [&](auto t) {
+    using T = decltype(t);
+    gemm(data<T>(a), data<T>(b), data<T>(out), m, k, n, ta, tb);
+  });
+  ctx.output(0) = std::move(out);
+}
+
+void batch_matmul(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const Tensor& y = ctx.input(1);
+  if (x.shape.size() < 2 || y.shape.size() < 2) ctx.fail("BatchMatMul needs rank >= 2");
+  const bool ax = ctx.attr_bool("adj_x", false), ay = ctx.attr_bool("adj_y", false);
+  const std::int64_t m = ax ? x.shape.back() : x.shape[x.shape.size() - 2], k = ax ? x.shape[x.shape.size() - 2] : x.shape.back();
+  const std::int64_t k2 = ay ? y.shape.back() : y.shape[y.shape.size() - 2], n = ay ? y.shape[y.shape.size() - 2] : y.shape.back();
+  if (k != k2) ctx.fail("inner dimensions differ: " + dims_string(x.shape) + " x " + dims_string(y.shape));
+  std::vector<std::int64_t> bx(x.shape.begin(), x.shape.end() - 2), by(y.shape.begin(), y.shape.end() - 2);
+  auto batch = broadcast_shape(bx, by);
+  if (!batch) ctx.fail("batch dimensions do not broadcast");
+  auto ix = broadcast_index(bx, *batch), iy = broadcast_index(by, *batch);
+  std::vector<std::int64_t> shape = *batch;
+  shape.push_back(m);
+  shape.push_back(n);
+  Tensor out = make_tensor(ctx, x.dtype, shape);
+  dispatch_float(ctx, x.dtype, [&](auto t) {
+    using T = decltype(t);
+    for (std::size_t b = 0; b < ix.size(); ++b) {
+      gemm(data<T>(x) + ix[b] * m * k, data<T>(y) + iy[b] * k * n, data<T>(out) + static_cast<std::int64_t>(b) * m * n, m, k, n, ax, ay);
+    }
+  });
+  ctx.output(0) = std::move(out);
+}
+
+// ---- layout helpers ---------------------------------------------------------------------------
+
+bool is_nchw(const KernelContext& ctx) { return ctx.attr_string("data_format", "NHWC") == "NCHW"; }
+
+// [N,C,H,W] <-> [N,H,W,C]
+Tensor to_nhwc(const KernelContext& ctx, const Tensor& x) {
+  const std::int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  Tensor out = make_tensor(ctx, x.dtype, {N, H, W, C});
+  const float* in = data<float>(x);
+  float* o = data<float>(out);
+  for (std::int64_t n = 0; n < N; ++n)
+    for (std::int64_t c = 0; c < C; ++c)
+      for (std::int64_t h = 0; h < H; ++h)
+        for (std::int64_t w = 0; w < W; ++w) o[((n * H + h) * W + w) * C + c] = in[((n * C + c) * H + h) * W + w];
+  return out;
+}
+Tensor to_nchw(const KernelContext& ctx, const Tensor& x) {
+  const std::int64_t N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
+  Tensor out = make_tensor(ctx, x.dtype, {N, C, H, W});
+  const float* in = data<float>(x);
+  float* o = data<float>(out);
+  for (std::int64_t n = 0; n < N; ++n)
+    for (std::int64_t h = 0; h < H; ++h)
+      for (std::int64_t w = 0; w < W; ++w)
+        for (std::int64_t c = 0; c < C; ++c) o[((n * C + c) * H + h) * W + w] = in[((n * H + h) * W + w) * C + c];
+  return out;
+}
+
+struct Window {
+  std::int64_t out = 0, pad_before = 0;
+};
+
+// Output size and leading padding of one spatial dimension (TensorFlow's rules).
+Window window(const KernelContext& ctx, std::int64_t in, std::int64_t k, std::int64_t stride, std::int64_t dilation,
+              const std::string& padding, std::int64_t explicit_before, std::int64_t explicit_after) {
+  if (stride < 1 || dilation < 1 || k < 1) ctx.fail("strides, dilations and kernel sizes must be positive");
+  const std::int64_t eff = (k - 1) * dilation + 1;
+  Window w;
+  if (padding == "VALID") {
+    w.out = in >= eff ? (in - eff) / stride + 1 : 0;
+  } else if (padding == "SAME") {
+    w.out = (in + stride - 1) / stride;
+    std::int64_t total = std::max<std::int64_t>((w.out - 1) * stride + eff - in, 0);
+    w.pad_before = total / 2;
+  } else if (padding == "EXPLICIT") {
+    w.pad_before = explicit_before;
+    std::int64_t span = in + explicit_before + explicit_after;
+    w.out = span >= eff ? (span - eff) / stride + 1 : 0;
+  } else {
+    ctx.fail("padding '" + padding + "'");
+  }
+  return w;
+}
+
+struct ConvGeometry {
+  std::int64_t N, H, W, C, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl;
+};
+
+// Strides/dilations/paddings for a 4-D NHWC convolution or pool, from attrs in data_format order.
+ConvGeometry geometry(const KernelContext& ctx, const std::vector<std::int64_t>& nhwc, std::int64_t KH, std::int64_t KW,
+                      const std::vector<std::int64_t>& strides_attr, const std::vector<std::int64_t>& dilations_attr) {
+  const bool nchw = is_nchw(ctx);
+  auto pick = [&](const std::vector<std::int64_t>& v, int dim_nhwc) -> std::int64_t {
+    if (v.size() != 4) return 1;
+    static const int from_nchw[4] = {0, 2, 3, 1};  // NHWC dim -> index in an NCHW-ordered attr
+    return v[static_cast<std::size_t>(nchw ? from_nchw[dim_nhwc] : dim_nhwc)];
+  };
+  ConvGeometry g{nhwc[0], nhwc[1], nhwc[2], nhwc[3], KH, KW, 0, 0, pick(strides_attr, 1), pick(strides_attr, 2),
+                 pick(dilations_attr, 1), pick(dilations_attr, 2), 0, 0};
+  const std::string padding = ctx.attr_string("padding", "VALID");
+  auto explicit_pads = ctx.attr_ints("explicit_paddings");
+  auto pad = [&](int dim_nhwc, int side) -> std::int64_t {
+    if (explicit_pads.size() != 8) return 0;
+    static const int from_nchw[4] = {0, 2, 3, 1};
+    return explicit_pads[static_cast<std::size_t>(2 * (nchw ? from_nchw[dim_nhwc] : dim_nhwc) + side)];
+  };
+  Window wh = window(ctx, g.H, KH, g.sh, g.dh, padding, pad(1, 0), pad(1, 1));
+  Window ww = window(ctx, g.W, KW, g.sw, g.dw, padding, pad(2, 0), pad(2, 1));
+  g.OH = wh.out;
+  g.OW = ww.out;
+  g.pt = wh.pad_before;
+  g.pl = ww.pad_before;
+  return g;
+}
+
+// ---- convolutions ----------------------------------------------------------------------------
+
+// NHWC input, HWIO filter -> NHWC output, via im2col tiles and GEMM.
+void conv2d_nhwc(const ConvGeometry& g, std::int64_t OC, const float* in, const float* filter, float* out) {
+  const std::int64_t patch = g.KH * g.KW * g.C;
+  const std::int64_t pixels = g.OH * g.OW;
+  const std::int64_t tile = std::max<std::int64_t>(1, std::min<std::int64_t>(pixels, (1 << 22) / std::max<std::int64_t>(patch, 1)));
+  std::vector<float> cols(static_cast<std::size_t>(tile * patch));
+  ConstMap<float> F(filter, patch, OC);
+  for (std::int64_t n = 0; n < g.N; ++n) {
+    const float* img = in + n * g.H * g.W * g.C;
+    for (std::int64_t p0 = 0; p0 < pixels; p0 += tile) {
+      const std::int64_t rows = std::min(tile, pixels - p0);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const std::int64_t oh = (p0 + r) / g.OW, ow = (p0 + r) % g.OW;
+        float* dst = cols.data() + r * patch;
+        for (std::int64_t kh = 0; kh < g.KH; ++kh) {
+          const std::int64_t ih = oh * g.sh + kh * g.dh - g.pt;
+          for (std::int64_t kw = 0; kw < g.KW; ++kw, dst += g.C) {
+            const std::int64_t iw = ow * g.sw + kw * g.dw - g.pl;
+            if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) std::fill(dst, dst + g.C, 0.0f);
+            else std::copy_n(img + (ih * g.W + iw) * g.C, g.C, dst);
+          }
+        }
+      }
+      MutMap<float> O(out + (n * pixels + p0) * OC, rows, OC);
+      O.noalias() = ConstMap<float>(cols.data(), rows, patch) * F;
+    }
+  }
+}
+
+Tensor input_nhwc(const KernelContext& ctx, const Tensor& x) {
+  if (x.shape.size() != 4) ctx.fail("input must be 4-D, is " + dims_string(x.shape));
+  if (x.dtype != tf::DT_FLOAT) ctx.unsupported("convolution of " + dtype_name(x.dtype) + " (float32 only)");
+  return is_nchw(ctx) ? to_nhwc(ctx, x) : x;
+}
+
+Tensor output_layout(const KernelContext& ctx, Tensor y) { return is_nchw(ctx) ? to_nchw(ctx, y) : y; }
+
+Tensor conv2d_tensor(KernelContext& ctx, const Tensor& x_in, const Tensor& filter) {
+  Tensor x = input_nhwc(ctx, x_in);
+  if (filter.shape.size() != 4) ctx.fail("filter must be 4-D [KH,KW,C,OC], is " + dims_string(filter.shape));
+  if (filter.shape[2] != x.shape[3]) {
+    ctx.fail("filter expects " + std::to_string(filter.shape[2]) + " input channels, input has " + std::to_string(x.shape[3]));
+  }
+  ConvGeometry g = geometry(ctx, x.shape, filter.shape[0], filter.shape[1], ctx.attr_ints("strides"), ctx.attr_ints("dilations"));
+  Tensor y = make_tensor(ctx, tf::DT_FLOAT, {g.N, g.OH, g.OW, filter.shape[3]});
+  conv2d_nhwc(g, filter.shape[3], data<float>(x), data<float>(filter), data<float>(y));
+  return y;  // NHWC
+}
+
+Tensor depthwise_tensor(KernelContext& ctx, const Tensor& x_in, const Tensor& filter) {
+  Tensor x = input_nhwc(ctx, x_in);
+  if (filter.shape.size() != 4 || filter.shape[2] != x.shape[3]) {
+    ctx.fail("filter " + dims_string(filter.shape) + " does not fit input channels " + std::to_string(x.shape[3]));
+  }
+  const std::int64_t M = filter.shape[3];
+  ConvGeometry g = geometry(ctx, x.shape, filter.shape[0], filter.shape[1], ctx.attr_ints("strides"), ctx.attr_ints("dilations"));
+  Tensor y = make_tensor(ctx, tf::DT_FLOAT, {g.N, g.OH, g.OW, g.C * M});
+  const float* in = data<float>(x);
+  const float* f = data<float>(filter);
+  float* out = data<float>(y);
+#pragma omp parallel for collapse(2) if (g.N * g.OH > 8)
+  for (std::int64_t n = 0; n < g.N; ++n) {
+    for (std::int64_t oh = 0; oh < g.OH; ++oh) {
+      for (std::int64_t ow = 0; ow < g.OW; ++ow) {
+        float* o = out + ((n * g.OH + oh) * g.OW + ow) * g.C * M;
+        for (std::int64_t kh = 0; kh < g.KH; ++kh) {
+          const std::int64_t ih = oh * g.sh + kh * g.dh - g.pt;
+          if (ih < 0 || ih >= g.H) continue;
+          for (std::int64_t kw = 0; kw < g.KW; ++kw) {
+            const std::int64_t iw = ow * g.sw + kw * g.dw - g.pl;
+            if (iw < 0 || iw >= g.W) continue;
+            const float* px = in + ((n * g.H + ih) * g.W + iw) * g.C;
+            const float* fk = f + (kh * g.KW + kw) * g.C * M;
+            for (std::int64_t c = 0; c < g.C * M; ++c) o[c] += px[c / M] * fk[c];
+          }
+        }
+      }
+    }
+  }
+  return y;  // NHWC
+}
+
+void conv2d(KernelContext& ctx) { ctx.output(0) = output_layout(ctx, conv2d_tensor(ctx, ctx.input(0), ctx.input(1))); }
+void depthwise(KernelContext& ctx) { ctx.output(0) = output_layout(ctx, depthwise_tensor(ctx, ctx.input(0), ctx.input(1))); }
+
+// Transposed convolution: the gradient of Conv2D with respect to its input.
+void conv2d_backprop_input(KernelContext& ctx) {
+  auto sizes = ctx.input_ints(0);
+  const Tensor& filter = ctx.input(1);
+  Tensor dy = input_nhwc(ctx, ctx.input(2));
+  if (sizes.size() != 4 || filter.shape.size() != 4) ctx.fail("input_sizes must have 4 values and the filter 4 dims");
+  std::vector<std::int64_t> nhwc = is_nchw(ctx) ? std::vector<std::int64_t>{sizes[0], sizes[2], sizes[3], sizes[1]} : sizes;
+  ConvGeometry g = geometry(ctx, nhwc, filter.shape[0], filter.shape[1], ctx.attr_ints("strides"), ctx.attr_ints("dilations"));
+  const std::int64_t OC = filter.shape[3];
+  if (filter.shape[2] != g.C || dy.shape[3] != OC || dy.shape[1] != g.OH || dy.shape[2] != g.OW || dy.shape[0] != g.N) {
+    ctx.fail("out_backprop " + dims_string(dy.shape) + " does not fit input_sizes and filter " + dims_string(filter.shape));
+  }
+  Tensor x = make_tensor(ctx, tf::DT_FLOAT, nhwc);
+  const std::int64_t patch = g.KH * g.KW * g.C, pixels = g.OH * g.OW;
+  std::vector<float> cols(static_cast<std::size_t>(pixels * patch));
+  ConstMap<float> F(data<float>(filter), patch, OC);
+  for (std::int64_t n = 0; n < g.N; ++n) {
+    MutMap<float> Cols(cols.data(), pixels, patch);
+    Cols.noalias() = ConstMap<float>(data<float>(dy) + n * pixels * OC, pixels, OC) * F.transpose();
+    float* img = data<float>(x) + n * g.H * g.W * g.C;
+    for (std::int64_t p = 0; p < pixels; ++p) {
+      const std::int64_t oh = p / g.OW, ow = p % g.OW;
+      const float* src = cols.data() + p * patch;
+      for (std::int64_t kh = 0; kh < g.KH; ++kh) {
+        const std::int64_t ih = oh * g.sh + kh * g.dh - g.pt;
+        for (std::int64_t kw = 0; kw < g.KW; ++kw, src += g.C) {
+          const std::int64_t iw = ow * g.sw + kw * g.dw - g.pl;
+          if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+          float* dst = img + (ih * g.W + iw) * g.C;
+          for (std::int64_t c = 0; c < g.C; ++c) dst[c] += src[c];
+        }
+      }
+    }
+  }
+  ctx.output(0) = output_layout(ctx, std::move(x));
+}
+
+// ---- bias, batch norm, fused post-ops ------------------------------------------------------------
+
+// Adds a per-channel vector along the channel axis (last for NHWC, 1 for NCHW).
+void add_channel(const KernelContext& ctx, Tensor* x, const Tensor& bias, bool nchw) {
+  const std::int64_t rank = static_cast<std::int64_t>(x->shape.size());
+  const std::int64_t c_axis = nchw ? 1 : rank - 1;
+  const std::int64_t C = x->shape[static_cast<std::size_t>(c_axis)];
+  if (bias.num_elements() != C) ctx.fail("bias of " + std::to_string(bias.num_elements()) + " values for " + std::to_string(C) + " channels");
+  std::int64_t inner = 1;
+  for (std::int64_t d = c_axis + 1; d < rank; ++d) inner *= x->shape[static_cast<std::size_t>(d)];
+  dispatch_numeric(ctx, x->dtype, [&](auto t) {
+    using T = decltype(t);
+    T* p = data<T>(*x);
+    const T* b = data<T>(bias);
+    const std::int64_t n = x->num_elements();
+    for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(p[i] + b[(i / inner) % C]);
+  });
+}
+
+void bias_add(KernelContext& ctx) {
+  Tensor x = ctx.input(0);
+  if (ctx.input(1).dtype != x.dtype) ctx.fail("bias dtype differs from the value's");
+  add_channel(ctx, &x, ctx.input(1), ctx.node().op() == "BiasAdd" && is_nchw(ctx) && x.shape.size() >= 3);
+  ctx.output(0) = std::move(x);
+}
+
+// y = (x - mean) * scale / sqrt(var + eps) + offset, per channel (float32 compute).
+void batch_norm_apply(const KernelContext& ctx, Tensor* x, const Tensor& scale, const Tensor& offset, const Tensor& mean,
+                      const Tensor& var, float eps, bool nchw) {
+  const std::int64_t rank = static_cast<std::int64_t>(x->shape.size());
+  const std::int64_t c_axis = nchw ? 1 : rank - 1;
+  const std::int64_t C = x->shape[static_cast<std::size_t>(c_axis)];
+  for (const Tensor* p : {&scale, &offset, &mean, &var}) {
+    if (p->num_elements() != C || p->dtype != tf::DT_FLOAT) ctx.fail("batch norm parameters must be float32 with " + std::to_string(C) + " values");
+  }
+  std::vector<float> mul(static_cast<std::size_t>(C)), add(static_cast<std::size_t>(C));
+  for (std::int64_t c = 0; c < C; ++c) {
+    mul[c] = data<float>(scale)[c] / std::sqrt(data<float>(var)[c] + eps);
+    add[c] = data<float>(offset)[c] - data<float>(mean)[c] * mul[c];
+  }
+  std::int64_t inner = 1;
+  for (std::int64_t d = c_axis + 1; d < rank; ++d) inner *= x->shape[static_cast<std::size_t>(d)];
+  float* p = data<float>(*x);
+  for (std::int64_t i = 0, n = x->num_elements(); i < n; ++i) {
+    const std::int64_t c = (i / inner) % C;
+    p[i] = p[i] * mul[c] + add[c];
+  }
+}
+
+void fused_batch_norm(KernelContext& ctx) {
+  Tensor x = ctx.input(0);
+  if (x.dtype != tf::DT_FLOAT) ctx.unsupported("batch norm of " + dtype_name(x.dtype) + " (float32 only)");
+  const bool nchw = is_nchw(ctx);
+  const float eps = ctx.attr_float("epsilon", 1e-4f);
+  Tensor mean = ctx.input(3), var = ctx.input(4);
+  if (ctx.attr_bool("is_training", true)) {  // statistics of this batch, as training mode computes
+    const std::int64_t rank = static_cast<std::int64_t>(x.shape.size());
+    const std::int64_t c_axis = nchw ? 1 : rank - 1;
+    const std::int64_t C = x.shape[static_cast<std::size_t>(c_axis)];
+    std::int64_t inner = 1;
+    for (std::int64_t d = c_axis + 1; d < rank; ++d) inner *= x.shape[static_cast<std::size_t>(d)];
+    mean = make_tensor(ctx, tf::DT_FLOAT, {C});
+    var = make_tensor(ctx, tf::DT_FLOAT, {C});
+    std::vector<double> sum(static_cast<std::size_t>(C)), sq(static_cast<std::size_t>(C));
+    const std::int64_t n = x.num_elements(), per = n / std::max<std::int64_t>(C, 1);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t c = (i / inner) % C;
+      double v = data<float>(x)[i];
+      sum[c] += v;
+      sq[c] += v * v;
+    }
+    for (std::int64_t c = 0; c < C; ++c) {
+      double m = sum[c] / per;
+      data<float>(mean)[c] = static_cast<float>(m);
+      data<float>(var)[c] = static_cast<float>(sq[c] / per - m * m);
+    }
+  }
+  batch_norm_apply(ctx, &x, ctx.input(1), ctx.input(2), mean, var, eps, nchw);
+  ctx.output(0) = std::move(x);
+  ctx.output(1) = mean;
+  ctx.output(2) = var;
+  ctx.output(3) = mean;
+  ctx.output(4) = var;
+  if (ctx.node().op() == "FusedBatchNormV3") ctx.output(5) = make_tensor(ctx, tf::DT_FLOAT, {0});
+}
+
+void batch_norm_global(KernelContext& ctx) {
+  Tensor x = ctx.input(0);
+  const Tensor& m = ctx.input(1);
+  const Tensor& v = ctx.input(2);
+  const Tensor& beta = ctx.input(3);
+  Tensor gamma = ctx.input(4);
+  if (!ctx.attr_bool("scale_after_normalization", false)) {
+    gamma = make_tensor(ctx, tf::DT_FLOAT, {m.num_elements()});
+    std::fill_n(data<float>(gamma), m.num_elements(), 1.0f);
+  }
+  batch_norm_apply(ctx, &x, gamma, beta, m, v, ctx.attr_float("variance_epsilon", 0.001f), false);
+  ctx.output(0) = std::move(x);
+}
+
+template <class F>
+void map_float(Tensor* x, F f) {
+  float* p = data<float>(*x);
+  for (std::int64_t i = 0, n = x->num_elements(); i < n; ++i) p[i] = f(p[i]);
+}
+
+// The post-ops of _FusedConv2D / _FusedMatMul / FusedDepthwiseConv2dNative, applied in NHWC or
+// [rows, channels] layout: args start at input 2.
+void apply_fused_ops(KernelContext& ctx, Tensor* y) {
+  auto ops = ctx.attr_strings("fused_ops");
+  int arg = 2;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const std::string& op = ops[i];
+    if (op == "BiasAdd" || op == "Add") {
+      add_channel(ctx, y, ctx.input(arg++), false);
+    } else if (op == "FusedBatchNorm") {
+      batch_norm_apply(ctx, y, ctx.input(arg), ctx.input(arg + 1), ctx.input(arg + 2), ctx.input(arg + 3), ctx.attr_float("epsilon", 1e-4f), false);
+      arg += 4;
+    } else if (op == "Relu") {
+      map_float(y, [](float v) { return v > 0 ? v : 0.0f; });
+    } else if (op == "Relu6") {
+      map_float(y, [](float v) { return std::min(std::max(v, 0.0f), 6.0f); });
+    } else if (op == "Elu") {
+      map_float(y, [](float v) { return v < 0 ? std::expm1(v) : v; });
+    } else if (op == "LeakyRelu") {
+      const float alpha = ctx.attr_float("leakyrelu_alpha", 0.2f);
+      map_float(y, [alpha](float v) { return v < 0 ? alpha * v : v; });
+    } else if (op == "Sigmoid") {
+      map_float(y, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+    } else if (op == "Tanh") {
+      map_float(y, [](float v) { return std::tanh(v); });
+    } else if (op == "Prelu") {
+      const Tensor& alpha = ctx.input(arg++);
+      const std::int64_t C = y->shape.back();
+      float* p = data<float>(*y);
+      const float* a = data<float>(alpha);
+      const bool per_channel = alpha.num_elements() == C;
+      for (std::int64_t k = 0, n = y->num_elements(); k < n; ++k) {
+        const float s = per_channel ? a[k % C] : a[0];
+        if (p[k] < 0) p[k] *= s;
+      }
+    } else {
+      ctx.unsupported("fused op '" + op + "'");
+    }
+  }
+}
+
+void fused_conv2d(KernelContext& ctx) {
+  Tensor y = conv2d_tensor(ctx, ctx.input(0), ctx.input(1));
+  apply_fused_ops(ctx, &y);
+  ctx.output(0) = output_layout(ctx, std::move(y));
+}
+
+void fused_depthwise(KernelContext& ctx) {
+  Tensor y = depthwise_tensor(ctx, ctx.input(0), ctx.input(1));
+  apply_fused_ops(ctx, &y);
+  ctx.output(0) = output_layout(ctx, std::move(y));
+}
+
+void fused_matmul(KernelContext& ctx) {
+  matmul(ctx);
+  Tensor y = std::move(ctx.output(0));
+  apply_fused_ops(ctx, &y);
+  ctx.output(0) = std::move(y);
+}
+
+void prelu(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const Tensor& alpha = ctx.input(1);
+  auto shape = broadcast_shape(x.shape, alpha.shape);
+  if (!shape || *shape != x.shape) ctx.fail("alpha " + dims_string(alpha.shape) + " does not broadcast to " + dims_string(x.shape));
+  auto ia = broadcast_index(alpha.shape, x.shape);
+  Tensor y = x;
+  float* p = data<float>(y);
+  for (std::int64_t i = 0, n = y.num_elements(); i < n; ++i)
+    if (p[i] < 0) p[i] *= data<float>(alpha)[ia[static_cast<std::size_t>(i)]];
+  ctx.output(0) = std::move(y);
+}
+
+// ---- softmax and pooling -------------------------------------------------------------------------
+
+void softmax(KernelContext& ctx) {
+  Tensor y = ctx.input(0);
+  if (y.shape.empty()) ctx.fail("softmax needs rank >= 1");
+  const bool log = ctx.node().op() == "LogSoftmax";
+  dispatch_float(ctx, y.dtype, [&](auto t) {
+    using T = decltype(t);
+    const std::int64_t C = y.shape.back(), rows = C ? y.num_elements() / C : 0;
+    T* p = data<T>(y);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      T* row = p + r * C;
+      T mx = *std::max_element(row, row + C);
+      T sum = 0;
+      for (std::int64_t c = 0; c < C; ++c) sum += std::exp(row[c] - mx);
+      for (std::int64_t c = 0; c < C; ++c) row[c] = log ? row[c] - mx - std::log(sum) : std::exp(row[c] - mx) / sum;
+    }
+  });
+  ctx.output(0) = std::move(y);
+}
+
+void pool(KernelContext& ctx) {
+  Tensor x = input_nhwc(ctx, ctx.input(0));
+  const bool is_max = ctx.node().op() == "MaxPool";
+  auto ksize = ctx.attr_ints("ksize");
+  if (ksize.size() != 4) ctx.fail("ksize must have 4 values");
+  const bool nchw = is_nchw(ctx);
+  const std::int64_t KH = ksize[nchw ? 2 : 1], KW = ksize[nchw ? 3 : 2];
+  if ((nchw ? ksize[1] : ksize[3]) != 1 || ksize[0] != 1) ctx.unsupported("pooling across batch or channels");
+  ConvGeometry g = geometry(ctx, x.shape, KH, KW, ctx.attr_ints("strides"), {});
+  Tensor y = make_tensor(ctx, tf::DT_FLOAT, {g.N, g.OH, g.OW, g.C});
+  const float* in = data<float>(x);
+  float* out = data<float>(y);
+  for (std::int64_t n = 0; n < g.N; ++n)
+    for (std::int64_t oh = 0; oh < g.OH; ++oh)
+      for (std::int64_t ow = 0; ow < g.OW; ++ow) {
+        float* o = out + ((n * g.OH + oh) * g.OW + ow) * g.C;
+        std::fill(o, o + g.C, is_max ? -std::numeric_limits<float>::infinity() : 0.0f);
+        std::int64_t count = 0;
+        for (std::int64_t kh = 0; kh < KH; ++kh) {
+          const std::int64_t ih = oh * g.sh + kh - g.pt;
+          if (ih < 0 || ih >= g.H) continue;
+          for (std::int64_t kw = 0; kw < KW; ++kw) {
+            const std::int64_t iw = ow * g.sw + kw - g.pl;
+            if (iw < 0 || iw >= g.W) continue;
+            const float* px = in + ((n * g.H + ih) * g.W + iw) * g.C;
+            ++count;
+            for (std::int64_t c = 0; c < g.C; ++c) o[c] = is_max ? std::max(o[c], px[c]) : o[c] + px[c];
+          }
+        }
+        if (!is_max && count)  // SAME padding averages over the valid cells only
+          for (std::int64_t c = 0; c < g.C; ++c) o[c] /= static_cast<float>(count);
+      }
+  ctx.output(0) = output_layout(ctx, std::move(y));
+}
+
+}  // namespace
+
+void register_nn_kernels(KernelRegistry& r) {
+  r.add("MatMul", matmul);
+  r.add("BatchMatMul", batch_matmul);
+  r.add("BatchMatMulV2", batch_matmul);
+  r.add("BatchMatMulV3", batch_matmul);
+  r.add("Conv2D", conv2d);
+  r.add("DepthwiseConv2dNative", depthwise);
+  r.add("Conv2DBackpropInput", conv2d_backprop_input);
+  r.add("BiasAdd", bias_add);
+  r.add("BiasAddV1", bias_add);
+  r.add("FusedBatchNorm", fused_batch_norm);
+  r.add("FusedBatchNormV2", fused_batch_norm);
+  r.add("FusedBatchNormV3", fused_batch_norm);
+  r.add("BatchNormWithGlobalNormalization", batch_norm_global);
+  r.add("_FusedConv2D", fused_conv2d);
+  r.add("FusedDepthwiseConv2dNative", fused_depthwise);
+  r.add("_FusedMatMul", fused_matmul);
+  r.add("Prelu", prelu);
+  r.add("Softmax", softmax);
+  r.add("LogSoftmax", softmax);
+  r.add("MaxPool", pool);
+  r.add("AvgPool", pool);
+}
+
+}  // namespace tffreeze::runtime

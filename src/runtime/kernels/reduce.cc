@@ -1,0 +1,149 @@
+// Reductions over axes (Mean, Sum, Max, Min, Prod, Any, All) and ArgMax/ArgMin.
+#include <algorithm>
+#include <limits>
+
+#include "runtime/dispatch.h"
+
+namespace tffreeze::runtime {
+namespace {
+
+struct Layout {
+  std::int64_t outer = 1, reduced = 1, inner = 1;
+};
+
+// Reduced axes as a mask over the input's dims.
+std::vector<bool> reduced_mask(const KernelContext& ctx, const Tensor& x, const std::vector<std::int64_t>& axes) {
+  std::vector<bool> mask(x.shape.size(), false);
+  for (auto a : axes) mask[static_cast<std::size_t>(normalize_axis(ctx, a, static_cast<std::int64_t>(x.shape.size())))] = true;
+  return mask;
+}
+
+// Moves reduced axes last (a transpose, if needed) so each output element reduces a
+// contiguous run: returns the permuted copy and the run length.
+template <class T>
+std::vector<T> gather_runs(const Tensor& x, const std::vector<bool>& mask, std::int64_t* run) {
+  const std::size_t rank = x.shape.size();
+  std::vector<std::size_t> perm;
+  for (std::size_t d = 0; d < rank; ++d)
+    if (!mask[d]) perm.push_back(d);
+  *run = 1;
+  for (std::size_t d = 0; d < rank; ++d)
+    if (mask[d]) {
+      perm.push_back(d);
+      *run *= x.shape[d];
+    }
+  const std::int64_t n = x.num_elements();
+  std::vector<T> out(static_cast<std::size_t>(n));
+  std::vector<std::int64_t> stride(rank, 1), pshape(rank);
+  for (std::size_t d = rank; d-- > 1;) stride[d - 1] = stride[d] * x.shape[d];
+  for (std::size_t d = 0; d < rank; ++d) pshape[d] = x.shape[perm[d]];
+  std::vector<std::int64_t> counter(rank, 0);
+  std::int64_t at = 0;
+  const T* in = data<T>(x);
+  for (std::int64_t i = 0; i < n; ++i) {
+    out[static_cast<std::size_t>(i)] = in[at];
+    for (std::size_t d = rank; d-- > 0;) {
+      ++counter[d];
+      at += stride[perm[d]];
+      if (counter[d] < pshape[d]) break;
+      at -= stride[perm[d]] * counter[d];
+      counter[d] = 0;
+    }
+  }
+  return out;
+}
+
+std::vector<std::int64_t> reduced_shape(const Tensor& x, const std::vector<bool>& mask, bool keep_dims) {
+  std::vector<std::int64_t> shape;
+  for (std::size_t d = 0; d < x.shape.size(); ++d) {
+    if (!mask[d]) shape.push_back(x.shape[d]);
+    else if (keep_dims) shape.push_back(1);
+  }
+  return shape;
+}
+
+enum class Reduce { kSum, kMean, kMax, kMin, kProd };
+
+template <Reduce R>
+void reduce(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto mask = reduced_mask(ctx, x, ctx.input_ints(1));
+  Tensor out = make_tensor(ctx, x.dtype, reduced_shape(x, mask, ctx.attr_bool("keep_dims", false)));
+  dispatch_numeric(ctx, x.dtype, [&](auto t) {
+    using T = decltype(t);
+    std::int64_t run;
+    auto values = gather_runs<T>(x, mask, &run);
+    T* o = data<T>(out);
+    for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) {
+      const T* v = values.data() + i * run;
+      double acc = R == Reduce::kProd ? 1 : 0;
+      if constexpr (R == Reduce::kMax || R == Reduce::kMin) {
+        T best = run ? v[0] : (R == Reduce::kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max());
+        for (std::int64_t k = 1; k < run; ++k) best = R == Reduce::kMax ? std::max(best, v[k]) : std::min(best, v[k]);
+        o[i] = best;
+      } else {
+        for (std::int64_t k = 0; k < run; ++k) acc = R == Reduce::kProd ? acc * v[k] : acc + v[k];
+        if (R == Reduce::kMean && run) acc /= static_cast<double>(run);
+        o[i] = static_cast<T>(acc);
+      }
+    }
+  });
+  ctx.output(0) = std::move(out);
+}
+
+template <bool kAny>
+void reduce_bool(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  if (x.dtype != tf::DT_BOOL) ctx.fail("input must be bool");
+  auto mask = reduced_mask(ctx, x, ctx.input_ints(1));
+  Tensor out = make_tensor(ctx, tf::DT_BOOL, reduced_shape(x, mask, ctx.attr_bool("keep_dims", false)));
+  std::int64_t run;
+  auto values = gather_runs<std::uint8_t>(x, mask, &run);
+  for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) {
+    bool acc = !kAny;
+    for (std::int64_t k = 0; k < run; ++k) acc = kAny ? (acc || values[i * run + k]) : (acc && values[i * run + k]);
+    out.bytes[static_cast<std::size_t>(i)] = acc;
+  }
+  ctx.output(0) = std::move(out);
+}
+
+template <bool kMax>
+void arg_extreme(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto axis = ctx.input_ints(1);
+  if (axis.size() != 1) ctx.fail("dimension must be a scalar");
+  auto mask = reduced_mask(ctx, x, axis);
+  tf::DataType out_type = ctx.attr_type("output_type", tf::DT_INT64);
+  Tensor out = make_tensor(ctx, out_type, reduced_shape(x, mask, false));
+  dispatch_numeric(ctx, x.dtype, [&](auto t) {
+    using T = decltype(t);
+    std::int64_t run;
+    auto values = gather_runs<T>(x, mask, &run);
+    if (run == 0) ctx.fail("reduction over an empty dimension");
+    for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) {
+      const T* v = values.data() + i * run;
+      std::int64_t best = 0;
+      for (std::int64_t k = 1; k < run; ++k)
+        if (kMax ? v[k] > v[best] : v[k] < v[best]) best = k;
+      if (out_type == tf::DT_INT32) data<std::int32_t>(out)[i] = static_cast<std::int32_t>(best);
+      else data<std::int64_t>(out)[i] = best;
+    }
+  });
+  ctx.output(0) = std::move(out);
+}
+
+}  // namespace
+
+void register_reduce_kernels(KernelRegistry& r) {
+  r.add("Sum", reduce<Reduce::kSum>);
+  r.add("Mean", reduce<Reduce::kMean>);
+  r.add("Max", reduce<Reduce::kMax>);
+  r.add("Min", reduce<Reduce::kMin>);
+  r.add("Prod", reduce<Reduce::kProd>);
+  r.add("Any", reduce_bool<true>);
+  r.add("All", reduce_bool<false>);
+  r.add("ArgMax", arg_extreme<true>);
+  r.add("ArgMin", arg_extreme<false>);
+}
+
+}  // namespace tffreeze::runtime

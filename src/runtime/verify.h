@@ -1,0 +1,35 @@
+// Proving two graphs compute the same: inputs drawn to the placeholders' dtypes and shapes,
+// both graphs run, every common output compared within tolerance. Used by `tffreeze verify`
+// and by the optimizer's built-in check.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/tensor.h"
+#include "tffreeze/tf/graph.pb.h"
+
+namespace tffreeze::runtime {
+
+// The Placeholders the given fetches need, in graph order.
+std::vector<const tffreeze::tf::NodeDef*> needed_placeholders(const tffreeze::tf::GraphDef& graph, const std::vector<std::string>& fetches);
+
+// Random values for each placeholder: unknown dims become 1 unless `shapes` names them;
+// floats uniform in [-1, 1), ints in [0, 10), bools fair. Deterministic for a seed.
+std::map<std::string, Tensor> random_feeds(const std::vector<const tffreeze::tf::NodeDef*>& placeholders,
+                                           const std::map<std::string, std::vector<std::int64_t>>& shapes, std::uint64_t seed);
+
+// Checks a user-given feed against its placeholder (dtype, shape); throws Error (exit 3).
+void check_feed(const tffreeze::tf::GraphDef& graph, const std::string& name, const Tensor& value);
+
+struct Difference {
+  double max_abs = 0, max_rel = 0;
+  bool within_tolerance = true;
+  std::string mismatch;  // dtype or shape difference, if any
+};
+
+// |a - b| <= atol + rtol * |b| everywhere (NaN equals NaN).
+Difference compare_tensors(const Tensor& a, const Tensor& b, double rtol, double atol);
+
+}  // namespace tffreeze::runtime

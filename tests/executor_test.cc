@@ -1,0 +1,388 @@
+// The reference executor: kernels against hand-computed values and a naive reference
+// convolution, cond dead-tensor semantics, and the closed forms the fixtures state.
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "common/error.h"
+#include "freeze/freeze.h"
+#include "io/model.h"
+#include "io/npy.h"
+#include "runtime/executor.h"
+#include "runtime/kernel.h"
+#include "support.h"
+
+namespace tffreeze::runtime {
+namespace {
+
+Tensor floats(std::vector<std::int64_t> shape, std::vector<float> values) {
+  Tensor t{tf::DT_FLOAT, std::move(shape), std::string(values.size() * 4, '\0'), {}};
+  std::memcpy(t.bytes.data(), values.data(), values.size() * 4);
+  return t;
+}
+Tensor ints(std::vector<std::int64_t> shape, std::vector<std::int32_t> values) {
+  Tensor t{tf::DT_INT32, std::move(shape), std::string(values.size() * 4, '\0'), {}};
+  std::memcpy(t.bytes.data(), values.data(), values.size() * 4);
+  return t;
+}
+std::vector<float> values_of(const Tensor& t) {
+  std::vector<float> v;
+  for (std::int64_t i = 0; i < t.num_elements(); ++i) v.push_back(static_cast<float>(element_as_double(t, i)));
+  return v;
+}
+
+// A graph under construction: constants and ops, evaluated with the executor.
+struct G {
+  tf::GraphDef graph;
+  tf::NodeDef* op(const std::string& name, const std::string& op, std::vector<std::string> inputs) {
+    auto* n = graph.add_node();
+    n->set_name(name);
+    n->set_op(op);
+    for (auto& i : inputs) n->add_input(i);
+    (*n->mutable_attr())["T"].set_type(tf::DT_FLOAT);
+    return n;
+  }
+  std::string constant(const std::string& name, const Tensor& t) {
+    auto* n = graph.add_node();
+    n->set_name(name);
+    n->set_op("Const");
+    (*n->mutable_attr())["dtype"].set_type(t.dtype);
+    tensor_to_proto(t, (*n->mutable_attr())["value"].mutable_tensor());
+    return name;
+  }
+  Tensor eval(const std::string& fetch, const std::map<std::string, Tensor>& feeds = {}) {
+    return Executor(graph).run(feeds, {fetch})[0];
+  }
+};
+
+void ints_attr(tf::NodeDef* n, const std::string& key, std::vector<std::int64_t> v) {
+  for (auto x : v) (*n->mutable_attr())[key].mutable_list()->add_i(x);
+}
+
+TEST(Kernels, BroadcastingArithmeticAndComparison) {
+  G g;
+  g.constant("a", floats({2, 3}, {1, 2, 3, 4, 5, 6}));
+  g.constant("b", floats({3}, {10, 20, 30}));
+  g.op("add", "AddV2", {"a", "b"});
+  EXPECT_EQ(values_of(g.eval("add")), (std::vector<float>{11, 22, 33, 14, 25, 36}));
+  g.constant("c", floats({2, 1}, {2, 4}));
+  g.op("div", "RealDiv", {"a", "c"});
+  EXPECT_EQ(values_of(g.eval("div")), (std::vector<float>{0.5f, 1, 1.5f, 1, 1.25f, 1.5f}));
+  g.op("gt", "Greater", {"a", "c"});
+  Tensor gt = g.eval("gt");
+  EXPECT_EQ(gt.dtype, tf::DT_BOOL);
+  EXPECT_EQ(values_of(gt), (std::vector<float>{0, 0, 1, 0, 1, 1}));
+  g.constant("x", ints({4}, {-7, -7, 7, 7}));
+  g.constant("y", ints({4}, {2, -2, 2, -2}));
+  g.op("fd", "FloorDiv", {"x", "y"})->mutable_attr()->at("T").set_type(tf::DT_INT32);
+  g.op("fm", "FloorMod", {"x", "y"})->mutable_attr()->at("T").set_type(tf::DT_INT32);
+  EXPECT_EQ(values_of(g.eval("fd")), (std::vector<float>{-4, 3, 3, -4}));
+  EXPECT_EQ(values_of(g.eval("fm")), (std::vector<float>{1, -1, 1, -1}));
+  g.constant("z", floats({2}, {1, 2}));
+  g.op("bad", "AddV2", {"a", "z"});
+  try {
+    g.eval("bad");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("node 'bad' (AddV2): shapes [2,3] and [2] do not broadcast"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Kernels, ActivationsAndSoftmax) {
+  G g;
+  g.constant("x", floats({1, 4}, {-2, -0.5f, 3, 8}));
+  g.op("relu6", "Relu6", {"x"});
+  g.op("leaky", "LeakyRelu", {"x"});
+  g.op("sm", "Softmax", {"x"});
+  EXPECT_EQ(values_of(g.eval("relu6")), (std::vector<float>{0, 0, 3, 6}));
+  EXPECT_EQ(values_of(g.eval("leaky")), (std::vector<float>{-0.4f, -0.1f, 3, 8}));
+  auto sm = values_of(g.eval("sm"));
+  float sum = 0;
+  for (float v : sm) sum += v;
+  EXPECT_NEAR(sum, 1.0f, 1e-6);
+  EXPECT_NEAR(sm[3] / sm[2], std::exp(5.0f), 1e-2);
+}
+
+// Naive NHWC convolution, written independently of the kernel (no im2col, no GEMM).
+std::vector<float> naive_conv(const std::vector<float>& x, int N, int H, int W, int C, const std::vector<float>& f, int KH, int KW, int OC,
+                              int sh, int sw, int dh, int dw, bool same) {
+  auto out_size = [&](int in, int k, int s, int d) { return same ? (in + s - 1) / s : (in - (k - 1) * d - 1) / s + 1; };
+  int OH = out_size(H, KH, sh, dh), OW = out_size(W, KW, sw, dw);
+  int pt = same ? std::max((OH - 1) * sh + (KH - 1) * dh + 1 - H, 0) / 2 : 0;
+  int pl = same ? std::max((OW - 1) * sw + (KW - 1) * dw + 1 - W, 0) / 2 : 0;
+  std::vector<float> out(static_cast<std::size_t>(N * OH * OW * OC), 0.0f);
+  for (int n = 0; n < N; ++n)
+    for (int oh = 0; oh < OH; ++oh)
+      for (int ow = 0; ow < OW; ++ow)
+        for (int oc = 0; oc < OC; ++oc) {
+          double acc = 0;
+          for (int kh = 0; kh < KH; ++kh)
+            for (int kw = 0; kw < KW; ++kw)
+              for (int c = 0; c < C; ++c) {
+                int ih = oh * sh + kh * dh - pt, iw = ow * sw + kw * dw - pl;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                acc += x[((n * H + ih) * W + iw) * C + c] * f[((kh * KW + kw) * C + c) * OC + oc];
+              }
+          out[((n * OH + oh) * OW + ow) * OC + oc] = static_cast<float>(acc);
+        }
+  return out;
+}
+
+TEST(Kernels, Conv2DMatchesANaiveReference) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1, 1);
+  struct Case {
+    int H, W, C, KH, KW, OC, sh, sw, dh, dw;
+    bool same;
+  };
+  for (Case c : {Case{7, 6, 3, 3, 3, 4, 1, 1, 1, 1, true}, Case{9, 9, 2, 3, 2, 5, 2, 3, 1, 1, true}, Case{8, 7, 3, 3, 3, 2, 1, 1, 2, 2, false},
+                 Case{5, 5, 1, 1, 1, 3, 2, 2, 1, 1, false}, Case{10, 4, 4, 5, 3, 3, 3, 1, 1, 1, true}}) {
+    std::vector<float> x(static_cast<std::size_t>(2 * c.H * c.W * c.C)), f(static_cast<std::size_t>(c.KH * c.KW * c.C * c.OC));
+    for (auto& v : x) v = u(rng);
+    for (auto& v : f) v = u(rng);
+    G g;
+    g.constant("x", floats({2, c.H, c.W, c.C}, x));
+    g.constant("f", floats({c.KH, c.KW, c.C, c.OC}, f));
+    auto* conv = g.op("conv", "Conv2D", {"x", "f"});
+    ints_attr(conv, "strides", {1, c.sh, c.sw, 1});
+    ints_attr(conv, "dilations", {1, c.dh, c.dw, 1});
+    (*conv->mutable_attr())["padding"].set_s(c.same ? "SAME" : "VALID");
+    auto got = values_of(g.eval("conv"));
+    auto want = naive_conv(x, 2, c.H, c.W, c.C, f, c.KH, c.KW, c.OC, c.sh, c.sw, c.dh, c.dw, c.same);
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4) << i;
+    // The same in NCHW gives the transposed result.
+    auto* nchw_in = g.op("x_nchw", "Transpose", {"x", g.constant("perm", ints({4}, {0, 3, 1, 2}))});
+    (void)nchw_in;
+    auto* conv2 = g.op("conv_nchw", "Conv2D", {"x_nchw", "f"});
+    ints_attr(conv2, "strides", {1, 1, c.sh, c.sw});
+    ints_attr(conv2, "dilations", {1, 1, c.dh, c.dw});
+    (*conv2->mutable_attr())["padding"].set_s(c.same ? "SAME" : "VALID");
+    (*conv2->mutable_attr())["data_format"].set_s("NCHW");
+    g.op("back", "Transpose", {"conv_nchw", g.constant("perm2", ints({4}, {0, 2, 3, 1}))});
+    auto nchw = values_of(g.eval("back"));
+    for (std::size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(nchw[i], want[i], 1e-4) << i;
+  }
+}
+
+TEST(Kernels, DepthwiseAndPooling) {
+  G g;
+  g.constant("x", floats({1, 2, 2, 2}, {1, 10, 2, 20, 3, 30, 4, 40}));
+  g.constant("f", floats({1, 1, 2, 2}, {1, 2, 3, 4}));  // channel 0 -> x1,x2; channel 1 -> x3,x4
+  auto* dw = g.op("dw", "DepthwiseConv2dNative", {"x", "f"});
+  ints_attr(dw, "strides", {1, 1, 1, 1});
+  (*dw->mutable_attr())["padding"].set_s("VALID");
+  EXPECT_EQ(values_of(g.eval("dw")), (std::vector<float>{1, 2, 30, 40, 2, 4, 60, 80, 3, 6, 90, 120, 4, 8, 120, 160}));
+  auto* mp = g.op("mp", "MaxPool", {"x"});
+  ints_attr(mp, "ksize", {1, 2, 2, 1});
+  ints_attr(mp, "strides", {1, 2, 2, 1});
+  (*mp->mutable_attr())["padding"].set_s("VALID");
+  EXPECT_EQ(values_of(g.eval("mp")), (std::vector<float>{4, 40}));
+  auto* ap = g.op("ap", "AvgPool", {"x"});
+  ints_attr(ap, "ksize", {1, 3, 3, 1});
+  ints_attr(ap, "strides", {1, 1, 1, 1});
+  (*ap->mutable_attr())["padding"].set_s("SAME");  // averages only the valid cells: all 4
+  EXPECT_EQ(values_of(g.eval("ap")), (std::vector<float>{2.5f, 25, 2.5f, 25, 2.5f, 25, 2.5f, 25}));
+}
+
+TEST(Kernels, BatchNormBiasAndMatMul) {
+  G g;
+  g.constant("x", floats({1, 1, 2, 2}, {1, 2, 3, 4}));
+  g.constant("scale", floats({2}, {2, 1}));
+  g.constant("offset", floats({2}, {0, 1}));
+  g.constant("mean", floats({2}, {1, 2}));
+  g.constant("var", floats({2}, {4, 1}));
+  auto* bn = g.op("bn", "FusedBatchNormV3", {"x", "scale", "offset", "mean", "var"});
+  (*bn->mutable_attr())["epsilon"].set_f(0);
+  (*bn->mutable_attr())["is_training"].set_b(false);
+  EXPECT_EQ(values_of(g.eval("bn")), (std::vector<float>{0, 1, 2, 3}));  // 2*(x-1)/2, (x-2)/1+1
+  g.op("bias", "BiasAdd", {"x", "offset"});
+  EXPECT_EQ(values_of(g.eval("bias")), (std::vector<float>{1, 3, 3, 5}));
+  g.constant("a", floats({2, 3}, {1, 2, 3, 4, 5, 6}));
+  g.constant("b", floats({2, 3}, {1, 0, 1, 0, 1, 0}));
+  (*g.op("mm", "MatMul", {"a", "b"})->mutable_attr())["transpose_b"].set_b(true);
+  Tensor mm = g.eval("mm");
+  EXPECT_EQ(mm.shape, (std::vector<std::int64_t>{2, 2}));
+  EXPECT_EQ(values_of(mm), (std::vector<float>{4, 2, 10, 5}));
+}
+
+TEST(Kernels, ShapeManipulation) {
+  G g;
+  g.constant("x", floats({2, 3, 2}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
+  g.op("t", "Transpose", {"x", g.constant("perm", ints({3}, {2, 0, 1}))});
+  Tensor t = g.eval("t");
+  EXPECT_EQ(t.shape, (std::vector<std::int64_t>{2, 2, 3}));
+  EXPECT_EQ(values_of(t), (std::vector<float>{0, 2, 4, 6, 8, 10, 1, 3, 5, 7, 9, 11}));
+  // x[1, ::-2, 1] with shrink on dims 0 and 2
+  auto* ss = g.op("ss", "StridedSlice", {"x", g.constant("b", ints({3}, {1, -1, 1})), g.constant("e", ints({3}, {2, 0, 2})),
+                                         g.constant("s", ints({3}, {1, -2, 1}))});
+  (*ss->mutable_attr())["Index"].set_type(tf::DT_INT32);
+  (*ss->mutable_attr())["shrink_axis_mask"].set_i(5);
+  (*ss->mutable_attr())["end_mask"].set_i(2);
+  Tensor sl = g.eval("ss");
+  EXPECT_EQ(sl.shape, (std::vector<std::int64_t>{2}));
+  EXPECT_EQ(values_of(sl), (std::vector<float>{11, 7}));
+  // x[..., 0] (ellipsis) and x[:, tf.newaxis]
+  auto* el = g.op("el", "StridedSlice", {"x", g.constant("b2", ints({2}, {0, 0})), g.constant("e2", ints({2}, {0, 1})),
+                                         g.constant("s2", ints({2}, {1, 1}))});
+  (*el->mutable_attr())["ellipsis_mask"].set_i(1);
+  (*el->mutable_attr())["shrink_axis_mask"].set_i(2);
+  Tensor e = g.eval("el");
+  EXPECT_EQ(e.shape, (std::vector<std::int64_t>{2, 3}));
+  EXPECT_EQ(values_of(e), (std::vector<float>{0, 2, 4, 6, 8, 10}));
+  auto* split = g.op("split", "Split", {g.constant("axis", ints({}, {1})), "x"});
+  (*split->mutable_attr())["num_split"].set_i(3);
+  EXPECT_EQ(values_of(g.eval("split:2")), (std::vector<float>{4, 5, 10, 11}));
+  auto* cat = g.op("cat", "ConcatV2", {"split:2", "split:0", g.constant("axis1", ints({}, {1}))});
+  (*cat->mutable_attr())["N"].set_i(2);
+  EXPECT_EQ(values_of(g.eval("cat")), (std::vector<float>{4, 5, 0, 1, 10, 11, 6, 7}));
+  g.op("mean", "Mean", {"x", g.constant("axes", ints({2}, {0, 2}))});
+  EXPECT_EQ(values_of(g.eval("mean")), (std::vector<float>{3.5f, 5.5f, 7.5f}));
+  g.op("am", "ArgMax", {"x", g.constant("dim", ints({}, {1}))});
+  EXPECT_EQ(values_of(g.eval("am")), (std::vector<float>{2, 2, 2, 2}));
+  g.op("g", "GatherV2", {"x", g.constant("idx", ints({2}, {2, 0})), g.constant("gaxis", ints({}, {1}))});
+  EXPECT_EQ(values_of(g.eval("g")), (std::vector<float>{4, 5, 0, 1, 10, 11, 6, 7}));
+  auto* pad = g.op("pad", "MirrorPad", {g.constant("v", floats({3}, {1, 2, 3})), g.constant("p", ints({1, 2}, {2, 1}))});
+  (*pad->mutable_attr())["mode"].set_s("REFLECT");
+  EXPECT_EQ(values_of(g.eval("pad")), (std::vector<float>{3, 2, 1, 2, 3, 2}));
+  g.op("r", "Reshape", {"x", g.constant("shape", ints({2}, {-1, 4}))});
+  EXPECT_EQ(g.eval("r").shape, (std::vector<std::int64_t>{3, 4}));
+  g.op("tile", "Tile", {"v", g.constant("m", ints({1}, {2}))});
+  EXPECT_EQ(values_of(g.eval("tile")), (std::vector<float>{1, 2, 3, 1, 2, 3}));
+}
+
+TEST(Kernels, ResizeBilinearAlignCornersAndHalfPixel) {
+  G g;
+  g.constant("img", floats({1, 1, 2, 1}, {0, 10}));
+  g.constant("size", ints({2}, {1, 4}));
+  (*g.op("ac", "ResizeBilinear", {"img", "size"})->mutable_attr())["align_corners"].set_b(true);
+  auto ac = values_of(g.eval("ac"));
+  EXPECT_NEAR(ac[1], 10.0f / 3, 1e-5);
+  EXPECT_EQ(ac[3], 10.0f);
+  (*g.op("hp", "ResizeBilinear", {"img", "size"})->mutable_attr())["half_pixel_centers"].set_b(true);
+  EXPECT_EQ(values_of(g.eval("hp")), (std::vector<float>{0, 2.5f, 7.5f, 10}));
+}
+
+TEST(Executor, CondTakesOneBranchAndFeedsOverrideNodes) {
+  G g;
+  auto* x = g.graph.add_node();
+  x->set_name("x");
+  x->set_op("Placeholder");
+  (*x->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
+  Tensor t{tf::DT_BOOL, {}, std::string(1, '\1'), {}};
+  g.constant("pred", t);
+  g.op("sw", "Switch", {"x", "pred"});
+  g.op("neg", "Neg", {"sw:0"});     // false branch: dead
+  g.op("sq", "Square", {"sw:1"});   // true branch
+  g.op("merge", "Merge", {"neg", "sq"});
+  (*g.graph.mutable_node(4)->mutable_attr())["N"].set_i(2);
+  auto out = g.eval("merge", {{"x", floats({2}, {3, -4})}});
+  EXPECT_EQ(values_of(out), (std::vector<float>{9, 16}));
+  Tensor which = Executor(g.graph).run({{"x", floats({1}, {1})}}, {"merge:1"})[0];
+  EXPECT_EQ(values_of(which), (std::vector<float>{1}));
+  try {
+    Executor(g.graph).run({{"x", floats({1}, {1})}}, {"neg"});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not taken"), std::string::npos) << e.what();
+  }
+  try {
+    Executor(g.graph).run({}, {"sq"});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("input 'x' was not fed"), std::string::npos) << e.what();
+  }
+  g.op("odd", "NoSuchOp", {"x"});
+  try {
+    Executor(g.graph).run({{"x", floats({1}, {1})}}, {"odd"});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("node 'odd': no kernel for op NoSuchOp"), std::string::npos) << e.what();
+  }
+}
+
+// ---- closed forms stated by the fixtures ----
+
+TEST(ClosedForms, HalfPlusTwoFrozenComputesHalfXPlusTwo) {
+  const std::string serving = "tensorflow-serving/tensorflow_serving/servables/tensorflow/testdata/";
+  for (const char* dir : {"saved_model_half_plus_two_2_versions", "saved_model_half_plus_two_cpu", "saved_model_half_plus_two_cpu_with_saved_model_config",
+                          "saved_model_half_plus_two_gpu", "saved_model_half_plus_two_gpu_trt", "saved_model_half_plus_two_mkl",
+                          "saved_model_half_plus_two_mlmd", "saved_model_half_plus_three"}) {
+    REQUIRE_FIXTURE(path, serving + dir + "/00000123");
+    io::Model model = io::load_model(path);
+    auto ckpt = io::checkpoint::open_checkpoint(path);
+    auto frozen = freeze::freeze_model(model, ckpt.get(), {});
+    const float b = std::string(dir).find("three") != std::string::npos ? 3.0f : 2.0f;
+    Tensor y = Executor(frozen.graph).run({{"x", floats({3, 1}, {0, 1, -4})}}, {"y"})[0];
+    EXPECT_EQ(values_of(y), (std::vector<float>{b, 0.5f + b, -2 + b})) << dir;
+  }
+}
+
+TEST(ClosedForms, CondTestIs34AndOpenVinoSwitchMergeIsXMinus4) {
+  REQUIRE_FIXTURE(cond, "scisharp-tensorflow-net/graph/cond_test.meta");
+  io::Model m = io::load_model(cond);
+  EXPECT_EQ(values_of(Executor(m.graph()).run({}, {"cond/Merge"})[0]), (std::vector<float>{34}));
+  REQUIRE_FIXTURE(sm, "openvino/models_pbtxt/model_switch_merge_several_cond_flows.pbtxt");
+  io::Model o = io::load_model(sm);
+  Tensor y = Executor(o.graph()).run({{"x", floats({2}, {10, -1.5f})}}, {"AddV2_1"})[0];
+  EXPECT_EQ(values_of(y), (std::vector<float>{6, -5.5f}));
+}
+
+TEST(ClosedForms, SamsungDepthwiseBatchNorm) {
+  REQUIRE_FIXTURE(path, "samsung-one/res/TensorFlowTests/NET_0004/test.pbtxt");
+  io::Model m = io::load_model(path);
+  const tf::NodeDef* input = nullptr;
+  for (const auto& n : m.graph().node())
+    if (n.op() == "Placeholder") input = &n;
+  ASSERT_NE(input, nullptr);
+  std::vector<std::int64_t> shape;
+  for (const auto& d : input->attr().at("shape").shape().dim()) shape.push_back(d.size() < 0 ? 1 : d.size());
+  Tensor x{tf::DT_FLOAT, shape, {}, {}};
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> xs(static_cast<std::size_t>(x.num_elements()));
+  for (auto& v : xs) v = u(rng);
+  x = floats(shape, xs);
+  Tensor conv = Executor(m.graph()).run({{input->name(), x}}, {"depthwise"})[0];
+  Tensor out = Executor(m.graph()).run({{input->name(), x}}, {"FusedBatchNorm"})[0];
+  ASSERT_EQ(conv.shape, out.shape);
+  for (std::int64_t i = 0; i < out.num_elements(); ++i) {
+    const double c = element_as_double(conv, i);
+    EXPECT_NEAR(element_as_double(out, i), 2 + 2 * (c - 2) / std::sqrt(2.001), 1e-4);  // MANIFEST.md
+  }
+  // The conv itself: every filter value is 1, so each output sums a 2x2 window of its channel.
+  EXPECT_GT(conv.num_elements(), 0);
+}
+
+TEST(ClosedForms, TfjsSmallestModelGivesColumnSums) {
+  REQUIRE_FIXTURE(path, "tensorflow-tfjs/tfjs-inference/test_data/model.json");
+  io::Model m = io::load_model(path);
+  Tensor y = Executor(m.graph()).run({{"Placeholder", floats({2, 2}, {1, 1, 1, 1})}}, {"MatMul"})[0];
+  auto v = values_of(y);
+  EXPECT_NEAR(v[0], 0.7568f, 1e-4);
+  EXPECT_NEAR(v[1], -0.1835f, 1e-4);
+  EXPECT_EQ(v[0], v[2]);
+}
+
+TEST(RunCli, WritesNpyAndChecksInputs) {
+  REQUIRE_FIXTURE(path, "tensorflow-tfjs/tfjs-inference/test_data/model.json");
+  std::string dir = test::temp_dir();
+  Tensor x = floats({2, 2}, {1, 1, 1, 1});
+  io::write_npy(x, dir + "/x.npy");
+  auto r = test::run_cli({"run", path, "-i", "Placeholder=" + dir + "/x.npy", "--out-dir", dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("MatMul:0: float32 [2,2]"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/MatMul_0.npy"));
+  auto wrong = test::run_cli({"run", path, "-i", "Nope=" + dir + "/x.npy"});
+  EXPECT_EQ(wrong.exit_code, 3);
+  EXPECT_NE(wrong.err.find("input 'Nope' is not a node of the graph"), std::string::npos) << wrong.err;
+  auto same = test::run_cli({"verify", path, path, "--random", "3"});
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_NE(same.out.find("equal within"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tffreeze::runtime
