@@ -1,0 +1,101 @@
+// OpenCV DNN as an independent oracle: the same graph, the same input, our executor and
+// OpenCV's must agree. OpenCV takes NCHW blobs for TF graphs and transposes internally, and it
+// parses every node, so graphs are cut to the part it can run first (with our own freeze).
+#include <opencv2/dnn.hpp>
+#include <random>
+
+#include "freeze/freeze.h"
+#include "io/model.h"
+#include "runtime/executor.h"
+#include "support.h"
+
+namespace tffreeze {
+namespace {
+
+Tensor random_tensor(std::vector<std::int64_t> shape, unsigned seed) {
+  Tensor t{tf::DT_FLOAT, std::move(shape), {}, {}};
+  t.bytes.resize(static_cast<std::size_t>(t.num_elements()) * 4);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (std::int64_t i = 0; i < t.num_elements(); ++i) {
+    float v = u(rng);
+    std::memcpy(t.bytes.data() + 4 * i, &v, 4);
+  }
+  return t;
+}
+
+// An NHWC tensor as the NCHW blob OpenCV wants (2-D tensors pass through).
+cv::Mat to_blob(const Tensor& t) {
+  const float* p = reinterpret_cast<const float*>(t.bytes.data());
+  if (t.shape.size() != 4) {
+    std::vector<int> dims(t.shape.begin(), t.shape.end());
+    return cv::Mat(static_cast<int>(dims.size()), dims.data(), CV_32F, const_cast<float*>(p)).clone();
+  }
+  const int N = static_cast<int>(t.shape[0]), H = static_cast<int>(t.shape[1]), W = static_cast<int>(t.shape[2]), C = static_cast<int>(t.shape[3]);
+  int dims[4] = {N, C, H, W};
+  cv::Mat blob(4, dims, CV_32F);
+  float* o = blob.ptr<float>();
+  for (int n = 0; n < N; ++n)
+    for (int h = 0; h < H; ++h)
+      for (int w = 0; w < W; ++w)
+        for (int c = 0; c < C; ++c) o[((n * C + c) * H + h) * W + w] = p[((n * H + h) * W + w) * C + c];
+  return blob;
+}
+
+double max_abs_difference(const cv::Mat& theirs, const Tensor& ours) {
+  EXPECT_EQ(static_cast<std::int64_t>(theirs.total()), ours.num_elements());
+  const float* a = theirs.ptr<float>();
+  const float* b = reinterpret_cast<const float*>(ours.bytes.data());
+  double worst = 0;
+  for (std::int64_t i = 0; i < ours.num_elements(); ++i) worst = std::max(worst, static_cast<double>(std::abs(a[i] - b[i])));
+  return worst;
+}
+
+TEST(OpenCvOracle, FcLayers) {
+  REQUIRE_FIXTURE(path, "tensorflow-onnx/tests/models/fc-layers/frozen.pb");
+  io::Model model = io::load_model(path);
+  cv::dnn::Net net = cv::dnn::readNetFromTensorflow(path);
+  for (unsigned seed : {1u, 2u, 3u}) {
+    Tensor x = random_tensor({1, 784}, seed);
+    net.setInput(to_blob(x));
+    cv::Mat theirs = net.forward();  // OpenCV drops the final Identity named "output"
+    Tensor ours = runtime::Executor(model.graph()).run({{"X", x}}, {"output"})[0];
+    EXPECT_LT(max_abs_difference(theirs, ours), 1e-4) << seed;
+  }
+}
+
+// The keyword spotters start with an audio front-end (DecodeWav, Mfcc) that OpenCV cannot run:
+// cut at Reshape_1 (the [N,49,10,1] features) with our freezer, then compare.
+void compare_kws(const std::string& path, const std::string& output, std::int64_t expect_fbn) {
+  io::Model model = io::load_model(path);
+  std::int64_t fbn = 0;
+  for (const auto& n : model.graph().node()) fbn += n.op() == "FusedBatchNorm";
+  EXPECT_EQ(fbn, expect_fbn);
+  freeze::FreezeOptions cut;
+  cut.outputs = {output};
+  cut.replace_inputs = {"Reshape_1=float32[1,49,10,1]"};
+  tf::GraphDef graph = freeze::freeze_model(model, nullptr, cut).graph;
+  const std::string file = test::temp_dir() + "/cut.pb";
+  io::save_graph(graph, file);
+  cv::dnn::Net net = cv::dnn::readNetFromTensorflow(file);
+  for (unsigned seed : {7u, 8u}) {
+    Tensor x = random_tensor({1, 49, 10, 1}, seed);
+    net.setInput(to_blob(x));
+    cv::Mat theirs = net.forward(output);
+    Tensor ours = runtime::Executor(graph).run({{"Reshape_1", x}}, {output})[0];
+    EXPECT_LT(max_abs_difference(theirs, ours), 1e-4) << path << " seed " << seed;
+  }
+}
+
+TEST(OpenCvOracle, DsCnnKeywordSpotter) {
+  REQUIRE_FIXTURE(path, "arm-ml-kws-for-mcu/Pretrained_models/DS_CNN/DS_CNN_S.pb");
+  compare_kws(path, "labels_softmax", 9);
+}
+
+TEST(OpenCvOracle, CnnKeywordSpotter) {
+  REQUIRE_FIXTURE(path, "arm-ml-kws-for-mcu/Pretrained_models/CNN/CNN_S.pb");
+  compare_kws(path, "labels_softmax", 2);
+}
+
+}  // namespace
+}  // namespace tffreeze
