@@ -66,6 +66,12 @@ std::vector<std::string> fixtures_with_suffix(const std::vector<std::string>& su
 }
 
 CliResult run_cli(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {TFFREEZE_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv);
+}
+
+CliResult run_process(const std::vector<std::string>& args) {
   std::string dir = temp_dir();
   std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
   pid_t pid = ::fork();
@@ -77,12 +83,10 @@ CliResult run_cli(const std::vector<std::string>& args) {
     ::dup2(err, 2);
     ::dup2(in, 0);
     std::vector<char*> argv;
-    std::string bin = TFFREEZE_BIN;
-    argv.push_back(bin.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
+    ::execvp(copy[0].c_str(), argv.data());
     ::_exit(127);
   }
   int status = 0;

@@ -34,6 +34,8 @@ struct CliResult {
 };
 // Runs the tffreeze binary with the given arguments (no shell involved).
 CliResult run_cli(const std::vector<std::string>& args);
+// Runs any program (argv[0] looked up on PATH).
+CliResult run_process(const std::vector<std::string>& argv);
 
 // A fresh directory for one test's files.
 std::string temp_dir();

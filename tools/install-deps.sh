@@ -14,14 +14,22 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Node.js runs TensorFlow.js, the tests' independent oracle (tools/tfjs).
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#pkgs[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: done"
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done"
+# TensorFlow.js's pure-JS CPU backend, pinned by tools/tfjs/package-lock.json.
+tfjs_dir="$(dirname "$0")/tfjs"
+if [ ! -d "$tfjs_dir/node_modules/@tensorflow/tfjs-converter" ]; then
+  echo "install-deps: npm ci in tools/tfjs"
+  (cd "$tfjs_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

@@ -4,22 +4,28 @@
 
 #include "cli/commands.h"
 #include "common/file_util.h"
+#include "graph/default_attrs.h"
 #include "io/model.h"
 
 namespace tffreeze::cli {
 
 void add_convert(CLI::App& app, Action* action) {
-  auto* cmd = app.add_subcommand("convert", "Write a model's graph as binary .pb or text .pbtxt (by OUT's extension; '-' = text to stdout)");
+  auto* cmd = app.add_subcommand("convert", "Write a model's graph as binary .pb, text .pbtxt or a TF.js graph model .json (by OUT's extension; '-' = text to stdout)");
   auto in = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto tags = std::make_shared<std::vector<std::string>>();
   cmd->add_option("input", *in, "Any model tffreeze reads")->required();
-  cmd->add_option("output", *out, "OUT.pb, OUT.pbtxt or -")->required();
+  cmd->add_option("output", *out, "OUT.pb, OUT.pbtxt, DIR/model.json or -")->required();
   cmd->add_option("--tags", *tags, "SavedModel meta graph tags (default: serve)")->delimiter(',');
   cmd->callback([=] {
     *action = [=] {
       refuse_overwriting_input(*out, {*in});
       io::Model model = io::load_model(*in, {*tags});
+      if (extension(*out) == ".json") {
+        // TF.js reads attrs that old producers omitted (Conv2D's dilations...): fill defaults.
+        int added = graph::add_default_attributes(model.mutable_graph());
+        if (added) std::cerr << "filled " << added << " default attributes for TF.js\n";
+      }
       io::save_graph(model.graph(), *out);
       if (*out != "-") std::cerr << "wrote " << *out << " (" << model.graph().node_size() << " nodes)\n";
       return 0;

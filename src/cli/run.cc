@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -100,6 +101,11 @@ int run(const RunArgs& a) {
   for (const auto& [name, value] : feeds) runtime::check_feed(graph, name, value);
   runtime::Executor executor(graph);
   auto results = executor.run(feeds, outputs);
+  if (!a.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(a.out_dir, ec);
+    if (ec) throw Error(ExitCode::kBadInput, a.out_dir + ": cannot create the output directory: " + ec.message());
+  }
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     print_summary(outputs[i], results[i]);
     if (!a.out_dir.empty()) {

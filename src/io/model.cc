@@ -195,6 +195,7 @@ tf::GraphDef parse_graph_def(const std::string& bytes, const std::string& path) 
 
 void save_graph(const tf::GraphDef& graph, const std::string& path) {
   std::string ext = extension(path);
+  if (ext == ".json") return save_tfjs_graph_model(graph, path);
   bool text = path == "-" || ext == ".pbtxt" || ext == ".txt";
   write_file_atomic(path, text ? to_text(graph) : to_binary(graph));
 }

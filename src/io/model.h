@@ -50,7 +50,8 @@ Model load_model(const std::string& path, const LoadOptions& options = {});
 // Parses one GraphDef file (binary or text by content); path is for messages.
 tf::GraphDef parse_graph_def(const std::string& bytes, const std::string& path);
 
-// Writes a GraphDef atomically: ".pbtxt"/".txt" or "-" (stdout) as text, otherwise binary.
+// Writes a GraphDef atomically: ".pbtxt"/".txt" or "-" (stdout) as text, ".json" as a TF.js
+// graph model (model.json + weights), otherwise binary.
 void save_graph(const tf::GraphDef& graph, const std::string& path);
 
 }  // namespace tffreeze::io

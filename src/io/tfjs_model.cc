@@ -9,6 +9,7 @@
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/tensor.h"
 
 namespace tffreeze::io {
 namespace {
@@ -174,6 +175,86 @@ tf::MetaGraphDef load_tfjs_graph_model(const std::string& json_path) {
     }
   }
   return meta;
+}
+
+namespace {
+
+// Appends a tensor's values in the dtype TF.js will read; returns that dtype's TF.js name.
+std::string append_weight(const Tensor& t, std::string* shard, const std::string& node) {
+  const std::int64_t n = t.num_elements();
+  switch (t.dtype) {
+    case tf::DT_FLOAT:
+    case tf::DT_INT32:
+      shard->append(t.bytes);
+      return t.dtype == tf::DT_FLOAT ? "float32" : "int32";
+    case tf::DT_BOOL:
+      shard->append(t.bytes);
+      return "bool";
+    case tf::DT_DOUBLE:
+    case tf::DT_HALF:
+    case tf::DT_BFLOAT16:
+      for (std::int64_t i = 0; i < n; ++i) {
+        float v = static_cast<float>(element_as_double(t, i));
+        shard->append(reinterpret_cast<const char*>(&v), 4);
+      }
+      return "float32";
+    case tf::DT_INT64:
+    case tf::DT_INT16:
+    case tf::DT_INT8:
+    case tf::DT_UINT8:
+    case tf::DT_UINT16:
+      for (std::int64_t i = 0; i < n; ++i) {
+        auto v = static_cast<std::int32_t>(element_as_double(t, i));
+        shard->append(reinterpret_cast<const char*>(&v), 4);
+      }
+      return "int32";
+    case tf::DT_STRING:
+      for (const auto& s : t.strings) {
+        auto len = static_cast<std::uint32_t>(s.size());
+        shard->append(reinterpret_cast<const char*>(&len), 4);
+        shard->append(s);
+      }
+      return "string";
+    default:
+      throw Error(ExitCode::kUnsupported, "node '" + node + "': TF.js cannot hold constants of dtype " + dtype_name(t.dtype));
+  }
+}
+
+}  // namespace
+
+void save_tfjs_graph_model(const tf::GraphDef& graph, const std::string& json_path) {
+  tf::GraphDef topology = graph;
+  std::string shard;
+  json weights = json::array();
+  for (auto& node : *topology.mutable_node()) {
+    if (node.op() != "Const") continue;
+    auto it = node.mutable_attr()->find("value");
+    if (it == node.mutable_attr()->end()) continue;
+    Tensor t = tensor_from_proto(it->second.tensor(), "node '" + node.name() + "'");
+    std::string dtype = append_weight(t, &shard, node.name());
+    weights.push_back({{"name", node.name()}, {"shape", t.shape}, {"dtype", dtype}});
+    tf::TensorProto header;  // the topology keeps dtype and shape only
+    header.set_dtype(it->second.tensor().dtype());
+    *header.mutable_tensor_shape() = it->second.tensor().tensor_shape();
+    *it->second.mutable_tensor() = header;
+  }
+  std::string topology_json;
+  google::protobuf::util::JsonPrintOptions options;
+  auto status = google::protobuf::util::MessageToJsonString(topology, &topology_json, options);
+  if (!status.ok()) throw Error(ExitCode::kBadInput, json_path + ": cannot encode the graph as JSON: " + std::string(status.message()));
+  std::string stem = file_name(json_path);
+  if (auto dot = stem.rfind('.'); dot != std::string::npos) stem = stem.substr(0, dot);
+  const std::string shard_name = stem + ".weights.bin";
+  json topology_object = json::parse(topology_json);
+  if (!topology_object.contains("versions")) topology_object["versions"] = json::object();  // TF.js reads versions.producer
+  if (!topology_object["versions"].contains("producer")) topology_object["versions"]["producer"] = graph.versions().producer();
+  json model = {{"format", "graph-model"},
+                {"generatedBy", "tffreeze"},
+                {"convertedBy", std::string("tffreeze ") + TFFREEZE_VERSION},
+                {"modelTopology", topology_object},
+                {"weightsManifest", json::array({{{"paths", json::array({shard_name})}, {"weights", weights}}})}};
+  write_file_atomic(join_path(parent_dir(json_path), shard_name), shard);
+  write_file_atomic(json_path, model.dump());
 }
 
 }  // namespace tffreeze::io

@@ -13,4 +13,9 @@ namespace tffreeze::io {
 // "serving_default" signature is the model's signature, if it has one.
 tffreeze::tf::MetaGraphDef load_tfjs_graph_model(const std::string& json_path);
 
+// Writes a frozen graph as a TF.js graph model: JSON_PATH (model.json) and, beside it,
+// "<stem>.weights.bin" with every Const's values (float64 narrowed to float32 and int64 to int32,
+// as TF.js holds them). Throws Error (exit 4) for constants of dtypes TF.js cannot hold.
+void save_tfjs_graph_model(const tffreeze::tf::GraphDef& graph, const std::string& json_path);
+
 }  // namespace tffreeze::io
