@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "freeze/freeze.h"
+#include "graph/op_registry.h"
 #include "io/model.h"
 #include "io/npy.h"
 #include "runtime/executor.h"
@@ -382,6 +383,285 @@ TEST(RunCli, WritesNpyAndChecksInputs) {
   auto same = test::run_cli({"verify", path, path, "--random", "3"});
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
   EXPECT_NE(same.out.find("equal within"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tffreeze::runtime
+
+namespace tffreeze::runtime {
+namespace {
+
+tf::NodeDef* typed(tf::NodeDef* n, const std::string& key, tf::DataType t) {
+  (*n->mutable_attr())[key].set_type(t);
+  return n;
+}
+
+TEST(Kernels, MoreElementwise) {
+  G g;
+  g.constant("x", floats({4}, {-1, 0, 0.5f, 2}));
+  g.op("elu", "Elu", {"x"});
+  g.op("selu", "Selu", {"x"});
+  g.op("sig", "Sigmoid", {"x"});
+  g.op("sp", "Softplus", {"x"});
+  g.op("lsm", "LogSoftmax", {"x"});
+  auto elu = values_of(g.eval("elu"));
+  EXPECT_NEAR(elu[0], std::expm1(-1.0f), 1e-6);
+  EXPECT_EQ(elu[3], 2);
+  EXPECT_NEAR(values_of(g.eval("selu"))[3], 2 * 1.0507009873554805, 1e-5);
+  EXPECT_NEAR(values_of(g.eval("sig"))[1], 0.5f, 1e-7);
+  EXPECT_NEAR(values_of(g.eval("sp"))[3], std::log1p(std::exp(2.0f)), 1e-6);
+  auto lsm = values_of(g.eval("lsm"));
+  double total = 0;
+  for (float v : lsm) total += std::exp(v);
+  EXPECT_NEAR(total, 1.0, 1e-6);
+  g.constant("lo", floats({}, {0}));
+  g.constant("hi", floats({}, {1}));
+  g.op("clip", "ClipByValue", {"x", "lo", "hi"});
+  EXPECT_EQ(values_of(g.eval("clip")), (std::vector<float>{0, 0, 0.5f, 1}));
+  g.op("addn", "AddN", {"x", "x", "x"});
+  EXPECT_EQ(values_of(g.eval("addn")), (std::vector<float>{-3, 0, 1.5f, 6}));
+  g.op("gt0", "Greater", {"x", "lo"});
+  g.op("lt1", "Less", {"x", "hi"});
+  g.op("both", "LogicalAnd", {"gt0", "lt1"});
+  g.op("either", "LogicalOr", {"gt0", "lt1"});
+  g.op("notb", "LogicalNot", {"both"});
+  EXPECT_EQ(values_of(g.eval("both")), (std::vector<float>{0, 0, 1, 0}));
+  EXPECT_EQ(values_of(g.eval("either")), (std::vector<float>{1, 1, 1, 1}));
+  EXPECT_EQ(values_of(g.eval("notb")), (std::vector<float>{1, 1, 0, 1}));
+  g.op("sel", "SelectV2", {"gt0", "x", "lo"});
+  EXPECT_EQ(values_of(g.eval("sel")), (std::vector<float>{0, 0, 0.5f, 2}));
+  g.constant("m", floats({2, 2}, {1, 2, 3, 4}));
+  g.constant("row", Tensor{tf::DT_BOOL, {2}, std::string("\x01\x00", 2), {}});
+  g.op("sel1", "Select", {"row", "m", g.constant("z", floats({2, 2}, {0, 0, 0, 0}))});
+  EXPECT_EQ(values_of(g.eval("sel1")), (std::vector<float>{1, 2, 0, 0}));
+  typed(g.op("cast", "Cast", {"x"}), "DstT", tf::DT_INT32);
+  Tensor c = g.eval("cast");
+  EXPECT_EQ(c.dtype, tf::DT_INT32);
+  EXPECT_EQ(values_of(c), (std::vector<float>{-1, 0, 0, 2}));
+  typed(g.op("castb", "Cast", {"x"}), "DstT", tf::DT_BOOL);
+  EXPECT_EQ(values_of(g.eval("castb")), (std::vector<float>{1, 0, 1, 1}));
+}
+
+TEST(Kernels, MoreArrayOps) {
+  G g;
+  g.constant("x", floats({2, 3}, {1, 2, 3, 4, 5, 6}));
+  g.op("shape", "ShapeN", {"x", "x"});
+  EXPECT_EQ(values_of(g.eval("shape:1")), (std::vector<float>{2, 3}));
+  g.op("size", "Size", {"x"});
+  g.op("rank", "Rank", {"x"});
+  EXPECT_EQ(values_of(g.eval("size")), (std::vector<float>{6}));
+  EXPECT_EQ(values_of(g.eval("rank")), (std::vector<float>{2}));
+  g.op("fill", "Fill", {g.constant("dims", ints({2}, {2, 2})), g.constant("seven", floats({}, {7}))});
+  EXPECT_EQ(values_of(g.eval("fill")), (std::vector<float>{7, 7, 7, 7}));
+  g.op("range", "Range", {g.constant("s", ints({}, {3})), g.constant("l", ints({}, {10})), g.constant("d", ints({}, {3}))});
+  EXPECT_EQ(values_of(g.eval("range")), (std::vector<float>{3, 6, 9}));
+  g.op("ones", "OnesLike", {"x"});
+  g.op("zeros", "ZerosLike", {"x"});
+  EXPECT_EQ(values_of(g.eval("ones")), (std::vector<float>(6, 1)));
+  EXPECT_EQ(values_of(g.eval("zeros")), (std::vector<float>(6, 0)));
+  auto* pack = g.op("pack", "Pack", {"x", "x"});
+  (*pack->mutable_attr())["axis"].set_i(1);
+  Tensor p = g.eval("pack");
+  EXPECT_EQ(p.shape, (std::vector<std::int64_t>{2, 2, 3}));
+  EXPECT_EQ(values_of(p), (std::vector<float>{1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}));
+  auto* unpack = g.op("unpack", "Unpack", {"x"});
+  (*unpack->mutable_attr())["axis"].set_i(1);
+  (*unpack->mutable_attr())["num"].set_i(3);
+  Tensor u = g.eval("unpack:2");
+  EXPECT_EQ(u.shape, (std::vector<std::int64_t>{2}));
+  EXPECT_EQ(values_of(u), (std::vector<float>{3, 6}));
+  auto* sv = g.op("sv", "SplitV", {"x", g.constant("sizes", ints({2}, {-1, 2})), g.constant("ax", ints({}, {1}))});
+  (*sv->mutable_attr())["num_split"].set_i(2);
+  EXPECT_EQ(values_of(g.eval("sv:1")), (std::vector<float>{2, 3, 5, 6}));
+  g.op("slice", "Slice", {"x", g.constant("b", ints({2}, {1, 1})), g.constant("sz", ints({2}, {1, -1}))});
+  EXPECT_EQ(values_of(g.eval("slice")), (std::vector<float>{5, 6}));
+  g.op("pad", "PadV2", {"x", g.constant("p", ints({2, 2}, {0, 1, 1, 0})), g.constant("cv", floats({}, {9}))});
+  Tensor padded = g.eval("pad");
+  EXPECT_EQ(padded.shape, (std::vector<std::int64_t>{3, 4}));
+  EXPECT_EQ(values_of(padded), (std::vector<float>{9, 1, 2, 3, 9, 4, 5, 6, 9, 9, 9, 9}));
+  auto* ex = g.op("ex", "ExpandDims", {"x", g.constant("dim", ints({}, {-1}))});
+  (void)ex;
+  EXPECT_EQ(g.eval("ex").shape, (std::vector<std::int64_t>{2, 3, 1}));
+  g.op("sq", "Squeeze", {"ex"});
+  EXPECT_EQ(g.eval("sq").shape, (std::vector<std::int64_t>{2, 3}));
+  g.op("gnd", "GatherNd", {"x", g.constant("ind", ints({2, 2}, {1, 0, 0, 2}))});
+  EXPECT_EQ(values_of(g.eval("gnd")), (std::vector<float>{4, 3}));
+  for (const char* op : {"Sum", "Max", "Min", "Prod"}) g.op(std::string("r") + op, op, {"x", g.constant(std::string("a") + op, ints({1}, {1}))});
+  EXPECT_EQ(values_of(g.eval("rSum")), (std::vector<float>{6, 15}));
+  EXPECT_EQ(values_of(g.eval("rMax")), (std::vector<float>{3, 6}));
+  EXPECT_EQ(values_of(g.eval("rMin")), (std::vector<float>{1, 4}));
+  EXPECT_EQ(values_of(g.eval("rProd")), (std::vector<float>{6, 120}));
+  g.op("amin", "ArgMin", {"x", g.constant("d0", ints({}, {0}))});
+  EXPECT_EQ(values_of(g.eval("amin")), (std::vector<float>{0, 0, 0}));
+}
+
+TEST(Kernels, SpaceBatchDepthAndNearest) {
+  G g;
+  g.constant("x", floats({1, 2, 2, 1}, {1, 2, 3, 4}));
+  g.op("s2b", "SpaceToBatchND", {"x", g.constant("block", ints({2}, {2, 2})), g.constant("pads", ints({2, 2}, {0, 0, 0, 0}))});
+  Tensor s = g.eval("s2b");
+  EXPECT_EQ(s.shape, (std::vector<std::int64_t>{4, 1, 1, 1}));  // TensorFlow's documented example
+  EXPECT_EQ(values_of(s), (std::vector<float>{1, 2, 3, 4}));
+  g.constant("y", floats({1, 3, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+  g.op("s2b_pad", "SpaceToBatchND", {"y", g.constant("b2", ints({2}, {2, 2})), g.constant("p2", ints({2, 2}, {1, 0, 0, 0}))});
+  g.op("back", "BatchToSpaceND", {"s2b_pad", g.constant("b3", ints({2}, {2, 2})), g.constant("c3", ints({2, 2}, {1, 0, 0, 0}))});
+  Tensor back = g.eval("back");
+  EXPECT_EQ(back.shape, (std::vector<std::int64_t>{1, 3, 2, 2}));
+  EXPECT_EQ(values_of(back), values_of(g.eval("y")));  // round trip through padding and crop
+  auto* d2s = g.op("d2s", "DepthToSpace", {g.constant("deep", floats({1, 1, 1, 4}, {1, 2, 3, 4}))});
+  (*d2s->mutable_attr())["block_size"].set_i(2);
+  Tensor d = g.eval("d2s");
+  EXPECT_EQ(d.shape, (std::vector<std::int64_t>{1, 2, 2, 1}));
+  EXPECT_EQ(values_of(d), (std::vector<float>{1, 2, 3, 4}));
+  auto* s2d = g.op("s2d", "SpaceToDepth", {"d2s"});
+  (*s2d->mutable_attr())["block_size"].set_i(2);
+  EXPECT_EQ(g.eval("s2d").shape, (std::vector<std::int64_t>{1, 1, 1, 4}));
+  g.op("nn", "ResizeNearestNeighbor", {"x", g.constant("sz", ints({2}, {4, 4}))});
+  auto nn = values_of(g.eval("nn"));
+  EXPECT_EQ(nn[0], 1);
+  EXPECT_EQ(nn[3], 2);
+  EXPECT_EQ(nn[15], 4);
+}
+
+// Naive transposed convolution (scatter), independent of the kernel's GEMM + col2im.
+TEST(Kernels, Conv2DBackpropInputMatchesANaiveScatter) {
+  const int N = 1, H = 5, W = 4, C = 2, KH = 3, KW = 3, OC = 3, S = 2;
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-1, 1);
+  const int OH = (H + S - 1) / S, OW = (W + S - 1) / S;  // SAME
+  std::vector<float> dy(static_cast<std::size_t>(N * OH * OW * OC)), f(static_cast<std::size_t>(KH * KW * C * OC));
+  for (auto& v : dy) v = u(rng);
+  for (auto& v : f) v = u(rng);
+  const int pt = std::max((OH - 1) * S + KH - H, 0) / 2, pl = std::max((OW - 1) * S + KW - W, 0) / 2;
+  std::vector<float> want(static_cast<std::size_t>(N * H * W * C), 0);
+  for (int oh = 0; oh < OH; ++oh)
+    for (int ow = 0; ow < OW; ++ow)
+      for (int kh = 0; kh < KH; ++kh)
+        for (int kw = 0; kw < KW; ++kw) {
+          int ih = oh * S + kh - pt, iw = ow * S + kw - pl;
+          if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+          for (int c = 0; c < C; ++c)
+            for (int oc = 0; oc < OC; ++oc) want[(ih * W + iw) * C + c] += dy[(oh * OW + ow) * OC + oc] * f[((kh * KW + kw) * C + c) * OC + oc];
+        }
+  G g;
+  auto* t = g.op("t", "Conv2DBackpropInput", {g.constant("sizes", ints({4}, {N, H, W, C})), g.constant("f", floats({KH, KW, C, OC}, f)),
+                                              g.constant("dy", floats({N, OH, OW, OC}, dy))});
+  ints_attr(t, "strides", {1, S, S, 1});
+  (*t->mutable_attr())["padding"].set_s("SAME");
+  auto got = values_of(g.eval("t"));
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5) << i;
+}
+
+TEST(Kernels, FusedOpsEqualTheirParts) {
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> x(2 * 5 * 5 * 3), f(3 * 3 * 3 * 4), dwf(3 * 3 * 3 * 2), b(4), b6(6), w(3 * 4);
+  for (auto* v : {&x, &f, &dwf, &b, &b6, &w})
+    for (auto& e : *v) e = u(rng);
+  G g;
+  g.constant("x", floats({2, 5, 5, 3}, x));
+  g.constant("f", floats({3, 3, 3, 4}, f));
+  g.constant("b", floats({4}, b));
+  auto conv_attrs = [&](tf::NodeDef* n) {
+    ints_attr(n, "strides", {1, 1, 1, 1});
+    (*n->mutable_attr())["padding"].set_s("SAME");
+    return n;
+  };
+  conv_attrs(g.op("conv", "Conv2D", {"x", "f"}));
+  g.op("bias", "BiasAdd", {"conv", "b"});
+  g.op("relu6", "Relu6", {"bias"});
+  auto* fused = conv_attrs(g.op("fused", "_FusedConv2D", {"x", "f", "b"}));
+  (*fused->mutable_attr())["num_args"].set_i(1);
+  (*fused->mutable_attr())["fused_ops"].mutable_list()->add_s("BiasAdd");
+  (*fused->mutable_attr())["fused_ops"].mutable_list()->add_s("Relu6");
+  auto a = values_of(g.eval("relu6")), c = values_of(g.eval("fused"));
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], c[i], 1e-6);
+  g.constant("dwf", floats({3, 3, 3, 2}, dwf));
+  g.constant("b6", floats({6}, b6));
+  conv_attrs(g.op("dw", "DepthwiseConv2dNative", {"x", "dwf"}));
+  g.op("dwb", "BiasAdd", {"dw", "b6"});
+  g.constant("alpha", floats({6}, {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}));
+  g.op("prelu", "Prelu", {"dwb", "alpha"});
+  auto* fdw = conv_attrs(g.op("fdw", "FusedDepthwiseConv2dNative", {"x", "dwf", "b6", "alpha"}));
+  (*fdw->mutable_attr())["num_args"].set_i(2);
+  (*fdw->mutable_attr())["fused_ops"].mutable_list()->add_s("BiasAdd");
+  (*fdw->mutable_attr())["fused_ops"].mutable_list()->add_s("Prelu");
+  a = values_of(g.eval("prelu"));
+  c = values_of(g.eval("fdw"));
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], c[i], 1e-6);
+  g.constant("m", floats({2, 3}, {1, 2, 3, 4, 5, 6}));
+  g.constant("w", floats({3, 4}, w));
+  g.op("mm", "MatMul", {"m", "w"});
+  g.op("mmb", "BiasAdd", {"mm", "b"});
+  g.op("mmr", "Relu", {"mmb"});
+  auto* fmm = g.op("fmm", "_FusedMatMul", {"m", "w", "b"});
+  (*fmm->mutable_attr())["fused_ops"].mutable_list()->add_s("BiasAdd");
+  (*fmm->mutable_attr())["fused_ops"].mutable_list()->add_s("Relu");
+  a = values_of(g.eval("mmr"));
+  c = values_of(g.eval("fmm"));
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], c[i], 1e-6);
+  // BatchMatMulV2 broadcasts batch dims.
+  g.constant("bx", floats({2, 1, 2, 3}, {1, 2, 3, 4, 5, 6, 1, 0, 0, 0, 1, 0}));
+  g.constant("by", floats({3, 3, 1}, {1, 1, 1, 0, 1, 0, 2, 0, 0}));
+  g.op("bmm", "BatchMatMulV2", {"bx", "by"});
+  Tensor bmm = g.eval("bmm");
+  EXPECT_EQ(bmm.shape, (std::vector<std::int64_t>{2, 3, 2, 1}));
+  EXPECT_EQ(values_of(bmm), (std::vector<float>{6, 15, 2, 5, 2, 8, 1, 1, 0, 1, 2, 0}));
+}
+
+TEST(Kernels, ExplicitPaddingNchwPoolingAndSeededRandom) {
+  G g;
+  g.constant("x", floats({1, 3, 3, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  g.constant("ones", floats({1, 1, 1, 1}, {1}));
+  auto* c = g.op("c", "Conv2D", {"x", "ones"});
+  ints_attr(c, "strides", {1, 1, 1, 1});
+  (*c->mutable_attr())["padding"].set_s("EXPLICIT");
+  ints_attr(c, "explicit_paddings", {0, 0, 1, 0, 0, 1, 0, 0});
+  Tensor padded = g.eval("c");
+  EXPECT_EQ(padded.shape, (std::vector<std::int64_t>{1, 4, 4, 1}));
+  EXPECT_EQ(values_of(padded), (std::vector<float>{0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0}));
+  g.op("xn", "Transpose", {"x", g.constant("p", ints({4}, {0, 3, 1, 2}))});
+  auto* mp = g.op("mp", "MaxPool", {"xn"});
+  ints_attr(mp, "ksize", {1, 1, 2, 2});
+  ints_attr(mp, "strides", {1, 1, 1, 1});
+  (*mp->mutable_attr())["padding"].set_s("VALID");
+  (*mp->mutable_attr())["data_format"].set_s("NCHW");
+  EXPECT_EQ(values_of(g.eval("mp")), (std::vector<float>{5, 6, 8, 9}));
+  auto* r1 = g.op("r1", "RandomUniform", {g.constant("shape", ints({1}, {5}))});
+  (*r1->mutable_attr())["seed"].set_i(42);
+  typed(r1, "dtype", tf::DT_FLOAT);
+  auto v1 = values_of(g.eval("r1")), v2 = values_of(g.eval("r1"));
+  EXPECT_EQ(v1, v2);
+  for (float v : v1) EXPECT_TRUE(v >= 0 && v < 1);
+  // Half constants are computed in float32.
+  tf::GraphDef h;
+  auto* hc = h.add_node();
+  hc->set_name("h");
+  hc->set_op("Const");
+  (*hc->mutable_attr())["dtype"].set_type(tf::DT_HALF);
+  auto* ht = (*hc->mutable_attr())["value"].mutable_tensor();
+  ht->set_dtype(tf::DT_HALF);
+  ht->mutable_tensor_shape()->add_dim()->set_size(2);
+  ht->add_half_val(0x3c00);  // 1.0
+  ht->add_half_val(0xc000);  // -2.0
+  Tensor half = Executor(h).run({}, {"h"})[0];
+  EXPECT_EQ(half.dtype, tf::DT_FLOAT);
+  EXPECT_EQ(values_of(half), (std::vector<float>{1, -2}));
+}
+
+TEST(Kernels, EveryRegisteredOpHasAnOpDefinition) {
+  // Kernels and the op registry describe the same ops: validate and the executor agree.
+  int missing = 0;
+  for (const auto& op : KernelRegistry::global().ops()) {
+    if (op == "RefIdentity" || op == "Inv") continue;  // legacy aliases
+    if (!graph::OpRegistry::global().find(op)) {
+      ADD_FAILURE() << "kernel " << op << " has no op definition";
+      ++missing;
+    }
+  }
+  EXPECT_EQ(missing, 0);
+  EXPECT_GT(KernelRegistry::global().ops().size(), 120u);
 }
 
 }  // namespace

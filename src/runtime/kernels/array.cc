@@ -475,6 +475,96 @@ void gather(KernelContext& ctx) {
   ctx.output(0) = std::move(out);
 }
 
+void gather_nd(KernelContext& ctx) {
+  const Tensor& params = ctx.input(0);
+  const Tensor& idx_t = ctx.input(1);
+  auto indices = ctx.input_ints(1);
+  if (idx_t.shape.empty()) ctx.fail("indices must have rank >= 1");
+  const std::int64_t depth = idx_t.shape.back();
+  if (depth > static_cast<std::int64_t>(params.shape.size())) ctx.fail("index depth exceeds the params rank");
+  std::vector<std::int64_t> shape(idx_t.shape.begin(), idx_t.shape.end() - 1);
+  shape.insert(shape.end(), params.shape.begin() + depth, params.shape.end());
+  Tensor out = make_tensor(ctx, params.dtype, shape);
+  const std::int64_t e = esize_of(ctx, params), slice = product(params.shape, static_cast<std::size_t>(depth)) * e;
+  std::vector<std::int64_t> ps(static_cast<std::size_t>(depth), 1);
+  for (std::int64_t d = depth - 1; d >= 0; --d) ps[static_cast<std::size_t>(d)] = product(params.shape, static_cast<std::size_t>(d) + 1);
+  const std::int64_t count = depth ? static_cast<std::int64_t>(indices.size()) / depth : 1;
+  for (std::int64_t k = 0; k < count; ++k) {
+    std::int64_t at = 0;
+    for (std::int64_t d = 0; d < depth; ++d) {
+      std::int64_t i = indices[static_cast<std::size_t>(k * depth + d)];
+      if (i < 0 || i >= params.shape[static_cast<std::size_t>(d)]) ctx.fail("index " + std::to_string(i) + " out of range");
+      at += i * ps[static_cast<std::size_t>(d)];
+    }
+    std::memcpy(out.bytes.data() + k * slice, params.bytes.data() + at * e, static_cast<std::size_t>(slice));
+  }
+  ctx.output(0) = std::move(out);
+}
+
+// SpaceToBatchND / BatchToSpaceND for one or two spatial dims (NHWC-style [N, spatial..., rest]).
+template <bool kToBatch>
+void space_batch(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto block = ctx.input_ints(1);
+  auto pads = ctx.input_ints(2);  // paddings (to batch) or crops (to space)
+  const std::size_t m = block.size();
+  if (m == 0 || pads.size() != 2 * m || x.shape.size() < m + 1) ctx.fail("block_shape and paddings/crops do not fit the input");
+  std::int64_t prod = 1;
+  for (auto b : block) {
+    if (b < 1) ctx.fail("block sizes must be positive");
+    prod *= b;
+  }
+  const std::int64_t e = esize_of(ctx, x);
+  const std::int64_t rest = product(x.shape, m + 1) * e;
+  std::vector<std::int64_t> shape = x.shape;
+  if (kToBatch) {
+    shape[0] = x.shape[0] * prod;
+    for (std::size_t d = 0; d < m; ++d) {
+      std::int64_t padded = x.shape[d + 1] + pads[2 * d] + pads[2 * d + 1];
+      if (padded % block[d]) ctx.fail("padded spatial size not divisible by the block size");
+      shape[d + 1] = padded / block[d];
+    }
+  } else {
+    if (x.shape[0] % prod) ctx.fail("batch not divisible by the block sizes");
+    shape[0] = x.shape[0] / prod;
+    for (std::size_t d = 0; d < m; ++d) shape[d + 1] = x.shape[d + 1] * block[d] - pads[2 * d] - pads[2 * d + 1];
+  }
+  Tensor out = make_tensor(ctx, x.dtype, shape);
+  // Walk the batch-side tensor: element (b, s...) with b = (offsets..., n) maps to space position
+  // s*block + offset - pad in image n.
+  const Tensor& batch_side = kToBatch ? out : x;
+  const std::vector<std::int64_t>& space_shape = kToBatch ? x.shape : out.shape;
+  const std::int64_t space_batch_n = space_shape[0];
+  std::vector<std::int64_t> bs(m + 1, 1), ss(m + 1, 1);
+  for (std::size_t d = m + 1; d-- > 1;) {
+    bs[d - 1] = bs[d] * batch_side.shape[d];
+    ss[d - 1] = ss[d] * space_shape[d];
+  }
+  const std::int64_t total = product(batch_side.shape, 0, m + 1);
+  for (std::int64_t i = 0; i < total; ++i) {
+    std::int64_t b = i / bs[0];
+    const std::int64_t n = b % space_batch_n;
+    std::int64_t off = b / space_batch_n;
+    std::int64_t at = n * ss[0];
+    bool inside = true;
+    for (std::size_t d = m; d-- > 0;) {
+      const std::int64_t o = off % block[d];
+      off /= block[d];
+      const std::int64_t s = (i / bs[d + 1]) % batch_side.shape[d + 1];
+      const std::int64_t pos = s * block[d] + o - pads[2 * d];
+      if (pos < 0 || pos >= space_shape[d + 1]) inside = false;
+      at += pos * ss[d + 1];
+    }
+    if (!inside) continue;  // padding (to batch: zeros) or cropped away (to space)
+    char* batch_ptr = const_cast<char*>(batch_side.bytes.data()) + i * rest;
+    const Tensor& space = kToBatch ? x : out;
+    char* space_ptr = const_cast<char*>(space.bytes.data()) + at * rest;
+    if (kToBatch) std::memcpy(batch_ptr, space_ptr, static_cast<std::size_t>(rest));
+    else std::memcpy(space_ptr, batch_ptr, static_cast<std::size_t>(rest));
+  }
+  ctx.output(0) = std::move(out);
+}
+
 }  // namespace
 
 void register_array_kernels(KernelRegistry& r) {
@@ -504,6 +594,9 @@ void register_array_kernels(KernelRegistry& r) {
   r.add("Tile", tile);
   r.add("GatherV2", gather);
   r.add("Gather", gather);
+  r.add("GatherNd", gather_nd);
+  r.add("SpaceToBatchND", space_batch<true>);
+  r.add("BatchToSpaceND", space_batch<false>);
 }
 
 }  // namespace tffreeze::runtime

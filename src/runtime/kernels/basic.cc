@@ -11,7 +11,13 @@ namespace {
 void const_kernel(KernelContext& ctx) {
   auto it = ctx.node().attr().find("value");
   if (it == ctx.node().attr().end()) ctx.fail("Const has no value");
-  ctx.output(0) = tensor_from_proto(it->second.tensor(), "node '" + ctx.node().name() + "'");
+  Tensor t = tensor_from_proto(it->second.tensor(), "node '" + ctx.node().name() + "'");
+  if (t.dtype == tf::DT_HALF || t.dtype == tf::DT_BFLOAT16) {  // half on load: computed in float32
+    Tensor wide = make_tensor(ctx, tf::DT_FLOAT, t.shape);
+    for (std::int64_t i = 0, n = t.num_elements(); i < n; ++i) data<float>(wide)[i] = static_cast<float>(element_as_double(t, i));
+    t = std::move(wide);
+  }
+  ctx.output(0) = std::move(t);
 }
 
 void identity(KernelContext& ctx) { ctx.output(0) = ctx.input(0); }
