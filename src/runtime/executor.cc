@@ -10,24 +10,49 @@ namespace tffreeze::runtime {
 namespace {
 
 struct NodeState {
-  std::vector<Tensor> outputs;
+  // Shared so that constants and identities pass values along without copying them.
+  std::vector<std::shared_ptr<const Tensor>> outputs;
   std::vector<bool> fed;  // per output index, for fed tensors
   bool dead = false;
   int pending_consumers = 0;  // how many needed consumers still have to read the outputs
   bool fetched = false;
 };
 
+// Ops whose output is their first input, shared rather than copied.
+bool is_pass_through(const std::string& op) {
+  return op == "Identity" || op == "StopGradient" || op == "PreventGradient" || op == "Snapshot" || op == "PlaceholderWithDefault";
+}
+
 bool is_loop_op(const std::string& op) {
   return op == "Enter" || op == "Exit" || op == "NextIteration" || op == "LoopCond" || op == "RefEnter" || op == "RefExit" ||
          op == "RefNextIteration";
 }
 
+// The value behind data input number `k` of node i (skipping control inputs).
+std::shared_ptr<const Tensor> shared_input(const graph::GraphView& view, int i, int k, const std::vector<NodeState>& state) {
+  int seen = 0;
+  for (const auto& e : view.inputs(i)) {
+    if (e.control()) continue;
+    if (seen++ == k) return state[static_cast<std::size_t>(e.producer)].outputs[static_cast<std::size_t>(e.output)];
+  }
+  return nullptr;
+}
+
 }  // namespace
 
-Executor::Executor(const tf::GraphDef& graph) : graph_(graph) {}
+struct Executor::Plan {
+  explicit Plan(const tf::GraphDef& g) : view(g), order(view.topological_order()), constants(static_cast<std::size_t>(view.size())) {}
+  graph::GraphView view;
+  std::vector<int> order;
+  std::mutex constants_mutex;
+  std::vector<std::shared_ptr<const Tensor>> constants;  // decoded Const values
+};
+
+Executor::Executor(const tf::GraphDef& graph) : plan_(std::make_unique<Plan>(graph)) {}
+Executor::~Executor() = default;
 
 std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& fetches) const {
-  graph::GraphView view(graph_);
+  const graph::GraphView& view = plan_->view;
   const int n = view.size();
   std::vector<NodeState> state(static_cast<std::size_t>(n));
   std::vector<std::string> stop;
@@ -40,7 +65,7 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
       s.outputs.resize(static_cast<std::size_t>(ref.index) + 1);
       s.fed.resize(static_cast<std::size_t>(ref.index) + 1, false);
     }
-    s.outputs[static_cast<std::size_t>(ref.index)] = value;
+    s.outputs[static_cast<std::size_t>(ref.index)] = std::make_shared<const Tensor>(value);
     s.fed[static_cast<std::size_t>(ref.index)] = true;
     stop.push_back(std::string(ref.node));
   }
@@ -51,7 +76,7 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
     for (const auto& e : view.inputs(i)) ++state[static_cast<std::size_t>(e.producer)].pending_consumers;
   }
   const auto& kernels = KernelRegistry::global();
-  for (int i : view.topological_order()) {
+  for (int i : plan_->order) {
     if (!needed[i]) continue;
     auto& s = state[static_cast<std::size_t>(i)];
     const tf::NodeDef& node = view.node(i);
@@ -71,7 +96,8 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
       }
       // A Switch leaves its untaken output without a dtype: that output is dead.
       bool dead = p.dead || (p.fed.empty() && e.output < static_cast<int>(p.outputs.size()) &&
-                             p.outputs[static_cast<std::size_t>(e.output)].dtype == tf::DT_INVALID);
+                             (!p.outputs[static_cast<std::size_t>(e.output)] ||
+                              p.outputs[static_cast<std::size_t>(e.output)]->dtype == tf::DT_INVALID));
       const Tensor* value = nullptr;
       if (!dead) {
         if (e.output >= static_cast<int>(p.outputs.size()) || (!p.fed.empty() && !p.fed[static_cast<std::size_t>(e.output)])) {
@@ -81,7 +107,8 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
           }
           throw Error(ExitCode::kBadInput, "node '" + node.name() + "': input '" + node.input(e.input_slot) + "' does not exist");
         }
-        value = &p.outputs[static_cast<std::size_t>(e.output)];
+        value = p.outputs[static_cast<std::size_t>(e.output)].get();
+        if (!value) throw Error(ExitCode::kBadInput, "node '" + node.name() + "': input '" + node.input(e.input_slot) + "' was not fed");
       }
       inputs.push_back(value);
       input_dead.push_back(dead);
@@ -97,11 +124,27 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
       if (live < 0) {
         s.dead = true;
       } else {
-        s.outputs = {*inputs[static_cast<std::size_t>(live)], Tensor{tf::DT_INT32, {}, std::string(4, '\0'), {}}};
-        std::memcpy(s.outputs[1].bytes.data(), &live, 4);
+        Tensor index{tf::DT_INT32, {}, std::string(4, '\0'), {}};
+        std::memcpy(index.bytes.data(), &live, 4);
+        s.outputs = {shared_input(view, i, live, state), std::make_shared<const Tensor>(std::move(index))};
       }
     } else if (any_dead) {
       s.dead = true;
+    } else if (node.op() == "Const") {
+      std::shared_ptr<const Tensor> value;
+      {
+        std::lock_guard<std::mutex> lock(plan_->constants_mutex);
+        auto& cached = plan_->constants[static_cast<std::size_t>(i)];
+        if (!cached) {
+          KernelContext ctx(node, {});
+          kernels.find("Const")(ctx);
+          cached = std::make_shared<const Tensor>(std::move(ctx.output(0)));
+        }
+        value = cached;
+      }
+      s.outputs = {value};
+    } else if (is_pass_through(node.op())) {
+      s.outputs = {shared_input(view, i, 0, state)};
     } else if (node.op() == "Placeholder") {
       throw Error(ExitCode::kBadInput, "input '" + node.name() + "' was not fed (give --input " + node.name() + "=FILE.npy)");
     } else {
@@ -109,7 +152,8 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
       if (!kernel) throw Error(ExitCode::kUnsupported, "node '" + node.name() + "': no kernel for op " + node.op());
       KernelContext ctx(node, std::move(inputs));
       kernel(ctx);
-      s.outputs = std::move(ctx.outputs());
+      s.outputs.clear();
+      for (auto& t : ctx.outputs()) s.outputs.push_back(std::make_shared<const Tensor>(std::move(t)));
     }
     // Release inputs nobody else needs.
     for (const auto& e : view.inputs(i)) {
@@ -125,10 +169,11 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
     graph::TensorRef ref = graph::parse_input(f);
     const auto& s = state[static_cast<std::size_t>(view.find(ref.node))];
     if (s.dead) throw Error(ExitCode::kBadInput, "fetch '" + f + "' is on a branch of a cond that was not taken");
-    if (ref.index >= static_cast<int>(s.outputs.size()) || s.outputs[static_cast<std::size_t>(ref.index)].dtype == tf::DT_INVALID) {
+    if (ref.index >= static_cast<int>(s.outputs.size()) || !s.outputs[static_cast<std::size_t>(ref.index)] ||
+        s.outputs[static_cast<std::size_t>(ref.index)]->dtype == tf::DT_INVALID) {
       throw Error(ExitCode::kBadInput, "fetch '" + f + "': the node has no output " + std::to_string(ref.index) + " (or it is dead)");
     }
-    results.push_back(s.outputs[static_cast<std::size_t>(ref.index)]);
+    results.push_back(*s.outputs[static_cast<std::size_t>(ref.index)]);
   }
   return results;
 }

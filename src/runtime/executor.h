@@ -4,6 +4,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,8 +16,10 @@ namespace tffreeze::runtime {
 
 class Executor {
  public:
-  // The graph must outlive the executor.
+  // The graph must outlive the executor. Indexing and execution order are computed here once;
+  // constants are decoded on first use and kept for later runs.
   explicit Executor(const tffreeze::tf::GraphDef& graph);
+  ~Executor();
 
   // feeds: tensor name ("x" or "x:0", "queue:1") -> value. fetches: tensor names.
   // Throws Error: exit 3 for a missing feed, a bad tensor name, kernel errors (shapes that do
@@ -23,7 +27,8 @@ class Executor {
   std::vector<Tensor> run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& fetches) const;
 
  private:
-  const tffreeze::tf::GraphDef& graph_;
+  struct Plan;
+  std::unique_ptr<Plan> plan_;
 };
 
 }  // namespace tffreeze::runtime

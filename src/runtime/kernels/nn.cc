@@ -161,6 +161,11 @@ ConvGeometry geometry(const KernelContext& ctx, const std::vector<std::int64_t>&
 
 // NHWC input, HWIO filter -> NHWC output, via im2col tiles and GEMM.
 void conv2d_nhwc(const ConvGeometry& g, std::int64_t OC, const float* in, const float* filter, float* out) {
+  if (g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.OH == g.H && g.OW == g.W) {
+    // A 1x1 convolution is a matrix product of the pixels with the filter: no patches needed.
+    MutMap<float>(out, g.N * g.H * g.W, OC).noalias() = ConstMap<float>(in, g.N * g.H * g.W, g.C) * ConstMap<float>(filter, g.C, OC);
+    return;
+  }
   const std::int64_t patch = g.KH * g.KW * g.C;
   const std::int64_t pixels = g.OH * g.OW;
   const std::int64_t tile = std::max<std::int64_t>(1, std::min<std::int64_t>(pixels, (1 << 22) / std::max<std::int64_t>(patch, 1)));
@@ -232,7 +237,11 @@ Tensor depthwise_tensor(KernelContext& ctx, const Tensor& x_in, const Tensor& fi
             if (iw < 0 || iw >= g.W) continue;
             const float* px = in + ((n * g.H + ih) * g.W + iw) * g.C;
             const float* fk = f + (kh * g.KW + kw) * g.C * M;
-            for (std::int64_t c = 0; c < g.C * M; ++c) o[c] += px[c / M] * fk[c];
+            if (M == 1) {  // the common case: one output per channel, a contiguous vector loop
+              for (std::int64_t c = 0; c < g.C; ++c) o[c] += px[c] * fk[c];
+            } else {
+              for (std::int64_t c = 0; c < g.C * M; ++c) o[c] += px[c / M] * fk[c];
+            }
           }
         }
       }
