@@ -93,7 +93,8 @@ TEST(BadInput, WrongKindsOfFile) {
   };
   test::write_bytes(dir + "/empty.pb", "");
   expect_code(dir + "/empty.pb", 3, "empty file");
-  test::write_bytes(dir + "/photo.pb", std::string("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01", 18));
+  static const char kJpeg[] = "\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01";
+  test::write_bytes(dir + "/photo.pb", std::string(kJpeg, sizeof kJpeg - 1));
   expect_code(dir + "/photo.pb", 3, "not a GraphDef");
   test::write_bytes(dir + "/notes.pbtxt", "hello: world\n");
   expect_code(dir + "/notes.pbtxt", 3, "not a text GraphDef: line 1:");

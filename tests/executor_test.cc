@@ -666,3 +666,123 @@ TEST(Kernels, EveryRegisteredOpHasAnOpDefinition) {
 
 }  // namespace
 }  // namespace tffreeze::runtime
+
+namespace tffreeze::runtime {
+namespace {
+
+// Every unary math kernel against the C++ standard library, value by value.
+TEST(Kernels, UnaryMathAgainstTheStandardLibrary) {
+  const std::vector<float> xs = {-2.5f, -1, -0.25f, 0, 0.3f, 1, 2.5f, 4};
+  const std::vector<float> pos = {0.1f, 0.5f, 1, 2, 9};
+  struct Case {
+    const char* op;
+    double (*f)(double);
+    bool positive_only;
+  };
+  const Case cases[] = {
+      {"Rsqrt", [](double x) { return 1 / std::sqrt(x); }, true},
+      {"Sqrt", [](double x) { return std::sqrt(x); }, true},
+      {"Log", [](double x) { return std::log(x); }, true},
+      {"Square", [](double x) { return x * x; }, false},
+      {"Exp", [](double x) { return std::exp(x); }, false},
+      {"Neg", [](double x) { return -x; }, false},
+      {"Abs", [](double x) { return std::abs(x); }, false},
+      {"Floor", [](double x) { return std::floor(x); }, false},
+      {"Ceil", [](double x) { return std::ceil(x); }, false},
+      {"Round", [](double x) { return std::nearbyint(x); }, false},  // half to even: -2.5 -> -2
+      {"Tanh", [](double x) { return std::tanh(x); }, false},
+      {"Sigmoid", [](double x) { return 1 / (1 + std::exp(-x)); }, false},
+      {"Relu", [](double x) { return x > 0 ? x : 0.0; }, false},
+      {"Reciprocal", [](double x) { return 1 / x; }, true},
+      {"Sign", [](double x) { return static_cast<double>((x > 0) - (x < 0)); }, false},
+  };
+  for (const auto& c : cases) {
+    const auto& in = c.positive_only ? pos : xs;
+    G g;
+    g.constant("x", floats({static_cast<std::int64_t>(in.size())}, in));
+    g.op("y", c.op, {"x"});
+    auto got = values_of(g.eval("y"));
+    for (std::size_t i = 0; i < in.size(); ++i) EXPECT_NEAR(got[i], c.f(in[i]), 1e-5 * std::max(1.0, std::abs(c.f(in[i])))) << c.op << " " << in[i];
+  }
+}
+
+TEST(Kernels, BinaryMathAndComparisonsOnFloatsAndInts) {
+  G g;
+  g.constant("a", floats({4}, {1, -2, 3, 4}));
+  g.constant("b", floats({4}, {2, 2, 3, 0.5f}));
+  const std::pair<const char*, std::vector<float>> float_cases[] = {
+      {"Sub", {-1, -4, 0, 3.5f}},       {"Mul", {2, -4, 9, 2}},        {"Maximum", {2, 2, 3, 4}}, {"Minimum", {1, -2, 3, 0.5f}},
+      {"Pow", {1, 4, 27, 2}},           {"SquaredDifference", {1, 16, 0, 12.25f}},
+      {"Equal", {0, 0, 1, 0}},          {"NotEqual", {1, 1, 0, 1}},    {"LessEqual", {1, 1, 1, 0}}, {"GreaterEqual", {0, 0, 1, 1}},
+  };
+  for (const auto& [op, want] : float_cases) {
+    g.op(op, op, {"a", "b"});
+    EXPECT_EQ(values_of(g.eval(op)), want) << op;
+  }
+  g.constant("i", ints({3}, {7, -7, 9}));
+  g.constant("j", ints({3}, {2, 2, 3}));
+  for (const auto& [op, want] : std::vector<std::pair<std::string, std::vector<float>>>{{"Div", {3, -3, 3}}, {"Mul", {14, -14, 27}}, {"Maximum", {7, 2, 9}}}) {
+    typed(g.op("int" + op, op, {"i", "j"}), "T", tf::DT_INT32);
+    Tensor r = g.eval("int" + op);
+    EXPECT_EQ(r.dtype, tf::DT_INT32) << op;
+    EXPECT_EQ(values_of(r), want) << op;  // integer Div truncates toward zero
+  }
+  g.constant("mixed", ints({4}, {1, 2, 3, 4}));
+  g.op("mismatch", "AddV2", {"a", "mixed"});
+  EXPECT_THROW(g.eval("mismatch"), Error);
+  // Concat (v1: axis first), IdentityN, CheckNumerics, BatchNormWithGlobalNormalization
+  auto* cat = g.op("cat", "Concat", {g.constant("axis", ints({}, {0})), "a", "b"});
+  (*cat->mutable_attr())["N"].set_i(2);
+  EXPECT_EQ(values_of(g.eval("cat")), (std::vector<float>{1, -2, 3, 4, 2, 2, 3, 0.5f}));
+  g.op("idn", "IdentityN", {"a", "b"});
+  EXPECT_EQ(values_of(g.eval("idn:1")), (std::vector<float>{2, 2, 3, 0.5f}));
+  (*g.op("check", "CheckNumerics", {"a"})->mutable_attr())["message"].set_s("a is fine");
+  EXPECT_EQ(values_of(g.eval("check")), (std::vector<float>{1, -2, 3, 4}));
+  g.op("inf", "RealDiv", {"a", g.constant("zero", floats({}, {0}))});
+  (*g.op("check_inf", "CheckNumerics", {"inf"})->mutable_attr())["message"].set_s("division blew up");
+  try {
+    g.eval("check_inf");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("division blew up"), std::string::npos) << e.what();
+  }
+  g.constant("x4", floats({1, 1, 1, 2}, {3, 5}));
+  g.constant("m", floats({2}, {1, 1}));
+  g.constant("v", floats({2}, {4, 16}));
+  g.constant("beta", floats({2}, {10, 20}));
+  g.constant("gamma", floats({2}, {2, 4}));
+  auto* bng = g.op("bng", "BatchNormWithGlobalNormalization", {"x4", "m", "v", "beta", "gamma"});
+  (*bng->mutable_attr())["variance_epsilon"].set_f(0);
+  (*bng->mutable_attr())["scale_after_normalization"].set_b(true);
+  EXPECT_EQ(values_of(g.eval("bng")), (std::vector<float>{12, 24}));  // (3-1)/2*2+10, (5-1)/4*4+20
+  for (const char* op : {"RandomStandardNormal", "TruncatedNormal"}) {
+    auto* r = g.op(std::string("r_") + op, op, {g.constant(std::string("s_") + op, ints({1}, {1000}))});
+    typed(r, "dtype", tf::DT_FLOAT);
+    auto v = values_of(g.eval(std::string("r_") + op));
+    double mean = 0;
+    for (float f : v) mean += f;
+    EXPECT_NEAR(mean / 1000, 0.0, 0.15) << op;
+    if (std::string(op) == "TruncatedNormal")
+      for (float f : v) EXPECT_LE(std::abs(f), 2.0f);
+  }
+}
+
+TEST(VerifyCli, DetectsADifference) {
+  const std::string serving = "tensorflow-serving/tensorflow_serving/servables/tensorflow/testdata/";
+  REQUIRE_FIXTURE(two, serving + "saved_model_half_plus_two_cpu/00000123");
+  REQUIRE_FIXTURE(three, serving + "saved_model_half_plus_three/00000123");
+  std::string dir = test::temp_dir();
+  ASSERT_EQ(test::run_cli({"freeze", two, "-o", dir + "/two.pb"}).exit_code, 0);
+  ASSERT_EQ(test::run_cli({"freeze", three, "-o", dir + "/three.pb"}).exit_code, 0);
+  auto r = test::run_cli({"verify", dir + "/two.pb", dir + "/three.pb", "--output", "y", "--shape", "x=[4,1]", "--random", "2"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("y: max abs 1"), std::string::npos) << r.out;  // 0.5x+2 vs 0.5x+3
+  EXPECT_NE(r.out.find("DIFFERS"), std::string::npos);
+  auto same = test::run_cli({"verify", dir + "/two.pb", dir + "/two.pb", "--output", "y"});
+  EXPECT_EQ(same.exit_code, 0) << same.out;
+  auto bad_shape = test::run_cli({"verify", dir + "/two.pb", dir + "/two.pb", "--shape", "x=[4"});
+  EXPECT_EQ(bad_shape.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace tffreeze::runtime
