@@ -90,6 +90,7 @@ void print_summary(const std::string& name, const Tensor& t) {
 struct RunArgs {
   std::string model, checkpoint, out_dir;
   std::vector<std::string> inputs, outputs, tags;
+  bool profile = false;
 };
 
 int run(const RunArgs& a) {
@@ -100,7 +101,20 @@ int run(const RunArgs& a) {
   auto feeds = read_inputs(a.inputs);
   for (const auto& [name, value] : feeds) runtime::check_feed(graph, name, value);
   runtime::Executor executor(graph);
+  std::map<std::string, double> per_op;
+  if (a.profile) executor.set_profile(&per_op);
   auto results = executor.run(feeds, outputs);
+  if (a.profile) {
+    std::vector<std::pair<double, std::string>> sorted;
+    double total = 0;
+    for (const auto& [op, ms] : per_op) {
+      sorted.push_back({ms, op});
+      total += ms;
+    }
+    std::sort(sorted.rbegin(), sorted.rend());
+    std::cout << "profile (kernel time by op type, " << total << " ms in all):\n";
+    for (const auto& [ms, op] : sorted) std::cout << "  " << op << "  " << ms << " ms\n";
+  }
   if (!a.out_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(a.out_dir, ec);
@@ -171,6 +185,7 @@ void add_run(CLI::App& app, Action* action) {
   cmd->add_option("--out-dir", a->out_dir, "Write each output as DIR/<name with / and : as _>.npy");
   cmd->add_option("-c,--checkpoint", a->checkpoint, "Variables from this checkpoint (freezes in memory)");
   cmd->add_option("--tags", a->tags, "SavedModel meta graph tags (default: serve)")->delimiter(',');
+  cmd->add_flag("--profile", a->profile, "Print the kernel time spent per op type");
   cmd->callback([=] { *action = [=] { return run(*a); }; });
 
   auto* ver = app.add_subcommand("verify", "Run two graphs on the same inputs and compare every common output (exit 1 if they differ)");

@@ -1,5 +1,6 @@
 #include "runtime/executor.h"
 
+#include <chrono>
 #include <optional>
 
 #include "common/error.h"
@@ -151,7 +152,9 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
       Kernel kernel = kernels.find(node.op());
       if (!kernel) throw Error(ExitCode::kUnsupported, "node '" + node.name() + "': no kernel for op " + node.op());
       KernelContext ctx(node, std::move(inputs));
+      auto start = std::chrono::steady_clock::now();
       kernel(ctx);
+      if (profile_) (*profile_)[node.op()] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       s.outputs.clear();
       for (auto& t : ctx.outputs()) s.outputs.push_back(std::make_shared<const Tensor>(std::move(t)));
     }

@@ -26,9 +26,13 @@ class Executor {
   // not match); exit 4 for an op without a kernel (naming op and node).
   std::vector<Tensor> run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& fetches) const;
 
+  // When set, run() adds each kernel's wall time (milliseconds) to the entry of its op type.
+  void set_profile(std::map<std::string, double>* per_op_ms) { profile_ = per_op_ms; }
+
  private:
   struct Plan;
   std::unique_ptr<Plan> plan_;
+  std::map<std::string, double>* profile_ = nullptr;
 };
 
 }  // namespace tffreeze::runtime

@@ -304,8 +304,12 @@ void add_channel(const KernelContext& ctx, Tensor* x, const Tensor& bias, bool n
     using T = decltype(t);
     T* p = data<T>(*x);
     const T* b = data<T>(bias);
-    const std::int64_t n = x->num_elements();
-    for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(p[i] + b[(i / inner) % C]);
+    const std::int64_t outer = C * inner ? x->num_elements() / (C * inner) : 0;
+    for (std::int64_t o = 0; o < outer; ++o)  // [outer, C, inner] without a division per element
+      for (std::int64_t c = 0; c < C; ++c) {
+        T* row = p + (o * C + c) * inner;
+        for (std::int64_t k = 0; k < inner; ++k) row[k] = static_cast<T>(row[k] + b[c]);
+      }
   });
 }
 
@@ -333,10 +337,12 @@ void batch_norm_apply(const KernelContext& ctx, Tensor* x, const Tensor& scale, 
   std::int64_t inner = 1;
   for (std::int64_t d = c_axis + 1; d < rank; ++d) inner *= x->shape[static_cast<std::size_t>(d)];
   float* p = data<float>(*x);
-  for (std::int64_t i = 0, n = x->num_elements(); i < n; ++i) {
-    const std::int64_t c = (i / inner) % C;
-    p[i] = p[i] * mul[c] + add[c];
-  }
+  const std::int64_t outer = C * inner ? x->num_elements() / (C * inner) : 0;
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t c = 0; c < C; ++c) {
+      float* row = p + (o * C + c) * inner;
+      for (std::int64_t k = 0; k < inner; ++k) row[k] = row[k] * mul[c] + add[c];
+    }
 }
 
 void fused_batch_norm(KernelContext& ctx) {
