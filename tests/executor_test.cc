@@ -786,3 +786,54 @@ TEST(VerifyCli, DetectsADifference) {
 
 }  // namespace
 }  // namespace tffreeze::runtime
+
+namespace tffreeze::runtime {
+namespace {
+
+TEST(RunCli, InputDtypeAndShapeAreChecked) {
+  REQUIRE_FIXTURE(path, "tensorflow-tfjs/tfjs-inference/test_data/model.json");
+  std::string dir = test::temp_dir();
+  io::write_npy(floats({3, 2}, {1, 1, 1, 1, 1, 1}), dir + "/wrong_shape.npy");
+  io::write_npy(ints({2, 2}, {1, 1, 1, 1}), dir + "/wrong_dtype.npy");
+  auto shape = test::run_cli({"run", path, "-i", "Placeholder=" + dir + "/wrong_shape.npy"});
+  EXPECT_EQ(shape.exit_code, 3);
+  EXPECT_EQ(shape.err, "tffreeze: input 'Placeholder' has shape [3,2], the placeholder wants [2,2]\n");
+  auto dtype = test::run_cli({"run", path, "-i", "Placeholder=" + dir + "/wrong_dtype.npy"});
+  EXPECT_EQ(dtype.exit_code, 3);
+  EXPECT_EQ(dtype.err, "tffreeze: input 'Placeholder' is int32, the placeholder wants float32\n");
+  const std::string full = test::read_bytes(dir + "/wrong_shape.npy");
+  test::write_bytes(dir + "/cut.npy", full.substr(0, full.size() - 4));
+  auto cut = test::run_cli({"run", path, "-i", "Placeholder=" + dir + "/cut.npy"});
+  EXPECT_EQ(cut.exit_code, 3);
+  EXPECT_NE(cut.err.find("cut.npy: .npy shape [3,2] of float32 needs 24 bytes, the file has 20"), std::string::npos) << cut.err;
+}
+
+TEST(ConvertCli, TfjsExportFillsDefaultAttributes) {
+  REQUIRE_FIXTURE(path, "arm-ml-kws-for-mcu/Pretrained_models/DS_CNN/DS_CNN_S.pb");
+  std::string dir = test::temp_dir();
+  auto r = test::run_cli({"convert", path, dir + "/model.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("default attributes for TF.js"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/model.weights.bin"));
+  // Loading the export back gives the same constants and, for every conv, the attrs TF.js needs.
+  io::Model original = io::load_model(path), exported = io::load_model(dir + "/model.json");
+  ASSERT_EQ(exported.graph().node_size(), original.graph().node_size());
+  int convs = 0;
+  for (int i = 0; i < original.graph().node_size(); ++i) {
+    const auto& a = original.graph().node(i);
+    const auto& b = exported.graph().node(i);
+    EXPECT_EQ(a.name(), b.name());
+    if (a.op() == "Const" && a.attr().at("dtype").type() == tf::DT_FLOAT) {
+      EXPECT_EQ(tensor_from_proto(a.attr().at("value").tensor(), a.name()), tensor_from_proto(b.attr().at("value").tensor(), b.name()));
+    }
+    if (b.op() == "Conv2D" || b.op() == "DepthwiseConv2dNative") {
+      ++convs;
+      EXPECT_EQ(b.attr().count("dilations"), 1u) << b.name();
+      EXPECT_EQ(b.attr().at("data_format").s(), "NHWC");
+    }
+  }
+  EXPECT_EQ(convs, 9);
+}
+
+}  // namespace
+}  // namespace tffreeze::runtime
