@@ -2,10 +2,12 @@
 // OpenCV's must agree. OpenCV takes NCHW blobs for TF graphs and transposes internally, and it
 // parses every node, so graphs are cut to the part it can run first (with our own freeze).
 #include <opencv2/dnn.hpp>
+#include <iostream>
 #include <random>
 
 #include "freeze/freeze.h"
 #include "io/model.h"
+#include "passes/pass.h"
 #include "runtime/executor.h"
 #include "support.h"
 
@@ -84,6 +86,49 @@ void compare_kws(const std::string& path, const std::string& output, std::int64_
     cv::Mat theirs = net.forward(output);
     Tensor ours = runtime::Executor(graph).run({{"Reshape_1", x}}, {output})[0];
     EXPECT_LT(max_abs_difference(theirs, ours), 1e-4) << path << " seed " << seed;
+  }
+}
+
+// After `optimize` (batch norms folded into the convs, identities gone), OpenCV loads the graph and
+// it still matches the original in our executor and OpenCV's output within 1e-4.
+void compare_optimized_kws(const std::string& path) {
+  io::Model model = io::load_model(path);
+  freeze::FreezeOptions cut;
+  cut.outputs = {"labels_softmax"};
+  cut.replace_inputs = {"Reshape_1=float32[1,49,10,1]"};
+  tf::GraphDef original = freeze::freeze_model(model, nullptr, cut).graph;
+  tf::GraphDef optimized = original;
+  passes::PassContext ctx;
+  ctx.outputs = {"labels_softmax"};
+  passes::run_pipeline(&optimized, passes::parse_pipeline(passes::kDefaultPipeline), ctx);
+  int bn = 0, identity = 0;
+  for (const auto& n : optimized.node()) {
+    bn += n.op().rfind("FusedBatchNorm", 0) == 0;
+    identity += n.op() == "Identity";
+  }
+  EXPECT_EQ(bn, 0);
+  EXPECT_EQ(identity, 0);
+  std::cout << "[ info ] " << path.substr(path.rfind('/') + 1) << ": " << original.node_size() << " -> " << optimized.node_size()
+            << " nodes after optimize\n";
+  const std::string file = test::temp_dir() + "/optimized.pb";
+  io::save_graph(optimized, file);
+  cv::dnn::Net net = cv::dnn::readNetFromTensorflow(file);
+  Tensor x = random_tensor({1, 49, 10, 1}, 99);
+  net.setInput(to_blob(x));
+  cv::Mat theirs = net.forward("labels_softmax");
+  Tensor before = runtime::Executor(original).run({{"Reshape_1", x}}, {"labels_softmax"})[0];
+  Tensor after = runtime::Executor(optimized).run({{"Reshape_1", x}}, {"labels_softmax"})[0];
+  EXPECT_LT(max_abs_difference(theirs, before), 1e-4);
+  double ours = 0;
+  for (std::int64_t i = 0; i < before.num_elements(); ++i)
+    ours = std::max(ours, std::abs(element_as_double(before, i) - element_as_double(after, i)));
+  EXPECT_LT(ours, 1e-4);
+}
+
+TEST(OpenCvOracle, OptimizedKeywordSpotters) {
+  for (const char* model : {"DS_CNN/DS_CNN_S.pb", "CNN/CNN_S.pb"}) {
+    REQUIRE_FIXTURE(path, std::string("arm-ml-kws-for-mcu/Pretrained_models/") + model);
+    compare_optimized_kws(path);
   }
 }
 

@@ -1,0 +1,183 @@
+// fold_batch_norms: an inference-mode batch norm after a convolution or matrix product is
+// folded into the weights, leaving conv + BiasAdd:
+//
+//   FusedBatchNorm{,V2,V3}(is_training=false)        ->  BiasAdd(name of the batch norm)
+//     x: Conv2D|DepthwiseConv2dNative|MatMul(*, W)   ->    Conv2D|...|MatMul(*, W * scale)
+//        or BiasAdd|Add|AddV2(that, Const b)         ->    bias: (b - mean) * scale + offset
+//     scale, offset, mean, variance: Const            (scale = gamma / sqrt(variance + epsilon))
+//
+// The BiasAdd-between form is the one optimize_for_inference rejects ("Didn't find expected
+// Conv2D input to bn"). Refused, with the reason: weights or intermediate results that other
+// nodes also read, batch norms in training mode, non-constant parameters, layout mismatches.
+#include <cmath>
+
+#include "common/dtype.h"
+#include "graph/node_builders.h"
+#include "passes/graph_edit.h"
+#include "passes/pass.h"
+
+namespace tffreeze::passes {
+namespace {
+
+bool is_batch_norm(const std::string& op) { return op == "FusedBatchNorm" || op == "FusedBatchNormV2" || op == "FusedBatchNormV3"; }
+bool is_foldable_producer(const std::string& op) { return op == "Conv2D" || op == "DepthwiseConv2dNative" || op == "MatMul"; }
+
+std::vector<float> floats_of(const Tensor& t) {
+  std::vector<float> v(static_cast<std::size_t>(t.num_elements()));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(element_as_double(t, static_cast<std::int64_t>(i)));
+  return v;
+}
+
+Tensor float_tensor(std::vector<std::int64_t> shape, const std::vector<float>& v) {
+  Tensor t{tf::DT_FLOAT, std::move(shape), std::string(v.size() * 4, '\0'), {}};
+  std::memcpy(t.bytes.data(), v.data(), v.size() * 4);
+  return t;
+}
+
+PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
+  PassReport report;
+  for (bool progress = true; progress;) {  // one fold per view: indices change after each
+    progress = false;
+    graph::GraphView view(*graph);
+    for (int bn = 0; bn < view.size() && !progress; ++bn) {
+      const tf::NodeDef& node = view.node(bn);
+      if (!is_batch_norm(node.op())) continue;
+      const std::string at = "node '" + node.name() + "': ";
+      auto refuse = [&](const std::string& why) { report.refused.push_back(at + why); };
+      auto it = node.attr().find("is_training");
+      if (it == node.attr().end() || it->second.b()) {
+        refuse("in training mode (is_training=true): its statistics come from the batch");
+        continue;
+      }
+      bool extra_outputs = false;
+      for (const auto& e : view.consumers(bn)) extra_outputs |= !e.control() && e.output > 0;
+      if (extra_outputs) {
+        refuse("its batch mean/variance outputs are used");
+        continue;
+      }
+      int params[4];
+      bool all_const = true;
+      for (int k = 0; k < 4; ++k) all_const &= (params[k] = const_through_identity(view, bn, k + 1)) >= 0;
+      if (!all_const) {
+        refuse("scale, offset, mean or variance is not a constant");
+        continue;
+      }
+      const graph::Edge* x = data_input(view, bn, 0);
+      if (!x || x->output != 0) continue;
+      int bias_node = -1, producer = x->producer;
+      const std::string& pop = view.node(producer).op();
+      if (pop == "BiasAdd" || pop == "Add" || pop == "AddV2") {
+        bias_node = producer;
+        const graph::Edge* inner = data_input(view, producer, 0);
+        if (!inner || const_through_identity(view, producer, 1) < 0) {
+          refuse("its input " + pop + " does not add a constant");
+          continue;
+        }
+        producer = inner->producer;
+      }
+      const tf::NodeDef& conv = view.node(producer);
+      if (!is_foldable_producer(conv.op())) {
+        refuse("its input is a " + conv.op() + ", not a Conv2D, DepthwiseConv2dNative or MatMul (with an optional constant bias)");
+        continue;
+      }
+      if (consumer_count(view, producer) != 1 || (bias_node >= 0 && consumer_count(view, bias_node) != 1)) {
+        refuse("'" + conv.name() + "' (or its bias) has other consumers, which expect the unfolded values");
+        continue;
+      }
+      if (is_interface(ctx.outputs, conv.name()) || (bias_node >= 0 && is_interface(ctx.outputs, view.node(bias_node).name()))) {
+        refuse("'" + conv.name() + "' is an output of the graph");
+        continue;
+      }
+      std::vector<int> chain;
+      const int weights = const_through_identity(view, producer, 1, &chain);
+      if (weights < 0) {
+        refuse("the weights of '" + conv.name() + "' are not a constant");
+        continue;
+      }
+      bool shared = consumer_count(view, weights) != 1;
+      for (int c : chain) shared |= consumer_count(view, c) != 1;
+      if (shared) {
+        refuse("the weights of '" + conv.name() + "' are shared with other nodes");
+        continue;
+      }
+      const std::string bn_format = node.attr().count("data_format") ? node.attr().at("data_format").s() : "NHWC";
+      const std::string conv_format = conv.attr().count("data_format") ? conv.attr().at("data_format").s() : "NHWC";
+      if (conv.op() != "MatMul" && bn_format != conv_format) {
+        refuse("data formats differ (" + conv_format + " conv, " + bn_format + " batch norm)");
+        continue;
+      }
+      if (conv.op() == "MatMul" && conv.attr().count("transpose_b") && conv.attr().at("transpose_b").b()) {
+        refuse("MatMul with transpose_b is not folded yet");
+        continue;
+      }
+      Tensor w = const_value(view.node(weights));
+      if (w.dtype != tf::DT_FLOAT) {
+        refuse("weights are " + dtype_name(w.dtype) + ", not float32");
+        continue;
+      }
+      auto gamma = floats_of(const_value(view.node(params[0]))), beta = floats_of(const_value(view.node(params[1])));
+      auto mean = floats_of(const_value(view.node(params[2]))), var = floats_of(const_value(view.node(params[3])));
+      const float eps = node.attr().count("epsilon") ? node.attr().at("epsilon").f() : 1e-4f;
+      const std::int64_t out_channels = w.shape.empty() ? 0
+                                        : conv.op() == "DepthwiseConv2dNative" && w.shape.size() == 4 ? w.shape[2] * w.shape[3]
+                                                                                                     : w.shape.back();
+      const auto C = static_cast<std::size_t>(out_channels);
+      if (gamma.size() != C || beta.size() != C || mean.size() != C || var.size() != C) {
+        refuse("parameters have " + std::to_string(gamma.size()) + " values for " + std::to_string(C) + " channels");
+        continue;
+      }
+      std::vector<float> scale(C), bias(C, 0.0f);
+      if (bias_node >= 0) {
+        auto b = floats_of(const_value(view.node(const_through_identity(view, bias_node, 1))));
+        if (b.size() != C) {
+          refuse("the bias has " + std::to_string(b.size()) + " values for " + std::to_string(C) + " channels");
+          continue;
+        }
+        bias = b;
+      }
+      for (std::size_t c = 0; c < C; ++c) {
+        scale[c] = gamma[c] / std::sqrt(var[c] + eps);
+        bias[c] = (bias[c] - mean[c]) * scale[c] + beta[c];
+      }
+      // Output channel is the last index of the weights (for depthwise: in_channel * M + m).
+      auto wv = floats_of(w);
+      for (std::size_t k = 0; k < wv.size(); ++k) wv[k] *= scale[k % C];
+      const std::string conv_name = conv.name(), bn_name = node.name(), weights_name = view.node(weights).name();
+      const std::string conv_out = conv_name, data_format = conv.op() == "MatMul" ? "NHWC" : conv_format;
+      std::vector<bool> remove(static_cast<std::size_t>(view.size()), false);
+      if (bias_node >= 0) remove[static_cast<std::size_t>(bias_node)] = true;
+      for (int k = 0; k < 4; ++k)
+        if (consumer_count(view, params[k]) == 1) remove[static_cast<std::size_t>(params[k])] = true;
+      // Rewrite in place: the weights constant, and the batch norm becomes the BiasAdd.
+      *graph->mutable_node(weights) = graph::make_const(weights_name, float_tensor(w.shape, wv));
+      const std::string bias_name = bn_name + "/folded_bias";
+      tf::NodeDef bias_add;
+      bias_add.set_name(bn_name);
+      bias_add.set_op("BiasAdd");
+      bias_add.add_input(conv_out);
+      bias_add.add_input(bias_name);
+      for (const auto& in : node.input())
+        if (!in.empty() && in[0] == '^') bias_add.add_input(in);
+      (*bias_add.mutable_attr())["T"].set_type(tf::DT_FLOAT);
+      (*bias_add.mutable_attr())["data_format"].set_s(data_format);
+      bias_add.set_device(node.device());
+      *graph->mutable_node(bn) = bias_add;
+      *graph->add_node() = graph::make_const(bias_name, float_tensor({static_cast<std::int64_t>(C)}, bias));
+      remove.push_back(false);
+      erase_nodes(graph, remove);
+      ++report.changed;
+      progress = true;
+    }
+  }
+  return report;
+}
+
+}  // namespace
+
+void register_fold_batch_norms(PassRegistry& r) {
+  r.add("fold_batch_norms", fold_batch_norms,
+        "fold inference batch norms (FusedBatchNorm V1-V3) into the weights of a preceding Conv2D, "
+        "DepthwiseConv2dNative or MatMul, also across a constant BiasAdd/Add");
+}
+
+}  // namespace tffreeze::passes

@@ -1,0 +1,102 @@
+#include <cctype>
+
+#include "common/error.h"
+#include "passes/pass.h"
+
+namespace tffreeze::passes {
+
+void PassRegistry::add(std::string name, Pass run, std::string description) {
+  passes_.push_back({std::move(name), run, std::move(description)});
+}
+
+const PassInfo* PassRegistry::find(const std::string& name) const {
+  for (const auto& p : passes_)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+const PassRegistry& PassRegistry::global() {
+  static const PassRegistry registry = [] {
+    PassRegistry r;
+    register_strip_unused_nodes(r);
+    register_remove_nodes(r);
+    register_fold_constants(r);
+    register_fold_batch_norms(r);
+    register_sort_by_execution_order(r);
+    return r;
+  }();
+  return registry;
+}
+
+std::vector<PassInvocation> parse_pipeline(const std::string& spec) {
+  std::vector<PassInvocation> out;
+  std::size_t i = 0;
+  auto fail = [&](const std::string& what) {
+    throw Error(ExitCode::kUsage, "--transforms: " + what + " at position " + std::to_string(i + 1) + " of '" + spec + "'");
+  };
+  auto skip_space = [&] {
+    while (i < spec.size() && std::isspace(static_cast<unsigned char>(spec[i]))) ++i;
+  };
+  auto word = [&] {
+    std::size_t start = i;
+    while (i < spec.size() && (std::isalnum(static_cast<unsigned char>(spec[i])) || spec[i] == '_')) ++i;
+    return spec.substr(start, i - start);
+  };
+  skip_space();
+  while (i < spec.size()) {
+    PassInvocation inv;
+    inv.name = word();
+    if (inv.name.empty()) fail("expected a pass name");
+    if (!PassRegistry::global().find(inv.name)) {
+      std::string known;
+      for (const auto& p : PassRegistry::global().all()) known += (known.empty() ? "" : ", ") + p.name;
+      throw Error(ExitCode::kUsage, "--transforms: unknown pass '" + inv.name + "' (known: " + known + ")");
+    }
+    skip_space();
+    if (i < spec.size() && spec[i] == '(') {
+      ++i;
+      skip_space();
+      while (i < spec.size() && spec[i] != ')') {
+        std::string key = word();
+        if (key.empty()) fail("expected an argument name");
+        skip_space();
+        if (i >= spec.size() || spec[i] != '=') fail("expected '=' after '" + key + "'");
+        ++i;
+        skip_space();
+        std::size_t start = i;
+        while (i < spec.size() && spec[i] != ',' && spec[i] != ')' && !std::isspace(static_cast<unsigned char>(spec[i]))) ++i;
+        if (i == start) fail("expected a value for '" + key + "'");
+        inv.args[key] = spec.substr(start, i - start);
+        skip_space();
+        if (i < spec.size() && spec[i] == ',') {
+          ++i;
+          skip_space();
+        }
+      }
+      if (i >= spec.size()) fail("missing ')'");
+      ++i;
+    }
+    out.push_back(std::move(inv));
+    skip_space();
+  }
+  if (out.empty()) throw Error(ExitCode::kUsage, "--transforms: empty pipeline");
+  return out;
+}
+
+std::vector<PipelineStep> run_pipeline(tf::GraphDef* graph, const std::vector<PassInvocation>& pipeline, PassContext ctx) {
+  std::vector<PipelineStep> steps;
+  for (const auto& inv : pipeline) {
+    const PassInfo* pass = PassRegistry::global().find(inv.name);
+    if (!pass) throw Error(ExitCode::kUsage, "unknown pass '" + inv.name + "'");
+    ctx.args = inv.args;
+    PipelineStep step;
+    step.pass = inv.name;
+    step.nodes_before = graph->node_size();
+    step.report = pass->run(graph, ctx);
+    step.nodes_after = graph->node_size();
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
+}  // namespace tffreeze::passes
