@@ -1,5 +1,6 @@
 // dtype names and sizes, shapes, half floats, file helpers.
 #include <cmath>
+#include <iostream>
 #include <filesystem>
 
 #include "common/dtype.h"
@@ -115,6 +116,50 @@ TEST(FileUtil, RefusesToOverwriteAnInput) {
   EXPECT_EQ(extension("a/b/model.PBTXT"), ".pbtxt");
   EXPECT_EQ(extension("a/.hidden"), "");
   EXPECT_EQ(file_name("a/b/c/"), "c");
+}
+
+}  // namespace
+}  // namespace tffreeze
+
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace tffreeze {
+namespace {
+
+// A writer killed at some point of a large write leaves either nothing or the complete file,
+// never a partial one, and no temporary file either.
+TEST(FileUtil, KilledMidWriteLeavesNoPartialFile) {
+  const std::size_t size = std::size_t{256} << 20;
+  int partial = 0, absent = 0, complete = 0;
+  for (int delay_ms : {5, 20, 60, 150}) {
+    const std::string dir = test::temp_dir();
+    const std::string path = dir + "/out.pb";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      std::string bytes(size, 'x');
+      write_file_atomic(path, bytes);
+      ::_exit(0);
+    }
+    ::usleep(static_cast<useconds_t>(delay_ms) * 1000);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    int files = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++files;
+    if (!std::filesystem::exists(path)) {
+      ++absent;
+      EXPECT_EQ(files, 0) << "a temporary file was left behind (delay " << delay_ms << " ms)";
+    } else if (std::filesystem::file_size(path) == size) {
+      ++complete;
+      EXPECT_EQ(files, 1);
+    } else {
+      ++partial;
+    }
+  }
+  EXPECT_EQ(partial, 0);
+  std::cout << "[ info ] killed writers: " << absent << " left nothing, " << complete << " had finished, 0 partial\n";
 }
 
 }  // namespace

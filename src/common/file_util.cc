@@ -55,6 +55,21 @@ std::string read_file(const std::string& path, std::uint64_t max_bytes) {
   return bytes;
 }
 
+namespace {
+
+bool write_all(int fd, std::string_view bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return ::fsync(fd) == 0;
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, std::string_view bytes) {
   if (path == "-") {
     std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -66,24 +81,21 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   fs::path dir = target.parent_path();
   if (dir.empty()) dir = ".";
   std::random_device rd;
-  std::string tmp = (dir / ("." + target.filename().string() + ".tmp" + std::to_string(rd()))).string();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const std::string tmp = (dir / ("." + target.filename().string() + ".tmp" + std::to_string(rd()))).string();
+  // Preferably an unnamed file (O_TMPFILE): if the process dies while writing, nothing is left
+  // behind at all. It gets a name only once complete, and is then renamed into place.
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  const bool unnamed = fd >= 0;
+  if (!unnamed) fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(ExitCode::kBadInput, path + ": cannot create output: " + errno_text());
-  std::size_t done = 0;
-  bool ok = true;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = false;
-      break;
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  bool ok = write_all(fd, bytes);
   std::string why = ok ? "" : errno_text();
-  if (ok && ::fsync(fd) != 0) {
-    ok = false;
-    why = errno_text();
+  if (ok && unnamed) {
+    const std::string self = "/proc/self/fd/" + std::to_string(fd);
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      ok = false;
+      why = errno_text();
+    }
   }
   ::close(fd);
   if (ok && std::rename(tmp.c_str(), path.c_str()) != 0) {
