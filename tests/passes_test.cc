@@ -277,3 +277,58 @@ TEST(OptimizeCli, KeywordSpottersLoseEveryBatchNormAndIdentity) {
 
 }  // namespace
 }  // namespace tffreeze::passes
+
+namespace tffreeze::passes {
+namespace {
+
+// A batch norm written out as tf.nn.batch_normalization does after a dense layer:
+// (x @ W + b) * (gamma * rsqrt(var + eps)) + (beta - mean * gamma * rsqrt(var + eps)).
+tf::GraphDef decomposed_bn(bool const_first) {
+  Builder b;
+  b.placeholder("x", {2, 5});
+  b.op("mm", "MatMul", {"x", b.constant("w", {5, 3})});
+  b.op("biased", "Add", {"mm", b.constant("b", {3})});
+  b.op("bn/add", "AddV2", {b.constant("var", {3}, 0.5f, 2), b.constant("eps", {})});
+  b.op("bn/Rsqrt", "Rsqrt", {"bn/add"});
+  b.op("bn/mul", "Mul", {"bn/Rsqrt", b.constant("gamma", {3})});
+  if (const_first) b.op("bn/mul_1", "Mul", {"bn/mul", "biased"});  // Mul(Const, x)
+  else b.op("bn/mul_1", "Mul", {"biased", "bn/mul"});
+  b.op("bn/mul_2", "Mul", {b.constant("mean", {3}), "bn/mul"});
+  b.op("bn/sub", "Sub", {b.constant("beta", {3}), "bn/mul_2"});
+  b.op("bn/add_1", "AddV2", {"bn/mul_1", "bn/sub"});
+  b.op("out", "Relu", {"bn/add_1"});
+  return b.g;
+}
+
+TEST(FoldBatchNorms, DecomposedFormFoldsAfterConstantFolding) {
+  for (bool const_first : {false, true}) {
+    tf::GraphDef before = decomposed_bn(const_first), after = before;
+    PassContext ctx;
+    ctx.outputs = {"out"};
+    run_pipeline(&after, parse_pipeline("fold_constants fold_batch_norms"), ctx);
+    EXPECT_EQ(count_op(after, "Mul"), 0) << const_first;
+    EXPECT_EQ(count_op(after, "Rsqrt"), 0);
+    EXPECT_EQ(count_op(after, "AddV2") + count_op(after, "Add"), 0);
+    EXPECT_EQ(count_op(after, "BiasAdd"), 1);
+    EXPECT_TRUE(graph::validate_graph(after).empty());
+    EXPECT_LT(max_difference(before, after, {"out"}), 1e-5);
+  }
+}
+
+TEST(FoldBatchNorms, DecomposedFormLeftAloneWhenNotPerChannel) {
+  // A full-shape multiplier is not a per-channel scale; a second reader of the MatMul blocks it.
+  Builder b;
+  b.placeholder("x", {2, 5});
+  b.op("mm", "MatMul", {"x", b.constant("w", {5, 3})});
+  b.op("scaled", "Mul", {"mm", b.constant("s", {2, 3})});
+  b.op("mm2", "MatMul", {"x", b.constant("w2", {5, 3})});
+  b.op("scaled2", "Mul", {"mm2", b.constant("s2", {3})});
+  b.op("peek", "Relu", {"mm2"});
+  tf::GraphDef after = b.g;
+  PassReport r = run_pass("fold_batch_norms", &after, {"scaled", "scaled2", "peek"});
+  EXPECT_EQ(r.changed, 0);
+  EXPECT_EQ(count_op(after, "Mul"), 2);
+}
+
+}  // namespace
+}  // namespace tffreeze::passes

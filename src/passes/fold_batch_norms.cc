@@ -6,10 +6,13 @@
 //        or BiasAdd|Add|AddV2(that, Const b)         ->    bias: (b - mean) * scale + offset
 //     scale, offset, mean, variance: Const            (scale = gamma / sqrt(variance + epsilon))
 //
+// Decomposed batch norms (Mul/Rsqrt/Sub/Add) fold too once fold_constants has reduced them to a
+// per-channel scale and shift (see fold_decomposed below).
 // The BiasAdd-between form is the one optimize_for_inference rejects ("Didn't find expected
 // Conv2D input to bn"). Refused, with the reason: weights or intermediate results that other
 // nodes also read, batch norms in training mode, non-constant parameters, layout mismatches.
 #include <cmath>
+#include <optional>
 
 #include "common/dtype.h"
 #include "graph/node_builders.h"
@@ -32,6 +35,128 @@ Tensor float_tensor(std::vector<std::int64_t> shape, const std::vector<float>& v
   Tensor t{tf::DT_FLOAT, std::move(shape), std::string(v.size() * 4, '\0'), {}};
   std::memcpy(t.bytes.data(), v.data(), v.size() * 4);
   return t;
+}
+
+// ---- decomposed batch norms -------------------------------------------------------------
+// After fold_constants, a batch norm written out as Mul/Rsqrt/Sub/Add is a per-channel scale and
+// shift:  Add(Mul(y, Const s), Const t)  with y = conv-like (+ constant bias). Both fold:
+//   Mul(y, s)            ->  weights * s, bias * s        (the Mul becomes the BiasAdd)
+//   Add(BiasAdd(c, b), t) ->  BiasAdd(c, b + t)
+//   Add(conv-like, t)     ->  BiasAdd(conv-like, t)
+
+// A per-channel constant: its values when it is a scalar or has C values along the last axis
+// (shapes [C], [1,C], [1,1,1,C]); empty otherwise.
+std::vector<float> channel_vector(const Tensor& t, std::size_t C) {
+  if (t.dtype != tf::DT_FLOAT) return {};
+  for (std::size_t d = 0; d + 1 < t.shape.size(); ++d)
+    if (t.shape[d] != 1) return {};
+  auto v = floats_of(t);
+  if (v.size() == 1) return std::vector<float>(C, v[0]);
+  return v.size() == C ? v : std::vector<float>{};
+}
+
+struct ConvLike {
+  int conv = -1, bias_node = -1, weights = -1, bias_const = -1;
+  std::size_t channels = 0;
+};
+
+// y as conv-like (+ constant BiasAdd/Add), with every intermediate read only by its successor.
+std::optional<ConvLike> match_conv_like(const graph::GraphView& view, int y) {
+  ConvLike m;
+  int node = y;
+  const std::string& op = view.node(node).op();
+  if (op == "BiasAdd" || op == "Add" || op == "AddV2") {
+    m.bias_node = node;
+    m.bias_const = const_through_identity(view, node, 1);
+    const graph::Edge* in = data_input(view, node, 0);
+    if (m.bias_const < 0 || !in) return std::nullopt;
+    node = in->producer;
+  }
+  if (!is_foldable_producer(view.node(node).op())) return std::nullopt;
+  if (view.node(node).op() == "MatMul" && view.node(node).attr().count("transpose_b") && view.node(node).attr().at("transpose_b").b())
+    return std::nullopt;
+  std::vector<int> chain;
+  m.conv = node;
+  m.weights = const_through_identity(view, node, 1, &chain);
+  if (m.weights < 0 || consumer_count(view, m.weights) != 1 || consumer_count(view, m.conv) != 1) return std::nullopt;
+  for (int c : chain)
+    if (consumer_count(view, c) != 1) return std::nullopt;
+  if (m.bias_node >= 0 && consumer_count(view, m.bias_node) != 1) return std::nullopt;
+  const auto& shape = view.node(m.weights).attr().at("value").tensor().tensor_shape();
+  if (shape.dim_size() == 0) return std::nullopt;
+  m.channels = static_cast<std::size_t>(view.node(node).op() == "DepthwiseConv2dNative" && shape.dim_size() == 4
+                                            ? shape.dim(2).size() * shape.dim(3).size()
+                                            : shape.dim(shape.dim_size() - 1).size());
+  return m;
+}
+
+tf::NodeDef bias_add_node(const std::string& name, const std::string& input, const std::string& bias, const tf::NodeDef& like) {
+  tf::NodeDef n;
+  n.set_name(name);
+  n.set_op("BiasAdd");
+  n.add_input(input);
+  n.add_input(bias);
+  for (const auto& in : like.input())
+    if (!in.empty() && in[0] == '^') n.add_input(in);
+  (*n.mutable_attr())["T"].set_type(tf::DT_FLOAT);
+  n.set_device(like.device());
+  return n;
+}
+
+void fold_decomposed(tf::GraphDef* graph, const PassContext& ctx, PassReport* report) {
+  for (bool progress = true; progress;) {
+    progress = false;
+    graph::GraphView view(*graph);
+    for (int i = 0; i < view.size() && !progress; ++i) {
+      const tf::NodeDef& node = view.node(i);
+      const bool is_mul = node.op() == "Mul", is_add = node.op() == "Add" || node.op() == "AddV2";
+      if (!is_mul && !is_add) continue;
+      // Which operand is the constant (either order: Mul(Const, x) is common).
+      int k = const_through_identity(view, i, 1) >= 0 ? 1 : const_through_identity(view, i, 0) >= 0 ? 0 : -1;
+      const graph::Edge* other = k >= 0 ? data_input(view, i, 1 - k) : nullptr;
+      if (!other || other->output != 0) continue;
+      auto m = match_conv_like(view, other->producer);
+      if (!m || is_interface(ctx.outputs, view.node(other->producer).name())) continue;
+      if (m->conv != other->producer && view.node(m->conv).op() != "MatMul") {
+        const std::string fmt = view.node(m->conv).attr().count("data_format") ? view.node(m->conv).attr().at("data_format").s() : "NHWC";
+        if (fmt != "NHWC") continue;  // per-channel vectors broadcast along the last axis only
+      }
+      const int constant = const_through_identity(view, i, k);
+      auto vec = channel_vector(const_value(view.node(constant)), m->channels);
+      if (vec.empty()) continue;
+      if (is_add && m->bias_node < 0 && view.node(other->producer).op() != "MatMul" && view.node(other->producer).op() != "Conv2D" &&
+          view.node(other->producer).op() != "DepthwiseConv2dNative") {
+        continue;
+      }
+      std::vector<float> bias(m->channels, 0.0f);
+      if (m->bias_node >= 0) {
+        auto b = channel_vector(const_value(view.node(m->bias_const)), m->channels);
+        if (b.empty()) continue;
+        bias = b;
+      }
+      const std::string name = node.name(), conv_name = view.node(m->conv).name();
+      std::vector<bool> remove(static_cast<std::size_t>(view.size()), false);
+      if (is_mul) {
+        Tensor w = const_value(view.node(m->weights));
+        if (w.dtype != tf::DT_FLOAT) continue;
+        auto wv = floats_of(w);
+        for (std::size_t j = 0; j < wv.size(); ++j) wv[j] *= vec[j % m->channels];
+        for (std::size_t c = 0; c < m->channels; ++c) bias[c] *= vec[c];
+        *graph->mutable_node(m->weights) = graph::make_const(view.node(m->weights).name(), float_tensor(w.shape, wv));
+      } else {
+        for (std::size_t c = 0; c < m->channels; ++c) bias[c] += vec[c];
+      }
+      if (m->bias_node >= 0) remove[static_cast<std::size_t>(m->bias_node)] = true;
+      if (consumer_count(view, constant) == 1) remove[static_cast<std::size_t>(constant)] = true;
+      const std::string bias_name = name + "/folded_bias";
+      *graph->mutable_node(i) = bias_add_node(name, conv_name, bias_name, node);
+      *graph->add_node() = graph::make_const(bias_name, float_tensor({static_cast<std::int64_t>(m->channels)}, bias));
+      remove.push_back(false);
+      erase_nodes(graph, remove);
+      ++report->changed;
+      progress = true;
+    }
+  }
 }
 
 PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
@@ -169,6 +294,7 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
       progress = true;
     }
   }
+  fold_decomposed(graph, ctx, &report);
   return report;
 }
 
@@ -176,8 +302,9 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
 
 void register_fold_batch_norms(PassRegistry& r) {
   r.add("fold_batch_norms", fold_batch_norms,
-        "fold inference batch norms (FusedBatchNorm V1-V3) into the weights of a preceding Conv2D, "
-        "DepthwiseConv2dNative or MatMul, also across a constant BiasAdd/Add");
+        "fold inference batch norms (FusedBatchNorm V1-V3, and Mul/Add by per-channel constants: the decomposed form "
+        "after fold_constants) into the weights of a preceding Conv2D, DepthwiseConv2dNative or MatMul, also across a "
+        "constant BiasAdd/Add");
 }
 
 }  // namespace tffreeze::passes

@@ -60,7 +60,7 @@ struct PipelineStep {
 
 // The default pipeline of `tffreeze optimize`.
 inline constexpr const char* kDefaultPipeline =
-    "strip_unused_nodes fold_batch_norms remove_nodes(op=Identity) fold_constants sort_by_execution_order";
+    "strip_unused_nodes remove_nodes(op=Identity) fold_constants fold_batch_norms sort_by_execution_order";
 
 // Runs the passes in order on `graph`; ctx.args is set from each invocation.
 std::vector<PipelineStep> run_pipeline(tf::GraphDef* graph, const std::vector<PassInvocation>& pipeline, PassContext ctx);
