@@ -90,7 +90,9 @@ std::optional<ConvLike> match_conv_like(const graph::GraphView& view, int y) {
   return m;
 }
 
-tf::NodeDef bias_add_node(const std::string& name, const std::string& input, const std::string& bias, const tf::NodeDef& like) {
+// BiasAdd(input, bias) taking the place of `like` (its name, control inputs and device).
+tf::NodeDef bias_add_node(const std::string& name, const std::string& input, const std::string& bias, const tf::NodeDef& like,
+                          const std::string& data_format = "NHWC") {
   tf::NodeDef n;
   n.set_name(name);
   n.set_op("BiasAdd");
@@ -99,6 +101,7 @@ tf::NodeDef bias_add_node(const std::string& name, const std::string& input, con
   for (const auto& in : like.input())
     if (!in.empty() && in[0] == '^') n.add_input(in);
   (*n.mutable_attr())["T"].set_type(tf::DT_FLOAT);
+  (*n.mutable_attr())["data_format"].set_s(data_format);
   n.set_device(like.device());
   return n;
 }
@@ -276,17 +279,7 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
       // Rewrite in place: the weights constant, and the batch norm becomes the BiasAdd.
       *graph->mutable_node(weights) = graph::make_const(weights_name, float_tensor(w.shape, wv));
       const std::string bias_name = bn_name + "/folded_bias";
-      tf::NodeDef bias_add;
-      bias_add.set_name(bn_name);
-      bias_add.set_op("BiasAdd");
-      bias_add.add_input(conv_out);
-      bias_add.add_input(bias_name);
-      for (const auto& in : node.input())
-        if (!in.empty() && in[0] == '^') bias_add.add_input(in);
-      (*bias_add.mutable_attr())["T"].set_type(tf::DT_FLOAT);
-      (*bias_add.mutable_attr())["data_format"].set_s(data_format);
-      bias_add.set_device(node.device());
-      *graph->mutable_node(bn) = bias_add;
+      *graph->mutable_node(bn) = bias_add_node(bn_name, conv_out, bias_name, node, data_format);
       *graph->add_node() = graph::make_const(bias_name, float_tensor({static_cast<std::int64_t>(C)}, bias));
       remove.push_back(false);
       erase_nodes(graph, remove);
