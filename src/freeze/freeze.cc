@@ -68,6 +68,9 @@ const std::map<std::string, std::string> kRefOps = {{"RefSwitch", "Switch"}, {"R
 // Resource-variable readers, now that the handle is a constant value.
 void rewrite_resource_reader(tf::NodeDef* node, const tf::GraphDef& graph, tf::GraphDef* added) {
   const std::string& op = node->op();
+  if ((op == "ReadVariableOp" || op == "ResourceGather") && !node->attr().count("dtype")) {
+    throw Error(ExitCode::kBadInput, "node '" + node->name() + "' (" + op + ") has no dtype attr");
+  }
   if (op == "ReadVariableOp") {
     tf::DataType dtype = node->attr().at("dtype").type();
     node->set_op("Identity");

@@ -14,7 +14,7 @@ int const_through_identity(const graph::GraphView& view, int i, int slot, std::v
   const graph::Edge* e = data_input(view, i, slot);
   for (int hops = 0; e && hops < 16; ++hops) {
     const std::string& op = view.node(e->producer).op();
-    if (op == "Const") return e->producer;
+    if (op == "Const") return view.node(e->producer).attr().count("value") ? e->producer : -1;
     if (op != "Identity") return -1;
     if (chain) chain->push_back(e->producer);
     e = data_input(view, e->producer, 0);

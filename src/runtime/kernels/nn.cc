@@ -76,28 +76,22 @@ void batch_matmul(KernelContext& ctx) {
 
 bool is_nchw(const KernelContext& ctx) { return ctx.attr_string("data_format", "NHWC") == "NCHW"; }
 
-// [N,C,H,W] <-> [N,H,W,C]
-Tensor to_nhwc(const KernelContext& ctx, const Tensor& x) {
-  const std::int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
-  Tensor out = make_tensor(ctx, x.dtype, {N, H, W, C});
+// [N, A, B] -> [N, B, A]: NCHW <-> NHWC is this with A, B = C, H*W (or H*W, C).
+Tensor swap_inner(const KernelContext& ctx, const Tensor& x, std::int64_t A, std::int64_t B, std::vector<std::int64_t> shape) {
+  const std::int64_t N = x.shape[0];
+  Tensor out = make_tensor(ctx, x.dtype, std::move(shape));
   const float* in = data<float>(x);
   float* o = data<float>(out);
   for (std::int64_t n = 0; n < N; ++n)
-    for (std::int64_t c = 0; c < C; ++c)
-      for (std::int64_t h = 0; h < H; ++h)
-        for (std::int64_t w = 0; w < W; ++w) o[((n * H + h) * W + w) * C + c] = in[((n * C + c) * H + h) * W + w];
+    for (std::int64_t a = 0; a < A; ++a)
+      for (std::int64_t b = 0; b < B; ++b) o[(n * B + b) * A + a] = in[(n * A + a) * B + b];
   return out;
 }
+Tensor to_nhwc(const KernelContext& ctx, const Tensor& x) {
+  return swap_inner(ctx, x, x.shape[1], x.shape[2] * x.shape[3], {x.shape[0], x.shape[2], x.shape[3], x.shape[1]});
+}
 Tensor to_nchw(const KernelContext& ctx, const Tensor& x) {
-  const std::int64_t N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
-  Tensor out = make_tensor(ctx, x.dtype, {N, C, H, W});
-  const float* in = data<float>(x);
-  float* o = data<float>(out);
-  for (std::int64_t n = 0; n < N; ++n)
-    for (std::int64_t h = 0; h < H; ++h)
-      for (std::int64_t w = 0; w < W; ++w)
-        for (std::int64_t c = 0; c < C; ++c) o[((n * C + c) * H + h) * W + w] = in[((n * H + h) * W + w) * C + c];
-  return out;
+  return swap_inner(ctx, x, x.shape[1] * x.shape[2], x.shape[3], {x.shape[0], x.shape[3], x.shape[1], x.shape[2]});
 }
 
 struct Window {
