@@ -4,11 +4,14 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/optimize.h"
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "freeze/freeze.h"
 #include "io/model.h"
+#include "passes/pass.h"
+#include "targets/targets.h"
 
 namespace tffreeze::cli {
 namespace {
@@ -16,7 +19,8 @@ namespace {
 struct FreezeArgs {
   std::string model, checkpoint, output, report, signature;
   std::vector<std::string> outputs, inputs, tags, sets, replace;
-  bool use_moving_averages = false;
+  bool use_moving_averages = false, optimize = false;
+  OptimizeOptions optimize_options;
   std::string moving_average_name = "ExponentialMovingAverage";
 };
 
@@ -75,12 +79,29 @@ int run_freeze(const FreezeArgs& a) {
     if (eq == std::string::npos || eq == 0) throw Error(ExitCode::kUsage, "--set " + s + ": expected NAME=VALUE");
     options.set_values.emplace_back(s.substr(0, eq), s.substr(eq + 1));
   }
+  if (a.optimize) {
+    if (a.output == "-") throw Error(ExitCode::kUsage, "--optimize writes a file: give -o OUT.pb");
+    targets::find_target(a.optimize_options.target);  // usage errors before any work
+    if (!a.optimize_options.transforms.empty()) passes::parse_pipeline(a.optimize_options.transforms);
+  }
   freeze::FreezeResult result = freeze::freeze_model(model, ckpt.get(), options);
-  io::save_graph(result.graph, a.output);
-  if (!a.report.empty()) write_file_atomic(a.report, freeze::report_json(result.report).dump(2) + "\n");
-  if (a.output == "-") std::cout.flush();
-  else print_report(result.report, a.output);
-  return 0;
+  nlohmann::json report = freeze::report_json(result.report);
+  int code = 0;
+  if (a.optimize) {
+    // Frozen, then optimized and proven against the frozen graph; only the result is written.
+    print_report(result.report, "-");
+    OptimizeOptions o = a.optimize_options;
+    o.outputs = result.report.outputs;
+    nlohmann::json optimized;
+    code = optimize_and_write(result.graph, o, a.model, a.output, &optimized);
+    report["optimize"] = optimized;
+  } else {
+    io::save_graph(result.graph, a.output);
+    if (a.output == "-") std::cout.flush();
+    else print_report(result.report, a.output);
+  }
+  if (!a.report.empty()) write_file_atomic(a.report, report.dump(2) + "\n");
+  return code;
 }
 
 }  // namespace
@@ -101,6 +122,8 @@ void add_freeze(CLI::App& app, Action* action) {
   cmd->add_option("--set", a->sets, "NAME=VALUE: make a placeholder a constant (is_training=false, keep_prob=1.0)");
   cmd->add_option("--replace-input", a->replace, "NAME=DTYPE[SHAPE]: make a tensor (queue dequeue, iterator) a Placeholder");
   cmd->add_option("--report", a->report, "Also write the report as JSON to this file");
+  cmd->add_flag("--optimize", a->optimize, "Then optimize for --target (as `tffreeze optimize` does), verified numerically");
+  add_optimize_options(cmd, &a->optimize_options);
   cmd->callback([=] { *action = [=] { return run_freeze(*a); }; });
 }
 

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   cli::add_freeze(app, &action);
   cli::add_run(app, &action);
   cli::add_optimize(app, &action);
+  cli::add_check(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/optimize.h"
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/file_util.h"
@@ -29,30 +30,6 @@ std::map<std::string, Tensor> read_inputs(const std::vector<std::string>& specs)
   return feeds;
 }
 
-// "NAME=[1,224,224,3]"
-std::map<std::string, std::vector<std::int64_t>> parse_shapes(const std::vector<std::string>& specs) {
-  std::map<std::string, std::vector<std::int64_t>> out;
-  for (const auto& spec : specs) {
-    auto eq = spec.find('=');
-    if (eq == std::string::npos || spec.size() < eq + 3 || spec[eq + 1] != '[' || spec.back() != ']') {
-      throw Error(ExitCode::kUsage, "--shape " + spec + ": expected NAME=[D0,D1,...]");
-    }
-    std::vector<std::int64_t> dims;
-    std::string body = spec.substr(eq + 2, spec.size() - eq - 3);
-    for (std::size_t pos = 0; pos < body.size();) {
-      auto comma = body.find(',', pos);
-      try {
-        dims.push_back(std::stoll(body.substr(pos, comma - pos)));
-      } catch (const std::exception&) {
-        throw Error(ExitCode::kUsage, "--shape " + spec + ": bad dimension");
-      }
-      if (comma == std::string::npos) break;
-      pos = comma + 1;
-    }
-    out[spec.substr(0, eq)] = dims;
-  }
-  return out;
-}
 
 // The graph to execute: the model's, frozen in memory when a checkpoint is given.
 tf::GraphDef executable_graph(const io::Model& model, const std::string& checkpoint, const std::vector<std::string>& outputs) {
@@ -146,24 +123,9 @@ int verify(const VerifyArgs& v) {
   for (const auto& o : outputs)
     if (vb.find(graph::parse_input(o).node) >= 0) common.push_back(o);
   if (common.empty()) throw Error(ExitCode::kBadInput, v.b + ": none of the outputs of " + v.a + " exists in it");
-  runtime::Executor ea(ma.graph()), eb(mb.graph());
   auto given = read_inputs(v.inputs);
-  auto placeholders = runtime::needed_placeholders(ma.graph(), common);
-  auto shapes = parse_shapes(v.shapes);
-  std::map<std::string, runtime::Difference> worst;
   const int batches = given.empty() ? std::max(v.random, 1) : 1;
-  for (int batch = 0; batch < batches; ++batch) {
-    auto feeds = given.empty() ? runtime::random_feeds(placeholders, shapes, v.seed + static_cast<std::uint64_t>(batch)) : given;
-    auto ra = ea.run(feeds, common), rb = eb.run(feeds, common);
-    for (std::size_t i = 0; i < common.size(); ++i) {
-      auto d = runtime::compare_tensors(ra[i], rb[i], v.rtol, v.atol);
-      auto& w = worst[common[i]];
-      w.max_abs = std::max(w.max_abs, d.max_abs);
-      w.max_rel = std::max(w.max_rel, d.max_rel);
-      w.within_tolerance = w.within_tolerance && d.within_tolerance;
-      if (!d.mismatch.empty()) w.mismatch = d.mismatch;
-    }
-  }
+  auto worst = runtime::compare_graphs(ma.graph(), mb.graph(), common, given, parse_shapes(v.shapes), batches, v.seed, v.rtol, v.atol);
   bool ok = true;
   for (const auto& [name, d] : worst) {
     std::cout << name << ": max abs " << d.max_abs << ", max rel " << d.max_rel

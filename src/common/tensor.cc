@@ -119,9 +119,23 @@ void tensor_to_proto(const Tensor& t, tf::TensorProto* p) {
   *p->mutable_tensor_shape() = shape_proto(t.shape);
   if (t.dtype == tf::DT_STRING) {
     for (const auto& s : t.strings) p->add_string_val(s);
-  } else {
-    p->set_tensor_content(t.bytes);
+    return;
   }
+  // One element goes in the typed field, as TensorFlow's make_tensor_proto writes it: importers
+  // (OpenCV's reads Split's axis from int_val) rely on that.
+  if (t.num_elements() == 1 && t.bytes.size() == static_cast<std::size_t>(dtype_size(t.dtype))) {
+    switch (t.dtype) {
+      case tf::DT_FLOAT: p->add_float_val(t.get<float>(0)); return;
+      case tf::DT_DOUBLE: p->add_double_val(t.get<double>(0)); return;
+      case tf::DT_INT32: case tf::DT_INT16: case tf::DT_INT8: case tf::DT_UINT8: case tf::DT_UINT16:
+        p->add_int_val(static_cast<std::int32_t>(element_as_double(t, 0)));
+        return;
+      case tf::DT_INT64: p->add_int64_val(t.get<std::int64_t>(0)); return;
+      case tf::DT_BOOL: p->add_bool_val(t.get<std::uint8_t>(0) != 0); return;
+      default: break;
+    }
+  }
+  p->set_tensor_content(t.bytes);
 }
 
 }  // namespace tffreeze

@@ -25,35 +25,12 @@ namespace {
 bool is_batch_norm(const std::string& op) { return op == "FusedBatchNorm" || op == "FusedBatchNormV2" || op == "FusedBatchNormV3"; }
 bool is_foldable_producer(const std::string& op) { return op == "Conv2D" || op == "DepthwiseConv2dNative" || op == "MatMul"; }
 
-std::vector<float> floats_of(const Tensor& t) {
-  std::vector<float> v(static_cast<std::size_t>(t.num_elements()));
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(element_as_double(t, static_cast<std::int64_t>(i)));
-  return v;
-}
-
-Tensor float_tensor(std::vector<std::int64_t> shape, const std::vector<float>& v) {
-  Tensor t{tf::DT_FLOAT, std::move(shape), std::string(v.size() * 4, '\0'), {}};
-  std::memcpy(t.bytes.data(), v.data(), v.size() * 4);
-  return t;
-}
-
 // ---- decomposed batch norms -------------------------------------------------------------
 // After fold_constants, a batch norm written out as Mul/Rsqrt/Sub/Add is a per-channel scale and
 // shift:  Add(Mul(y, Const s), Const t)  with y = conv-like (+ constant bias). Both fold:
 //   Mul(y, s)            ->  weights * s, bias * s        (the Mul becomes the BiasAdd)
 //   Add(BiasAdd(c, b), t) ->  BiasAdd(c, b + t)
 //   Add(conv-like, t)     ->  BiasAdd(conv-like, t)
-
-// A per-channel constant: its values when it is a scalar or has C values along the last axis
-// (shapes [C], [1,C], [1,1,1,C]); empty otherwise.
-std::vector<float> channel_vector(const Tensor& t, std::size_t C) {
-  if (t.dtype != tf::DT_FLOAT) return {};
-  for (std::size_t d = 0; d + 1 < t.shape.size(); ++d)
-    if (t.shape[d] != 1) return {};
-  auto v = floats_of(t);
-  if (v.size() == 1) return std::vector<float>(C, v[0]);
-  return v.size() == C ? v : std::vector<float>{};
-}
 
 struct ConvLike {
   int conv = -1, bias_node = -1, weights = -1, bias_const = -1;
@@ -88,22 +65,6 @@ std::optional<ConvLike> match_conv_like(const graph::GraphView& view, int y) {
                                             ? shape.dim(2).size() * shape.dim(3).size()
                                             : shape.dim(shape.dim_size() - 1).size());
   return m;
-}
-
-// BiasAdd(input, bias) taking the place of `like` (its name, control inputs and device).
-tf::NodeDef bias_add_node(const std::string& name, const std::string& input, const std::string& bias, const tf::NodeDef& like,
-                          const std::string& data_format = "NHWC") {
-  tf::NodeDef n;
-  n.set_name(name);
-  n.set_op("BiasAdd");
-  n.add_input(input);
-  n.add_input(bias);
-  for (const auto& in : like.input())
-    if (!in.empty() && in[0] == '^') n.add_input(in);
-  (*n.mutable_attr())["T"].set_type(tf::DT_FLOAT);
-  (*n.mutable_attr())["data_format"].set_s(data_format);
-  n.set_device(like.device());
-  return n;
 }
 
 void fold_decomposed(tf::GraphDef* graph, const PassContext& ctx, PassReport* report) {

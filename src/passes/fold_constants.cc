@@ -2,7 +2,10 @@
 // executor's kernels and replace them by Const nodes of the same name. Stateful and random ops,
 // control flow and the graph's inputs are never folded; a result larger than max_bytes (default
 // 16 MiB) that is also larger than its inputs is left alone, so folding cannot bloat the file.
+#include <optional>
 #include <set>
+
+#include "common/dtype.h"
 
 #include "graph/node_builders.h"
 #include "graph/op_registry.h"
@@ -28,35 +31,127 @@ std::int64_t byte_size(const Tensor& t) {
   return n;
 }
 
+// Ops whose output shapes follow from their input shapes alone, given the listed operands as
+// constants (shape, axis, perm, paddings, ...). Shapes of tensors computed by these from inputs
+// of fully-defined shape are static, so Shape/Size/Rank of them fold (grappler's
+// "materialize shapes").
+const std::map<std::string, std::vector<int>>& shape_only_ops() {
+  static const std::map<std::string, std::vector<int>> kOps = [] {
+    std::map<std::string, std::vector<int>> m;
+    for (const char* op : {"Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "Maximum", "Minimum", "Pow", "SquaredDifference", "BiasAdd",
+                           "Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Softsign", "Exp", "Log", "Sqrt",
+                           "Rsqrt", "Square", "Neg", "Abs", "Floor", "Ceil", "Round", "Sign", "Reciprocal", "Erf", "Identity", "Cast",
+                           "Softmax", "LogSoftmax", "MatMul", "BatchMatMul", "BatchMatMulV2", "Conv2D", "DepthwiseConv2dNative",
+                           "MaxPool", "AvgPool", "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "LRN", "AddN", "ZerosLike",
+                           "OnesLike", "Pack", "Unpack", "Squeeze", "Select", "SelectV2", "Equal", "NotEqual", "Greater", "GreaterEqual",
+                           "Less", "LessEqual", "LogicalAnd", "LogicalOr", "LogicalNot", "ClipByValue", "_FusedConv2D", "_FusedMatMul",
+                           "FusedDepthwiseConv2dNative"})
+      m[op] = {};
+    for (const char* op : {"Reshape", "Transpose", "ExpandDims", "Pad", "PadV2", "MirrorPad", "Tile", "Mean", "Sum", "Max", "Min", "Prod",
+                           "ArgMax", "ArgMin"})
+      m[op] = {1};
+    m["Split"] = {0};
+    m["SplitV"] = {1, 2};
+    m["Slice"] = {1, 2};
+    m["StridedSlice"] = {1, 2, 3};
+    m["GatherV2"] = {2};
+    m["Fill"] = {0};
+    m["Concat"] = {0};
+    m["ConcatV2"] = {-1};  // the last operand
+    return m;
+  }();
+  return kOps;
+}
+
+bool is_shape_query(const std::string& op) { return op == "Shape" || op == "Size" || op == "Rank"; }
+
+// Zeros of a placeholder's fully-defined shape; nullopt otherwise.
+std::optional<Tensor> zeros_of_placeholder(const tf::NodeDef& node) {
+  if (!node.attr().count("shape") || !node.attr().count("dtype")) return std::nullopt;
+  const auto& shape = node.attr().at("shape").shape();
+  if (shape.unknown_rank()) return std::nullopt;
+  Tensor t{node.attr().at("dtype").type(), {}, {}, {}};
+  for (const auto& d : shape.dim()) {
+    if (d.size() < 0) return std::nullopt;
+    t.shape.push_back(d.size());
+  }
+  const int esize = dtype_size(t.dtype);
+  if (esize == 0 || t.num_elements() > (64 << 20) / esize) return std::nullopt;
+  t.bytes.assign(static_cast<std::size_t>(t.num_elements() * esize), '\0');
+  return t;
+}
+
 PassReport fold_constants(tf::GraphDef* graph, const PassContext& ctx) {
   PassReport report;
-  std::int64_t max_bytes = 16 << 20;
-  if (auto it = ctx.args.find("max_bytes"); it != ctx.args.end()) max_bytes = std::stoll(it->second);
+  const std::int64_t max_bytes = int_arg(ctx, "max_bytes", 16 << 20, 0);
   graph::GraphView view(*graph);
   std::vector<int> order = view.topological_order();
   std::map<int, Tensor> values;  // constant value of each node known so far
+  // Tensors whose shape (not value) is known, held as zeros of that shape; only for nodes that
+  // a Shape/Size/Rank query needs.
+  std::map<std::pair<int, int>, Tensor> shaped;
+  std::vector<bool> shape_relevant(static_cast<std::size_t>(view.size()), false);
+  {
+    std::vector<std::string> queried;
+    for (int i = 0; i < view.size(); ++i)
+      if (is_shape_query(view.node(i).op())) queried.push_back(view.node(i).name());
+    if (!queried.empty()) shape_relevant = view.needed_by(queried);
+  }
   for (int i : order) {
     const auto& node = view.node(i);
     if (node.op() == "Const") {
       values[i] = const_value(node);
       continue;
     }
+    if (node.op() == "Placeholder" && shape_relevant[static_cast<std::size_t>(i)]) {
+      if (auto z = zeros_of_placeholder(node)) shaped[{i, 0}] = std::move(*z);
+      continue;
+    }
     if (!foldable_op(node.op()) || is_interface(ctx.inputs, node.name())) continue;
     std::vector<const Tensor*> inputs;
-    bool all_const = !view.inputs(i).empty();
+    bool all_const = !view.inputs(i).empty(), all_shaped = all_const;
+    const auto shape_only = shape_only_ops().find(node.op());
     for (const auto& e : view.inputs(i)) {
       if (e.control()) {  // ordered after something: folding would drop that order
-        all_const = false;
+        all_const = all_shaped = false;
         break;
       }
       auto v = values.find(e.producer);
-      if (v == values.end() || e.output != 0) {
-        all_const = false;
+      if (v != values.end() && e.output == 0) {
+        inputs.push_back(&v->second);
+        continue;
+      }
+      all_const = false;
+      auto z = shaped.find({e.producer, e.output});
+      if (z == shaped.end()) {
+        all_shaped = false;
         break;
       }
-      inputs.push_back(&v->second);
+      inputs.push_back(&z->second);
+      // A shape-like operand (axis, perm, sizes) must be a real constant.
+      if (!is_shape_query(node.op())) {
+        if (shape_only == shape_only_ops().end()) {
+          all_shaped = false;
+          break;
+        }
+        const int slot = e.input_slot, last = node.input_size() - 1;
+        for (int p : shape_only->second) all_shaped = all_shaped && (p == -1 ? slot != last : slot != p);
+        if (!all_shaped) break;
+      }
     }
-    if (!all_const) continue;
+    if (!all_const && all_shaped && !is_shape_query(node.op())) {
+      // Shape propagation only: run the kernel on zeros, keep the outputs' shapes.
+      if (!shape_relevant[static_cast<std::size_t>(i)]) continue;
+      runtime::KernelContext kctx(node, inputs);
+      try {
+        runtime::KernelRegistry::global().find(node.op())(kctx);
+      } catch (const std::exception&) {
+        continue;
+      }
+      for (std::size_t k = 0; k < kctx.outputs().size(); ++k) shaped[{i, static_cast<int>(k)}] = std::move(kctx.outputs()[k]);
+      continue;
+    }
+    if (!all_const && !(all_shaped && is_shape_query(node.op()))) continue;
     std::int64_t in_bytes = 0;
     for (const Tensor* t : inputs) in_bytes += byte_size(*t);
     runtime::KernelContext kctx(node, inputs);

@@ -4,6 +4,7 @@
 // Each pass reports what it changed and what it matched but left alone, with the reason.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -58,6 +59,9 @@ struct PipelineStep {
   PassReport report;
 };
 
+// Integer argument `name` of the current pass, at least `lo`; a bad value is a usage error.
+std::int64_t int_arg(const PassContext& ctx, const std::string& name, std::int64_t fallback, std::int64_t lo);
+
 // The default pipeline of `tffreeze optimize`.
 inline constexpr const char* kDefaultPipeline =
     "strip_unused_nodes remove_nodes(op=Identity) fold_constants fold_batch_norms sort_by_execution_order";
@@ -71,5 +75,17 @@ void register_remove_nodes(PassRegistry& r);
 void register_fold_constants(PassRegistry& r);
 void register_fold_batch_norms(PassRegistry& r);
 void register_sort_by_execution_order(PassRegistry& r);
+void register_strip_training_ops(PassRegistry& r);
+void register_add_default_attributes(PassRegistry& r);
+void register_canonicalize_operands(PassRegistry& r);
+void register_unfuse_ops(PassRegistry& r);
+void register_fuse_bias_add(PassRegistry& r);
+void register_merge_duplicate_nodes(PassRegistry& r);
+void register_remove_device(PassRegistry& r);
+void register_strip_attrs(PassRegistry& r);
+void register_flatten_atrous_conv(PassRegistry& r);
+void register_round_weights(PassRegistry& r);
+void register_canonicalize_activations(PassRegistry& r);
+void register_unpack_to_split(PassRegistry& r);
 
 }  // namespace tffreeze::passes

@@ -23,9 +23,35 @@ const PassRegistry& PassRegistry::global() {
     register_fold_constants(r);
     register_fold_batch_norms(r);
     register_sort_by_execution_order(r);
+    register_strip_training_ops(r);
+    register_add_default_attributes(r);
+    register_canonicalize_operands(r);
+    register_unfuse_ops(r);
+    register_fuse_bias_add(r);
+    register_merge_duplicate_nodes(r);
+    register_remove_device(r);
+    register_strip_attrs(r);
+    register_flatten_atrous_conv(r);
+    register_round_weights(r);
+    register_canonicalize_activations(r);
+    register_unpack_to_split(r);
     return r;
   }();
   return registry;
+}
+
+std::int64_t int_arg(const PassContext& ctx, const std::string& name, std::int64_t fallback, std::int64_t lo) {
+  auto it = ctx.args.find(name);
+  if (it == ctx.args.end()) return fallback;
+  std::size_t used = 0;
+  std::int64_t v = 0;
+  try {
+    v = std::stoll(it->second, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != it->second.size() || v < lo) throw Error(ExitCode::kUsage, "--transforms: " + name + "=" + it->second + ": expected an integer >= " + std::to_string(lo));
+  return v;
 }
 
 std::vector<PassInvocation> parse_pipeline(const std::string& spec) {

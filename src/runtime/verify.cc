@@ -1,11 +1,15 @@
 #include "runtime/verify.h"
 
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <set>
 
 #include "common/dtype.h"
 #include "common/error.h"
 #include "graph/graph_view.h"
+#include "graph/training_ops.h"
+#include "runtime/executor.h"
 
 namespace tffreeze::runtime {
 
@@ -29,6 +33,16 @@ std::map<std::string, Tensor> random_feeds(const std::vector<const tf::NodeDef*>
       t.shape = it->second;
     } else if (p->attr().count("shape") && !p->attr().at("shape").shape().unknown_rank()) {
       for (const auto& d : p->attr().at("shape").shape().dim()) t.shape.push_back(d.size() < 0 ? 1 : d.size());
+    }
+    if (graph::is_training_flag(*p)) {
+      std::string leaf = p->name().substr(p->name().rfind('/') + 1);
+      const bool keep = leaf.find("keep") != std::string::npos;
+      t.shape.clear();
+      t.bytes.assign(static_cast<std::size_t>(dtype_size(t.dtype)), '\0');
+      if (t.dtype == tf::DT_FLOAT && keep) { float one = 1; std::memcpy(t.bytes.data(), &one, 4); }
+      if (t.dtype == tf::DT_DOUBLE && keep) { double one = 1; std::memcpy(t.bytes.data(), &one, 8); }
+      feeds[p->name()] = std::move(t);
+      continue;
     }
     const std::int64_t n = t.num_elements();
     if (n > kMaxExpandedTensorBytes / 8) throw Error(ExitCode::kBadInput, "input '" + p->name() + "' is too large to draw");
@@ -97,6 +111,38 @@ Difference compare_tensors(const Tensor& a, const Tensor& b, double rtol, double
     if (!(diff <= atol + rtol * std::abs(y))) d.within_tolerance = false;
   }
   return d;
+}
+
+}  // namespace tffreeze::runtime
+
+namespace tffreeze::runtime {
+
+std::map<std::string, Difference> compare_graphs(const tf::GraphDef& reference, const tf::GraphDef& candidate,
+                                                 const std::vector<std::string>& fetches, const std::map<std::string, Tensor>& given,
+                                                 const std::map<std::string, std::vector<std::int64_t>>& shapes, int batches,
+                                                 std::uint64_t seed, double rtol, double atol) {
+  Executor ea(reference), eb(candidate);
+  auto placeholders = needed_placeholders(reference, fetches);
+  std::set<std::string> candidate_inputs;
+  for (const auto* p : needed_placeholders(candidate, fetches)) candidate_inputs.insert(p->name());
+  std::map<std::string, Difference> worst;
+  for (int batch = 0; batch < std::max(batches, 1); ++batch) {
+    auto feeds = given.empty() ? random_feeds(placeholders, shapes, seed + static_cast<std::uint64_t>(batch)) : given;
+    std::map<std::string, Tensor> feeds_b;
+    for (const auto& [name, t] : feeds)
+      if (candidate_inputs.count(std::string(graph::parse_input(name).node))) feeds_b[name] = t;
+    auto ra = ea.run(feeds, fetches), rb = eb.run(feeds_b, fetches);
+    for (std::size_t i = 0; i < fetches.size(); ++i) {
+      auto d = compare_tensors(ra[i], rb[i], rtol, atol);
+      auto& w = worst[fetches[i]];
+      w.max_abs = std::max(w.max_abs, d.max_abs);
+      w.max_rel = std::max(w.max_rel, d.max_rel);
+      w.within_tolerance = w.within_tolerance && d.within_tolerance;
+      if (!d.mismatch.empty()) w.mismatch = d.mismatch;
+    }
+    if (!given.empty()) break;
+  }
+  return worst;
 }
 
 }  // namespace tffreeze::runtime

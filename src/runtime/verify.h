@@ -16,7 +16,9 @@ namespace tffreeze::runtime {
 std::vector<const tffreeze::tf::NodeDef*> needed_placeholders(const tffreeze::tf::GraphDef& graph, const std::vector<std::string>& fetches);
 
 // Random values for each placeholder: unknown dims become 1 unless `shapes` names them;
-// floats uniform in [-1, 1), ints in [0, 10), bools fair. Deterministic for a seed.
+// floats uniform in [-1, 1), ints in [0, 10), bools fair. Deterministic for a seed. Training
+// flags get their inference value instead: false for is_training/learning_phase, 1 for a
+// keep_prob, 0 for a dropout rate.
 std::map<std::string, Tensor> random_feeds(const std::vector<const tffreeze::tf::NodeDef*>& placeholders,
                                            const std::map<std::string, std::vector<std::int64_t>>& shapes, std::uint64_t seed);
 
@@ -31,5 +33,12 @@ struct Difference {
 
 // |a - b| <= atol + rtol * |b| everywhere (NaN equals NaN).
 Difference compare_tensors(const Tensor& a, const Tensor& b, double rtol, double atol);
+
+// Runs `reference` and `candidate` on the same inputs (`given`, or `batches` random batches
+// from `seed`) and compares each fetch; each graph is fed only the placeholders it has.
+std::map<std::string, Difference> compare_graphs(const tffreeze::tf::GraphDef& reference, const tffreeze::tf::GraphDef& candidate,
+                                                 const std::vector<std::string>& fetches, const std::map<std::string, Tensor>& given,
+                                                 const std::map<std::string, std::vector<std::int64_t>>& shapes, int batches,
+                                                 std::uint64_t seed, double rtol, double atol);
 
 }  // namespace tffreeze::runtime

@@ -1,0 +1,33 @@
+// The optimize step shared by `tffreeze optimize` and `tffreeze freeze --optimize`: run the
+// target's pipeline (or --transforms), validate, prove the numbers unchanged, then write.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tffreeze/tf/graph.pb.h"
+
+namespace tffreeze::cli {
+
+struct OptimizeOptions {
+  std::string target = "generic", transforms;  // transforms overrides the target's pipeline
+  std::vector<std::string> inputs, outputs, shapes;
+  bool no_verify = false;
+  double rtol = 1e-4, atol = 1e-4;
+};
+
+// Adds --target, --transforms, --shape, --no-verify, --rtol, --atol to a subcommand.
+void add_optimize_options(CLI::App* cmd, OptimizeOptions* o);
+
+// Optimizes `original`, writes it to `output` (atomically) unless the proof fails; fills
+// `report`. Returns the exit code (1: the result computes different numbers; nothing written).
+int optimize_and_write(const tffreeze::tf::GraphDef& original, const OptimizeOptions& o, const std::string& source,
+                       const std::string& output, nlohmann::json* report);
+
+// "NAME=[1,224,224,3]" specs (run's and verify's --shape).
+std::map<std::string, std::vector<std::int64_t>> parse_shapes(const std::vector<std::string>& specs);
+
+}  // namespace tffreeze::cli
