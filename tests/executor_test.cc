@@ -10,6 +10,7 @@
 #include "graph/op_registry.h"
 #include "io/model.h"
 #include "io/npy.h"
+#include "graph/builder.h"
 #include "runtime/executor.h"
 #include "runtime/kernel.h"
 #include "support.h"
@@ -34,26 +35,12 @@ std::vector<float> values_of(const Tensor& t) {
 }
 
 // A graph under construction: constants and ops, evaluated with the executor.
-struct G {
-  tf::GraphDef graph;
+struct G : graph::GraphBuilder {
   tf::NodeDef* op(const std::string& name, const std::string& op, std::vector<std::string> inputs) {
-    auto* n = graph.add_node();
-    n->set_name(name);
-    n->set_op(op);
-    for (auto& i : inputs) n->add_input(i);
-    (*n->mutable_attr())["T"].set_type(tf::DT_FLOAT);
-    return n;
-  }
-  std::string constant(const std::string& name, const Tensor& t) {
-    auto* n = graph.add_node();
-    n->set_name(name);
-    n->set_op("Const");
-    (*n->mutable_attr())["dtype"].set_type(t.dtype);
-    tensor_to_proto(t, (*n->mutable_attr())["value"].mutable_tensor());
-    return name;
+    return node(name, op, std::move(inputs));
   }
   Tensor eval(const std::string& fetch, const std::map<std::string, Tensor>& feeds = {}) {
-    return Executor(graph).run(feeds, {fetch})[0];
+    return Executor(graph()).run(feeds, {fetch})[0];
   }
 };
 
@@ -241,6 +228,9 @@ TEST(Kernels, ShapeManipulation) {
   EXPECT_EQ(values_of(g.eval("cat")), (std::vector<float>{4, 5, 0, 1, 10, 11, 6, 7}));
   g.op("mean", "Mean", {"x", g.constant("axes", ints({2}, {0, 2}))});
   EXPECT_EQ(values_of(g.eval("mean")), (std::vector<float>{3.5f, 5.5f, 7.5f}));
+  g.op("top", "TopKV2", {g.constant("row", floats({2, 4}, {3, 9, 1, 9, 0, -1, 5, 2})), g.constant("k", ints({}, {3}))});
+  EXPECT_EQ(values_of(g.eval("top")), (std::vector<float>{9, 9, 3, 5, 2, 0}));
+  EXPECT_EQ(values_of(g.eval("top:1")), (std::vector<float>{1, 3, 0, 2, 3, 0}));  // ties keep index order
   g.op("am", "ArgMax", {"x", g.constant("dim", ints({}, {1}))});
   EXPECT_EQ(values_of(g.eval("am")), (std::vector<float>{2, 2, 2, 2}));
   g.op("g", "GatherV2", {"x", g.constant("idx", ints({2}, {2, 0})), g.constant("gaxis", ints({}, {1}))});
@@ -268,7 +258,7 @@ TEST(Kernels, ResizeBilinearAlignCornersAndHalfPixel) {
 
 TEST(Executor, CondTakesOneBranchAndFeedsOverrideNodes) {
   G g;
-  auto* x = g.graph.add_node();
+  auto* x = g.graph().add_node();
   x->set_name("x");
   x->set_op("Placeholder");
   (*x->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
@@ -278,26 +268,26 @@ TEST(Executor, CondTakesOneBranchAndFeedsOverrideNodes) {
   g.op("neg", "Neg", {"sw:0"});     // false branch: dead
   g.op("sq", "Square", {"sw:1"});   // true branch
   g.op("merge", "Merge", {"neg", "sq"});
-  (*g.graph.mutable_node(4)->mutable_attr())["N"].set_i(2);
+  (*g.graph().mutable_node(4)->mutable_attr())["N"].set_i(2);
   auto out = g.eval("merge", {{"x", floats({2}, {3, -4})}});
   EXPECT_EQ(values_of(out), (std::vector<float>{9, 16}));
-  Tensor which = Executor(g.graph).run({{"x", floats({1}, {1})}}, {"merge:1"})[0];
+  Tensor which = Executor(g.graph()).run({{"x", floats({1}, {1})}}, {"merge:1"})[0];
   EXPECT_EQ(values_of(which), (std::vector<float>{1}));
   try {
-    Executor(g.graph).run({{"x", floats({1}, {1})}}, {"neg"});
+    Executor(g.graph()).run({{"x", floats({1}, {1})}}, {"neg"});
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("not taken"), std::string::npos) << e.what();
   }
   try {
-    Executor(g.graph).run({}, {"sq"});
+    Executor(g.graph()).run({}, {"sq"});
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("input 'x' was not fed"), std::string::npos) << e.what();
   }
   g.op("odd", "NoSuchOp", {"x"});
   try {
-    Executor(g.graph).run({{"x", floats({1}, {1})}}, {"odd"});
+    Executor(g.graph()).run({{"x", floats({1}, {1})}}, {"odd"});
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kUnsupported);

@@ -7,6 +7,7 @@
 #include "freeze/freeze.h"
 #include "graph/validate.h"
 #include "io/checkpoint/bundle_writer.h"
+#include "io/checkpoint/random_checkpoint.h"
 #include "io/model.h"
 #include "support.h"
 
@@ -202,20 +203,11 @@ TEST(Freeze, StatefulOutputsAreRefused) {
 TEST(Freeze, WordCnnWithIsTrainingSetAndAGeneratedCheckpoint) {
   REQUIRE_FIXTURE(meta, "scisharp-tensorflow-net/graph/word_cnn_untrained.meta");
   io::Model model = io::load_model(meta);
-  // The fixture has no checkpoint: write one (zeros) with our writer for every model variable.
+  // The fixture has no checkpoint: write one (seeded random values) with our writer.
   const std::string prefix = test::temp_dir() + "/word_cnn.ckpt";
-  {
-    io::checkpoint::BundleWriter writer(prefix);
-    for (const auto& n : model.graph().node()) {
-      if (n.op() != "VariableV2" || n.name().find("Adam") != std::string::npos || n.name().find("beta") != std::string::npos) continue;
-      Tensor t;
-      t.dtype = n.attr().at("dtype").type();
-      for (const auto& d : n.attr().at("shape").shape().dim()) t.shape.push_back(d.size());
-      t.bytes.assign(static_cast<std::size_t>(t.num_elements() * dtype_size(t.dtype)), '\0');
-      writer.add(n.name(), t);
-    }
-    writer.finish();
-  }
+  io::checkpoint::write_random_checkpoint(model.graph(), prefix, 1, [](const std::string& name) {
+    return name.find("Adam") == std::string::npos && name.find("beta") == std::string::npos;
+  });
   auto ckpt = io::checkpoint::open_checkpoint(prefix);
   FreezeOptions options;
   options.outputs = {"output/ArgMax"};

@@ -1,6 +1,7 @@
 // TensorFlow.js's pure-JS CPU backend as an independent oracle: the same model and inputs,
 // run by TF.js (tools/tfjs/run_graph_model.js) and by our executor, must agree. Frozen graphs
 // reach TF.js through our own TF.js export (`tffreeze convert X.pb model.json`).
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -12,56 +13,13 @@
 #include "runtime/executor.h"
 #include "runtime/verify.h"
 #include "support.h"
+#include "tfjs_support.h"
 
 namespace tffreeze {
 namespace {
 
-bool tfjs_available() {
-  return std::filesystem::exists(std::string(TFFREEZE_TFJS_DIR) + "/node_modules/@tensorflow/tfjs-converter") &&
-         test::run_process({"node", "--version"}).exit_code == 0;
-}
-
-#define REQUIRE_TFJS()                                                                                  \
-  if (!tfjs_available()) {                                                                              \
-    if (test::in_ci()) FAIL() << "TF.js missing (CI=true): tools/install-deps.sh runs npm ci in tools/tfjs"; \
-    GTEST_SKIP() << "TF.js not installed (npm ci in tools/tfjs)";                                      \
-  }
-
-std::string file_safe(std::string s) {
-  for (char& c : s)
-    if (c == '/' || c == ':') c = '_';
-  return s;
-}
-
-std::vector<Tensor> run_tfjs(const std::string& model_json, const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& outputs) {
-  std::string dir = test::temp_dir();
-  std::vector<std::string> argv = {"node", std::string(TFFREEZE_TFJS_DIR) + "/run_graph_model.js", model_json, dir};
-  for (const auto& [name, t] : feeds) {
-    std::string file = dir + "/in_" + file_safe(name) + ".npy";
-    io::write_npy(t, file);
-    argv.push_back(name + "=" + file);
-  }
-  for (const auto& o : outputs) {
-    argv.push_back("--output");
-    argv.push_back(o);
-  }
-  auto r = test::run_process(argv);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::vector<Tensor> results;
-  for (const auto& o : outputs) results.push_back(io::read_npy(dir + "/" + file_safe(o) + ".npy"));
-  return results;
-}
-
-// Both must agree within 1e-4, relative to the size of the values.
-void expect_agree(const std::vector<Tensor>& tfjs, const std::vector<Tensor>& ours, const std::string& what) {
-  ASSERT_EQ(tfjs.size(), ours.size());
-  for (std::size_t i = 0; i < ours.size(); ++i) {
-    double scale = 1e-6;
-    for (std::int64_t k = 0; k < ours[i].num_elements(); ++k) scale = std::max(scale, std::abs(element_as_double(ours[i], k)));
-    auto d = runtime::compare_tensors(ours[i], tfjs[i], 0, 1e-4 * std::max(scale, 1.0));
-    EXPECT_TRUE(d.within_tolerance) << what << " output " << i << ": max abs " << d.max_abs << " (values up to " << scale << ") " << d.mismatch;
-  }
-}
+using test::expect_agree;
+using test::run_tfjs;
 
 std::map<std::string, Tensor> random_inputs(const tf::GraphDef& g, const std::vector<std::string>& outputs,
                                             std::map<std::string, std::vector<std::int64_t>> shapes, std::uint64_t seed) {
@@ -96,6 +54,37 @@ TEST(TfjsOracle, GruAndLstmWithKeepProbOne) {
     options.set_values = {{"keep_prob", "1.0"}};
     tf::GraphDef g = freeze::freeze_model(io::load_model(path), nullptr, options).graph;
     compare_exported(g, {"output"}, {{"X", {2, 784}}}, name);
+  }
+}
+
+// tf2onnx's GRU and LSTM still carry keep_prob dropout. Optimized for OpenCV (dropout stripped,
+// shapes folded, time steps split), our executor on the result must match TF.js running the
+// original with keep_prob = 1.
+TEST(TfjsOracle, GruAndLstmOptimizedMatchTheOriginal) {
+  REQUIRE_TFJS();
+  for (const char* name : {"gru", "lstm"}) {
+    REQUIRE_FIXTURE(path, std::string("tensorflow-onnx/tests/models/") + name + "/frozen.pb");
+    const std::string dir = test::temp_dir();
+    auto r = test::run_cli({"freeze", path, "--outputs", "output", "--replace-input", "X=float32[1,784]", "--optimize", "--target",
+                            "opencv", "-o", dir + "/opt.pb"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    tf::GraphDef optimized = io::load_model(dir + "/opt.pb").graph();
+    for (const auto& n : optimized.node()) {
+      EXPECT_NE(n.op(), "RandomUniform") << name;
+      EXPECT_NE(n.op(), "Floor") << name;
+      EXPECT_NE(n.name(), "keep_prob") << name;
+    }
+    tf::GraphDef original = io::load_model(path).graph();
+    graph::add_default_attributes(&original);
+    io::save_graph(original, dir + "/model.json");
+    for (std::uint64_t seed : {5u, 6u}) {
+      Tensor keep{tf::DT_FLOAT, {}, std::string(4, '\0'), {}};
+      const float one = 1;
+      std::memcpy(keep.bytes.data(), &one, 4);
+      auto x = random_inputs(optimized, {"output"}, {}, seed).at("X");
+      auto theirs = run_tfjs(dir + "/model.json", {{"X", x}, {"keep_prob", keep}}, {"output"});
+      expect_agree(theirs, runtime::Executor(optimized).run({{"X", x}}, {"output"}), name);
+    }
   }
 }
 

