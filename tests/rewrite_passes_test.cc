@@ -317,3 +317,69 @@ TEST(CheckCli, ListsRejectedNodesWithTheirFix) {
 
 }  // namespace
 }  // namespace tffreeze::passes
+
+namespace tffreeze::passes {
+namespace {
+
+using namespace test_support;
+using graph::GraphBuilder;
+
+TEST(UnshareConstants, ConcatGetsItsOwnCopy) {
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {1, 2});
+  b.random_constant("h0", {1, 2});
+  b.node("gate", "Mul", {"x", "h0"});
+  auto* c = b.node("cat", "ConcatV2", {"x", "h0", b.ints("axis", {1}, true)});
+  GraphBuilder::attr(c, "N").set_i(2);
+  GraphBuilder::attr(c, "Tidx").set_type(tf::DT_INT32);
+  auto* lonely = b.node("lonely", "ConcatV2", {"x", b.random_constant("own", {1, 2}), "axis"});
+  GraphBuilder::attr(lonely, "N").set_i(2);
+  GraphBuilder::attr(lonely, "Tidx").set_type(tf::DT_INT32);
+  tf::GraphDef after = b.graph();
+  PassReport r = run_pass("unshare_constants", &after, {"gate", "cat", "lonely"});
+  EXPECT_EQ(r.changed, 3);  // h0 and axis for cat, axis for lonely; "own" has one reader
+  EXPECT_EQ(find_node(after, "cat")->input(1), "h0/for_cat");
+  EXPECT_EQ(find_node(after, "gate")->input(1), "h0");
+  EXPECT_EQ(find_node(after, "lonely")->input(1), "own");
+  EXPECT_TRUE(graph::validate_graph(after).empty());
+  EXPECT_EQ(max_difference(b.graph(), after, {"gate", "cat"}), 0);
+}
+
+TEST(MatMulBiasAsAdd, OnlyAfterMatMul) {
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {1, 4, 4, 2});
+  b.conv("c", "Conv2D", "x", b.random_constant("w", {1, 1, 2, 3}));
+  b.node("cb", "BiasAdd", {"c", b.random_constant("cbias", {3})});
+  b.node("flat", "Reshape", {"cb", b.ints("shape", {1, 48})});
+  GraphBuilder::attr(b.graph().mutable_node(b.graph().node_size() - 1), "Tshape").set_type(tf::DT_INT32);
+  b.node("fc", "MatMul", {"flat", b.random_constant("w2", {48, 5})});
+  b.node("fcb", "BiasAdd", {"fc", b.random_constant("b2", {5})});
+  tf::GraphDef after = b.graph();
+  EXPECT_EQ(run_pass("matmul_bias_as_add", &after, {"fcb"}).changed, 1);
+  EXPECT_EQ(find_node(after, "fcb")->op(), "AddV2");
+  EXPECT_EQ(find_node(after, "cb")->op(), "BiasAdd");
+  EXPECT_LT(max_difference(b.graph(), after, {"fcb"}), 1e-6);
+}
+
+TEST(FoldConstants, TimesZeroAndPlusZeroSimplifyForStaticShapes) {
+  // The first step of a static RNN: gate * zero_state + candidate.
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {1, 3});
+  b.constant("h0", Tensor{tf::DT_FLOAT, {1, 3}, std::string(12, '\0'), {}});
+  b.node("gate", "Sigmoid", {"x"});
+  b.node("kept", "Mul", {"gate", "h0"});
+  b.node("h1", "AddV2", {"kept", b.node("cand", "Tanh", {"x"})->name()});
+  b.node("out", "Relu", {"h1"});
+  b.placeholder("y", tf::DT_FLOAT, {-1, 3});  // unknown shape: nothing simplifies
+  b.node("ky", "Mul", {"y", "h0"});
+  tf::GraphDef after = b.graph();
+  run_pass("fold_constants", &after, {"out", "ky"});
+  EXPECT_EQ(find_node(after, "kept"), nullptr);  // folded to zeros, then h1 = cand
+  EXPECT_EQ(find_node(after, "h1")->op(), "Identity");
+  EXPECT_EQ(find_node(after, "h1")->input(0), "cand");
+  EXPECT_EQ(find_node(after, "ky")->op(), "Mul");
+  EXPECT_EQ(max_difference(b.graph(), after, {"out"}), 0);
+}
+
+}  // namespace
+}  // namespace tffreeze::passes

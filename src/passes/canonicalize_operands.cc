@@ -3,6 +3,8 @@
 // weights not found"), which real graphs contain (PReLU written as max(0,x) + gamma*min(0,x)).
 // Sub(Const c, x) (GRU's 1 - z) becomes Add(Mul(x, -1), c): OpenCV reads a constant-first Sub as
 // x - c, a silently wrong answer.
+// Add of two computed tensors becomes AddV2 (TF 2's add): OpenCV fuses Mul(x, vector) + Add
+// into a scale-and-shift layer and then fails to find the shift among the Add's operands.
 #include <cstring>
 #include <set>
 
@@ -47,6 +49,12 @@ PassReport canonicalize_operands(tf::GraphDef* graph, const PassContext&) {
         sub->set_op("Add");
         sub->set_input(1, sub->input(0));
         sub->set_input(0, negated.name());
+        ++report.changed;
+        continue;
+      }
+      if (node.op() == "Add" && node.input_size() == 2 && commutative(node) && const_through_identity(view, i, 0) < 0 &&
+          const_through_identity(view, i, 1) < 0) {
+        graph->mutable_node(i)->set_op("AddV2");
         ++report.changed;
         continue;
       }

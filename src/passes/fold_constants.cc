@@ -65,6 +65,26 @@ const std::map<std::string, std::vector<int>>& shape_only_ops() {
 
 bool is_shape_query(const std::string& op) { return op == "Shape" || op == "Size" || op == "Rank"; }
 
+bool all_zero_float(const Tensor& t) {
+  if (t.dtype != tf::DT_FLOAT || t.num_elements() == 0) return false;
+  for (std::int64_t i = 0; i < t.num_elements(); ++i)
+    if (element_as_double(t, i) != 0) return false;
+  return true;
+}
+
+// Mul(x, zeros) and Add(x, zeros) with x of static shape simplify (grappler's arithmetic
+// rules): the product is zeros, the sum is x when the zeros do not broadcast it larger. The
+// product assumes x is finite, as grappler does. Returns the zero operand's slot, or -1.
+int zero_operand(const graph::GraphView& view, int i) {
+  const std::string& op = view.node(i).op();
+  if (op != "Mul" && op != "Add" && op != "AddV2") return -1;
+  for (int k : {0, 1}) {
+    int c = const_through_identity(view, i, k);
+    if (c >= 0 && all_zero_float(const_value(view.node(c)))) return k;
+  }
+  return -1;
+}
+
 // Zeros of a placeholder's fully-defined shape; nullopt otherwise.
 std::optional<Tensor> zeros_of_placeholder(const tf::NodeDef& node) {
   if (!node.attr().count("shape") || !node.attr().count("dtype")) return std::nullopt;
@@ -81,7 +101,7 @@ std::optional<Tensor> zeros_of_placeholder(const tf::NodeDef& node) {
   return t;
 }
 
-PassReport fold_constants(tf::GraphDef* graph, const PassContext& ctx) {
+PassReport fold_once(tf::GraphDef* graph, const PassContext& ctx) {
   PassReport report;
   const std::int64_t max_bytes = int_arg(ctx, "max_bytes", 16 << 20, 0);
   graph::GraphView view(*graph);
@@ -94,7 +114,11 @@ PassReport fold_constants(tf::GraphDef* graph, const PassContext& ctx) {
   {
     std::vector<std::string> queried;
     for (int i = 0; i < view.size(); ++i)
-      if (is_shape_query(view.node(i).op())) queried.push_back(view.node(i).name());
+      if (is_shape_query(view.node(i).op())) {
+        queried.push_back(view.node(i).name());
+      } else if (int k = zero_operand(view, i); k >= 0 && view.node(i).input_size() >= 2) {
+        queried.push_back(view.node(i).input(1 - k));
+      }
     if (!queried.empty()) shape_relevant = view.needed_by(queried);
   }
   for (int i : order) {
@@ -137,6 +161,35 @@ PassReport fold_constants(tf::GraphDef* graph, const PassContext& ctx) {
         const int slot = e.input_slot, last = node.input_size() - 1;
         for (int p : shape_only->second) all_shaped = all_shaped && (p == -1 ? slot != last : slot != p);
         if (!all_shaped) break;
+      }
+    }
+    if (!all_const && all_shaped && zero_operand(view, i) >= 0) {
+      // x * 0 folds to zeros; x + 0 is x (an Identity, which remove_nodes takes away).
+      const int k = zero_operand(view, i);
+      runtime::KernelContext kctx(node, inputs);
+      try {
+        runtime::KernelRegistry::global().find(node.op())(kctx);
+      } catch (const std::exception&) {
+        continue;
+      }
+      Tensor& out = kctx.output(0);
+      if (node.op() == "Mul") {
+        tf::NodeDef folded = graph::make_const(node.name(), out);
+        folded.set_device(node.device());
+        *graph->mutable_node(i) = folded;
+        values[i] = std::move(out);
+        ++report.changed;
+        continue;
+      }
+      if (out.shape == inputs[static_cast<std::size_t>(1 - k)]->shape && !is_interface(ctx.outputs, node.name())) {
+        auto* n = graph->mutable_node(i);
+        const std::string x = n->input(1 - k);
+        n->set_op("Identity");
+        n->clear_input();
+        n->add_input(x);
+        shaped[{i, 0}] = std::move(out);
+        ++report.changed;
+        continue;
       }
     }
     if (!all_const && all_shaped && !is_shape_query(node.op())) {
@@ -183,6 +236,19 @@ PassReport fold_constants(tf::GraphDef* graph, const PassContext& ctx) {
     erase_nodes(graph, remove);
   }
   return report;
+}
+
+// A fold can expose another (x * 0 becomes a constant, then y + that constant is y): repeat
+// while something changes, a few rounds at most.
+PassReport fold_constants(tf::GraphDef* graph, const PassContext& ctx) {
+  PassReport total;
+  for (int round = 0; round < 4; ++round) {
+    PassReport r = fold_once(graph, ctx);
+    total.changed += r.changed;
+    if (round == 0 || r.changed == 0) total.refused = r.refused;
+    if (r.changed == 0) break;
+  }
+  return total;
 }
 
 }  // namespace

@@ -87,5 +87,7 @@ void register_flatten_atrous_conv(PassRegistry& r);
 void register_round_weights(PassRegistry& r);
 void register_canonicalize_activations(PassRegistry& r);
 void register_unpack_to_split(PassRegistry& r);
+void register_unshare_constants(PassRegistry& r);
+void register_matmul_bias_as_add(PassRegistry& r);
 
 }  // namespace tffreeze::passes

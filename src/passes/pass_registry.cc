@@ -35,6 +35,8 @@ const PassRegistry& PassRegistry::global() {
     register_round_weights(r);
     register_canonicalize_activations(r);
     register_unpack_to_split(r);
+    register_unshare_constants(r);
+    register_matmul_bias_as_add(r);
     return r;
   }();
   return registry;

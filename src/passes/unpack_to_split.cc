@@ -116,6 +116,7 @@ PassReport unpack_to_split(tf::GraphDef* graph, const PassContext& ctx) {
   }
   apply_rewrite(graph, rw);
   for (auto& n : added) *graph->add_node() = std::move(n);
+  remove_unneeded(graph, ctx.outputs, ctx.inputs);  // the 3-D Reshape a Split skipped
   return report;
 }
 

@@ -11,10 +11,20 @@
 namespace tffreeze::targets {
 namespace {
 
-// Shared tail and head of every pipeline: training leftovers out first, order last.
-constexpr const char* kGenericPipeline =
-    "strip_unused_nodes strip_training_ops remove_nodes(op=Identity|CheckNumerics|StopGradient|Snapshot) fold_constants "
-    "fold_batch_norms fuse_bias_add merge_duplicate_nodes sort_by_execution_order";
+// Every pipeline starts by dropping what the outputs do not need and what only training needs.
+#define TFFREEZE_PIPELINE_HEAD "strip_unused_nodes strip_training_ops remove_nodes(op=Identity|CheckNumerics|StopGradient|Snapshot) "
+constexpr const char* kGenericPipeline = TFFREEZE_PIPELINE_HEAD
+    "fold_constants remove_nodes(op=Identity) fold_batch_norms fuse_bias_add merge_duplicate_nodes sort_by_execution_order";
+// TFLite and TensorRT: standard ops only, dilated convolutions as such, default attrs explicit.
+constexpr const char* kConverterPipeline = TFFREEZE_PIPELINE_HEAD
+    "unfuse_ops flatten_atrous_conv fold_constants remove_nodes(op=Identity) fold_batch_norms fuse_bias_add "
+    "canonicalize_activations merge_duplicate_nodes remove_device strip_attrs add_default_attributes sort_by_execution_order";
+// OpenCV: its importer's quirks too (weights second, PReLU form, no Unpack, shared constants).
+constexpr const char* kOpenCvPipeline = TFFREEZE_PIPELINE_HEAD
+    "unfuse_ops fold_constants fold_batch_norms fuse_bias_add canonicalize_operands canonicalize_activations unpack_to_split "
+    "fold_constants remove_nodes(op=Identity) matmul_bias_as_add merge_duplicate_nodes unshare_constants remove_device strip_attrs "
+    "sort_by_execution_order";
+#undef TFFREEZE_PIPELINE_HEAD
 
 // OpenCV DNN 4.x (Debian 12 ships 4.6): its TF importer's dispatch table, plus the element-wise
 // layers it creates by op name. Measured here: each op alone in a graph, loaded and run by
@@ -118,21 +128,9 @@ bool in_opencv_prelu(const graph::GraphView& view, int i) {
 const std::vector<Target>& all_targets() {
   static const std::vector<Target> kTargets = {
       {"generic", kGenericPipeline, "any TensorFlow runtime: training leftovers stripped, constants and batch norms folded"},
-      {"opencv",
-       "strip_unused_nodes strip_training_ops remove_nodes(op=Identity|CheckNumerics|StopGradient|Snapshot) unfuse_ops "
-       "fold_constants fold_batch_norms fuse_bias_add canonicalize_operands canonicalize_activations unpack_to_split fold_constants "
-       "merge_duplicate_nodes remove_device strip_attrs sort_by_execution_order",
-       "OpenCV DNN's TF importer (4.x): its op set, weights as the second operand, execution order"},
-      {"tflite",
-       "strip_unused_nodes strip_training_ops remove_nodes(op=Identity|CheckNumerics|StopGradient|Snapshot) unfuse_ops "
-       "flatten_atrous_conv fold_constants fold_batch_norms fuse_bias_add canonicalize_activations merge_duplicate_nodes "
-       "remove_device strip_attrs add_default_attributes sort_by_execution_order",
-       "the TFLite converter's builtin op set"},
-      {"tensorrt",
-       "strip_unused_nodes strip_training_ops remove_nodes(op=Identity|CheckNumerics|StopGradient|Snapshot) unfuse_ops "
-       "flatten_atrous_conv fold_constants fold_batch_norms fuse_bias_add canonicalize_activations merge_duplicate_nodes "
-       "remove_device strip_attrs add_default_attributes sort_by_execution_order",
-       "TensorRT's TF converters (TF-TRT, UFF)"},
+      {"opencv", kOpenCvPipeline, "OpenCV DNN's TF importer (4.x): its op set, weights as the second operand, execution order"},
+      {"tflite", kConverterPipeline, "the TFLite converter's builtin op set"},
+      {"tensorrt", kConverterPipeline, "TensorRT's TF converters (TF-TRT, UFF)"},
   };
   return kTargets;
 }

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "freeze/freeze.h"
+#include "graph/default_attrs.h"
 #include "io/model.h"
 #include "passes/pass.h"
 #include "runtime/executor.h"
@@ -167,6 +168,46 @@ TEST(OpenCvOracle, MobileFaceLoadsAfterTargetOpencvAndMatchesTfjs) {
     double scale = 1;
     for (std::int64_t i = 0; i < tfjs.num_elements(); ++i) scale = std::max(scale, std::abs(element_as_double(tfjs, i)));
     EXPECT_LT(max_abs_difference(theirs, tfjs), 1e-4 * scale) << "OpenCV vs TF.js, seed " << seed;
+  }
+}
+
+// tf2onnx's static GRU and LSTM (dropout with keep_prob, Shape-derived batch sizes, Unpack of
+// time steps): OpenCV cannot load them as they are. Frozen with a fixed input shape and
+// optimized for OpenCV, they load, and OpenCV's output matches TF.js on the original graph
+// (keep_prob = 1) within 1e-4.
+TEST(OpenCvOracle, GruAndLstmLoadAfterTargetOpencvAndMatchTfjs) {
+  REQUIRE_TFJS();
+  for (const char* name : {"gru", "lstm"}) {
+    REQUIRE_FIXTURE(path, std::string("tensorflow-onnx/tests/models/") + name + "/frozen.pb");
+    const std::string dir = test::temp_dir();
+    try {
+      cv::dnn::Net raw = cv::dnn::readNetFromTensorflow(path);
+      raw.setInput(to_blob(random_tensor({1, 784}, 1)), "X");
+      raw.forward("output");
+      ADD_FAILURE() << name << ": OpenCV ran the raw graph";
+    } catch (const cv::Exception& e) {
+      std::cout << "[ info ] " << name << " raw: " << std::string(e.what()).substr(0, 160) << "\n";
+    }
+    auto r = test::run_cli({"freeze", path, "--outputs", "output", "--replace-input", "X=float32[1,784]", "--optimize", "--target",
+                            "opencv", "-o", dir + "/opt.pb"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(test::run_cli({"check", dir + "/opt.pb", "--target", "opencv"}).exit_code, 0) << name;
+    tf::GraphDef original = io::load_model(path).graph();
+    graph::add_default_attributes(&original);
+    io::save_graph(original, dir + "/model.json");
+    cv::dnn::Net net = cv::dnn::readNetFromTensorflow(dir + "/opt.pb");
+    Tensor keep{tf::DT_FLOAT, {}, std::string(4, '\0'), {}};
+    const float one = 1;
+    std::memcpy(keep.bytes.data(), &one, 4);
+    for (unsigned seed : {8u, 9u}) {
+      Tensor x = random_tensor({1, 784}, seed);
+      net.setInput(to_blob(x));
+      cv::Mat theirs = net.forward();
+      Tensor tfjs = test::run_tfjs(dir + "/model.json", {{"X", x}, {"keep_prob", keep}}, {"output"})[0];
+      double scale = 1;
+      for (std::int64_t i = 0; i < tfjs.num_elements(); ++i) scale = std::max(scale, std::abs(element_as_double(tfjs, i)));
+      EXPECT_LT(max_abs_difference(theirs, tfjs), 1e-4 * scale) << name << " seed " << seed;
+    }
   }
 }
 
