@@ -66,6 +66,28 @@ TEST(FoldBatchNorms, FoldsMatMulAndNchwConvWithoutBias) {
   EXPECT_LT(max_difference(b.graph(), after, {"bn", "cbn"}), 1e-5);
 }
 
+TEST(FoldBatchNorms, GlobalNormalizationAndTransposedConvolution) {
+  Builder b;
+  b.placeholder("x", tf::DT_FLOAT, {1, 4, 4, 2});
+  b.conv("c", "Conv2D", "x", b.random_constant("w", {3, 3, 2, 3}));
+  auto* g = b.node("gbn", "BatchNormWithGlobalNormalization",
+                   {"c", b.random_constant("m", {3}), b.random_constant("v", {3}, 0.5f, 2), b.random_constant("beta", {3}),
+                    b.random_constant("gamma", {3}, 0.5f, 1.5f)});
+  Builder::attr(g, "variance_epsilon").set_f(0.001f);
+  Builder::attr(g, "scale_after_normalization").set_b(true);
+  // conv2d_transpose to 8x8x4 from 4x4x3: filter [3, 3, out=4, in=3]
+  auto* d = b.node("deconv", "Conv2DBackpropInput", {b.ints("sizes", {1, 8, 8, 4}), b.random_constant("dw", {3, 3, 4, 3}), "gbn"});
+  Builder::set_ints(d, "strides", {1, 2, 2, 1});
+  Builder::attr(d, "padding").set_s("SAME");
+  b.batch_norm("dbn", "FusedBatchNormV3", "deconv", 4);
+  tf::GraphDef after = b.graph();
+  PassReport r = run_pass("fold_batch_norms", &after, {"dbn"});
+  EXPECT_EQ(r.changed, 2) << (r.refused.empty() ? "" : r.refused[0]);
+  EXPECT_EQ(count_op(after, "BatchNormWithGlobalNormalization") + count_op(after, "FusedBatchNormV3"), 0);
+  EXPECT_TRUE(graph::validate_graph(after).empty());
+  EXPECT_LT(max_difference(b.graph(), after, {"dbn"}), 1e-4);
+}
+
 TEST(FoldBatchNorms, LeavesAloneAndSaysWhy) {
   struct Case {
     std::string why;

@@ -383,3 +383,43 @@ TEST(FoldConstants, TimesZeroAndPlusZeroSimplifyForStaticShapes) {
 
 }  // namespace
 }  // namespace tffreeze::passes
+
+namespace tffreeze::passes {
+namespace {
+
+using namespace test_support;
+using graph::GraphBuilder;
+
+TEST(StripUnusedNodes, SetsInputTypeAndShape) {
+  auto p = parse_pipeline("strip_unused_nodes(type=float32, shape=\"1,4\") fold_constants");
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].args.at("shape"), "1,4");
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_HALF, {-1, -1});
+  b.node("shape", "Shape", {"x"}, tf::DT_FLOAT);
+  GraphBuilder::attr(b.graph().mutable_node(1), "out_type").set_type(tf::DT_INT32);
+  b.node("unused", "Neg", {"x"});
+  tf::GraphDef g = b.graph();
+  PassContext ctx;
+  ctx.outputs = {"shape"};
+  run_pipeline(&g, {p[0]}, ctx);
+  EXPECT_EQ(find_node(g, "unused"), nullptr);
+  ASSERT_NE(find_node(g, "x"), nullptr);
+  EXPECT_EQ(find_node(g, "x")->attr().at("dtype").type(), tf::DT_FLOAT);
+  EXPECT_EQ(find_node(g, "x")->attr().at("shape").shape().dim(1).size(), 4);
+  run_pipeline(&g, {p[1]}, ctx);
+  EXPECT_EQ(find_node(g, "shape")->op(), "Const");  // the shape is static now
+  for (const char* bad : {"strip_unused_nodes(shape=\"1,x\")", "strip_unused_nodes(type=quaternion)"}) {
+    tf::GraphDef again = b.graph();
+    try {
+      run_pipeline(&again, parse_pipeline(bad), ctx);
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kUsage) << bad;
+    }
+  }
+  EXPECT_THROW(parse_pipeline("strip_unused_nodes(shape=\"1,4)"), Error);
+}
+
+}  // namespace
+}  // namespace tffreeze::passes

@@ -22,8 +22,27 @@
 namespace tffreeze::passes {
 namespace {
 
-bool is_batch_norm(const std::string& op) { return op == "FusedBatchNorm" || op == "FusedBatchNormV2" || op == "FusedBatchNormV3"; }
-bool is_foldable_producer(const std::string& op) { return op == "Conv2D" || op == "DepthwiseConv2dNative" || op == "MatMul"; }
+bool is_batch_norm(const std::string& op) {
+  return op == "FusedBatchNorm" || op == "FusedBatchNormV2" || op == "FusedBatchNormV3" || op == "BatchNormWithGlobalNormalization";
+}
+bool is_foldable_producer(const std::string& op) {
+  return op == "Conv2D" || op == "DepthwiseConv2dNative" || op == "MatMul" || op == "Conv2DBackpropInput";
+}
+
+// Where the output channel sits in a layer's weights: how many there are, and the stride
+// between consecutive weights of one channel's run (flat index k has channel (k / stride) % C).
+struct ChannelLayout {
+  std::size_t channels = 0, stride = 1;
+};
+ChannelLayout channel_layout(const std::string& op, const std::vector<std::int64_t>& w) {
+  if (w.empty()) return {};
+  if (op == "DepthwiseConv2dNative" && w.size() == 4) return {static_cast<std::size_t>(w[2] * w[3]), 1};
+  if (op == "Conv2DBackpropInput" && w.size() == 4) return {static_cast<std::size_t>(w[2]), static_cast<std::size_t>(w[3])};  // [kh, kw, out, in]
+  return {static_cast<std::size_t>(w.back()), 1};
+}
+void scale_weights(std::vector<float>* w, const ChannelLayout& l, const std::vector<float>& scale) {
+  for (std::size_t k = 0; k < w->size(); ++k) (*w)[k] *= scale[(k / l.stride) % l.channels];
+}
 
 // ---- decomposed batch norms -------------------------------------------------------------
 // After fold_constants, a batch norm written out as Mul/Rsqrt/Sub/Add is a per-channel scale and
@@ -35,6 +54,7 @@ bool is_foldable_producer(const std::string& op) { return op == "Conv2D" || op =
 struct ConvLike {
   int conv = -1, bias_node = -1, weights = -1, bias_const = -1;
   std::size_t channels = 0;
+  ChannelLayout layout;
 };
 
 // y as conv-like (+ constant BiasAdd/Add), with every intermediate read only by its successor.
@@ -59,11 +79,11 @@ std::optional<ConvLike> match_conv_like(const graph::GraphView& view, int y) {
   for (int c : chain)
     if (consumer_count(view, c) != 1) return std::nullopt;
   if (m.bias_node >= 0 && consumer_count(view, m.bias_node) != 1) return std::nullopt;
-  const auto& shape = view.node(m.weights).attr().at("value").tensor().tensor_shape();
-  if (shape.dim_size() == 0) return std::nullopt;
-  m.channels = static_cast<std::size_t>(view.node(node).op() == "DepthwiseConv2dNative" && shape.dim_size() == 4
-                                            ? shape.dim(2).size() * shape.dim(3).size()
-                                            : shape.dim(shape.dim_size() - 1).size());
+  std::vector<std::int64_t> dims;
+  for (const auto& d : view.node(m.weights).attr().at("value").tensor().tensor_shape().dim()) dims.push_back(d.size());
+  m.layout = channel_layout(view.node(node).op(), dims);
+  m.channels = m.layout.channels;
+  if (m.channels == 0) return std::nullopt;
   return m;
 }
 
@@ -104,7 +124,7 @@ void fold_decomposed(tf::GraphDef* graph, const PassContext& ctx, PassReport* re
         Tensor w = const_value(view.node(m->weights));
         if (w.dtype != tf::DT_FLOAT) continue;
         auto wv = floats_of(w);
-        for (std::size_t j = 0; j < wv.size(); ++j) wv[j] *= vec[j % m->channels];
+        scale_weights(&wv, m->layout, vec);
         for (std::size_t c = 0; c < m->channels; ++c) bias[c] *= vec[c];
         *graph->mutable_node(m->weights) = graph::make_const(view.node(m->weights).name(), float_tensor(w.shape, wv));
       } else {
@@ -133,8 +153,9 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
       if (!is_batch_norm(node.op())) continue;
       const std::string at = "node '" + node.name() + "': ";
       auto refuse = [&](const std::string& why) { report.refused.push_back(at + why); };
+      const bool global = node.op() == "BatchNormWithGlobalNormalization";  // (t, mean, var, beta, gamma), never training
       auto it = node.attr().find("is_training");
-      if (it == node.attr().end() || it->second.b()) {
+      if (!global && (it == node.attr().end() || it->second.b())) {
         refuse("in training mode (is_training=true): its statistics come from the batch");
         continue;
       }
@@ -146,13 +167,16 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
       }
       int params[4];
       bool all_const = true;
-      for (int k = 0; k < 4; ++k) all_const &= (params[k] = const_through_identity(view, bn, k + 1)) >= 0;
+      // Fused order: scale (gamma), offset (beta), mean, variance.
+      const int slots[4] = {global ? 4 : 1, global ? 3 : 2, global ? 1 : 3, global ? 2 : 4};
+      for (int k = 0; k < 4; ++k) all_const &= (params[k] = const_through_identity(view, bn, slots[k])) >= 0;
       if (!all_const) {
         refuse("scale, offset, mean or variance is not a constant");
         continue;
       }
       const graph::Edge* x = data_input(view, bn, 0);
       if (!x || x->output != 0) continue;
+      const bool scaled = !global || !node.attr().count("scale_after_normalization") || node.attr().at("scale_after_normalization").b();
       int bias_node = -1, producer = x->producer;
       const std::string& pop = view.node(producer).op();
       if (pop == "BiasAdd" || pop == "Add" || pop == "AddV2") {
@@ -166,7 +190,7 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
       }
       const tf::NodeDef& conv = view.node(producer);
       if (!is_foldable_producer(conv.op())) {
-        refuse("its input is a " + conv.op() + ", not a Conv2D, DepthwiseConv2dNative or MatMul (with an optional constant bias)");
+        refuse("its input is a " + conv.op() + ", not a Conv2D, DepthwiseConv2dNative, Conv2DBackpropInput or MatMul (with an optional constant bias)");
         continue;
       }
       if (consumer_count(view, producer) != 1 || (bias_node >= 0 && consumer_count(view, bias_node) != 1)) {
@@ -206,11 +230,11 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
       }
       auto gamma = floats_of(const_value(view.node(params[0]))), beta = floats_of(const_value(view.node(params[1])));
       auto mean = floats_of(const_value(view.node(params[2]))), var = floats_of(const_value(view.node(params[3])));
-      const float eps = node.attr().count("epsilon") ? node.attr().at("epsilon").f() : 1e-4f;
-      const std::int64_t out_channels = w.shape.empty() ? 0
-                                        : conv.op() == "DepthwiseConv2dNative" && w.shape.size() == 4 ? w.shape[2] * w.shape[3]
-                                                                                                     : w.shape.back();
-      const auto C = static_cast<std::size_t>(out_channels);
+      const char* eps_attr = global ? "variance_epsilon" : "epsilon";
+      const float eps = node.attr().count(eps_attr) ? node.attr().at(eps_attr).f() : global ? 0.001f : 1e-4f;
+      if (!scaled) gamma.assign(gamma.size(), 1.0f);
+      const ChannelLayout layout = channel_layout(conv.op(), w.shape);
+      const std::size_t C = layout.channels;
       if (gamma.size() != C || beta.size() != C || mean.size() != C || var.size() != C) {
         refuse("parameters have " + std::to_string(gamma.size()) + " values for " + std::to_string(C) + " channels");
         continue;
@@ -228,9 +252,10 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
         scale[c] = gamma[c] / std::sqrt(var[c] + eps);
         bias[c] = (bias[c] - mean[c]) * scale[c] + beta[c];
       }
-      // Output channel is the last index of the weights (for depthwise: in_channel * M + m).
+      // Output channel: the last index of the weights (depthwise: in_channel * M + m; transposed
+      // convolution: [kh, kw, out, in]).
       auto wv = floats_of(w);
-      for (std::size_t k = 0; k < wv.size(); ++k) wv[k] *= scale[k % C];
+      scale_weights(&wv, layout, scale);
       const std::string conv_name = conv.name(), bn_name = node.name(), weights_name = view.node(weights).name();
       const std::string conv_out = conv_name, data_format = conv.op() == "MatMul" ? "NHWC" : conv_format;
       std::vector<bool> remove(static_cast<std::size_t>(view.size()), false);
@@ -256,8 +281,9 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
 
 void register_fold_batch_norms(PassRegistry& r) {
   r.add("fold_batch_norms", fold_batch_norms,
-        "fold inference batch norms (FusedBatchNorm V1-V3, and Mul/Add by per-channel constants: the decomposed form "
-        "after fold_constants) into the weights of a preceding Conv2D, DepthwiseConv2dNative or MatMul, also across a "
+        "fold inference batch norms (FusedBatchNorm V1-V3, BatchNormWithGlobalNormalization, and Mul/Add by per-channel constants: the decomposed form "
+        "after fold_constants) into the weights of a preceding Conv2D, DepthwiseConv2dNative, Conv2DBackpropInput or MatMul, also "
+        "across a "
         "constant BiasAdd/Add");
 }
 

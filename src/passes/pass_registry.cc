@@ -92,9 +92,16 @@ std::vector<PassInvocation> parse_pipeline(const std::string& spec) {
         ++i;
         skip_space();
         std::size_t start = i;
-        while (i < spec.size() && spec[i] != ',' && spec[i] != ')' && !std::isspace(static_cast<unsigned char>(spec[i]))) ++i;
-        if (i == start) fail("expected a value for '" + key + "'");
-        inv.args[key] = spec.substr(start, i - start);
+        if (i < spec.size() && spec[i] == '"') {  // "1,224,224,3": commas inside quotes
+          const std::size_t close = spec.find('"', i + 1);
+          if (close == std::string::npos) fail("missing closing '\"'");
+          inv.args[key] = spec.substr(i + 1, close - i - 1);
+          i = close + 1;
+        } else {
+          while (i < spec.size() && spec[i] != ',' && spec[i] != ')' && !std::isspace(static_cast<unsigned char>(spec[i]))) ++i;
+          if (i == start) fail("expected a value for '" + key + "'");
+          inv.args[key] = spec.substr(start, i - start);
+        }
         skip_space();
         if (i < spec.size() && spec[i] == ',') {
           ++i;
