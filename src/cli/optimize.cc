@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "graph/graph_view.h"
 #include "graph/summary.h"
 #include "graph/validate.h"
 #include "io/model.h"
@@ -66,7 +67,29 @@ int optimize_and_write(const tf::GraphDef& original, const OptimizeOptions& o, c
   (*report)["target_rejects"] = rejected;
   if (!o.no_verify) {
     // The built-in proof: same random inputs, every output within tolerance, or nothing is written.
-    auto diffs = runtime::compare_graphs(original, graph, ctx.outputs, {}, shapes, 2, 1, o.rtol, o.atol);
+    // An original that draws random numbers for its outputs (dropout outside any is_training
+    // cond) has no single answer: it is compared with its dropout taken as identity, as
+    // inference means, and the report says so.
+    tf::GraphDef baseline_storage;
+    const tf::GraphDef* baseline = &original;
+    {
+      graph::GraphView view(original);
+      auto needed = view.needed_by(ctx.outputs, ctx.inputs);
+      bool random = false;
+      for (int i = 0; i < view.size(); ++i) {
+        const std::string& op = view.node(i).op();
+        random |= needed[static_cast<std::size_t>(i)] && (op == "RandomUniform" || op == "RandomStandardNormal" || op == "TruncatedNormal" ||
+                                                          op == "RandomUniformInt");
+      }
+      if (random) {
+        baseline_storage = original;
+        passes::run_pipeline(&baseline_storage, passes::parse_pipeline("strip_training_ops"), ctx);
+        baseline = &baseline_storage;
+        (*report)["verification_baseline"] = "the original with its dropout as identity (it draws random numbers)";
+        std::cout << "note: the original draws random numbers (dropout); it is compared with its dropout as identity\n";
+      }
+    }
+    auto diffs = runtime::compare_graphs(*baseline, graph, ctx.outputs, {}, shapes, 2, 1, o.rtol, o.atol);
     bool ok = true;
     for (const auto& [name, d] : diffs) {
       (*report)["verification"][name] = {{"max_abs", d.max_abs}, {"max_rel", d.max_rel}, {"within_tolerance", d.within_tolerance}};

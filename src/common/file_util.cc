@@ -1,5 +1,7 @@
 #include "common/file_util.h"
 
+#include <functional>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,6 +78,10 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     std::cout.flush();
     return;
   }
+  write_file_atomic_with(path, [&](int fd) { return write_all(fd, bytes); });
+}
+
+void write_file_atomic_with(const std::string& path, const std::function<bool(int fd)>& write) {
   namespace fs = std::filesystem;
   fs::path target(path);
   fs::path dir = target.parent_path();
@@ -88,7 +94,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   const bool unnamed = fd >= 0;
   if (!unnamed) fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(ExitCode::kBadInput, path + ": cannot create output: " + errno_text());
-  bool ok = write_all(fd, bytes);
+  bool ok = write(fd);
   std::string why = ok ? "" : errno_text();
   if (ok && unnamed) {
     const std::string self = "/proc/self/fd/" + std::to_string(fd);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,9 @@ std::string read_file(const std::string& path, std::uint64_t max_bytes = kMaxWho
 
 // Writes bytes to path atomically; path "-" writes to stdout.
 void write_file_atomic(const std::string& path, std::string_view bytes);
+// The same, with the content streamed by `write(fd)` (false on failure, errno set): large
+// outputs need not be held in memory twice. `path` must be a file, not "-".
+void write_file_atomic_with(const std::string& path, const std::function<bool(int fd)>& write);
 
 // Usage error (exit 2) when output names the same file as one of the inputs (by identity, not
 // by spelling): inputs are never modified.

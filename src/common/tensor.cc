@@ -113,6 +113,14 @@ Tensor tensor_from_proto(const tf::TensorProto& p, const std::string& where) {
   return t;
 }
 
+void tensor_to_proto(Tensor&& t, tf::TensorProto* p) {
+  if (t.dtype == tf::DT_STRING || t.num_elements() == 1) return tensor_to_proto(static_cast<const Tensor&>(t), p);
+  p->Clear();
+  p->set_dtype(t.dtype);
+  *p->mutable_tensor_shape() = shape_proto(t.shape);
+  p->set_tensor_content(std::move(t.bytes));  // no copy of the (large) payload
+}
+
 void tensor_to_proto(const Tensor& t, tf::TensorProto* p) {
   p->Clear();
   p->set_dtype(t.dtype);

@@ -41,6 +41,8 @@ std::string dims_string(const std::vector<std::int64_t>& dims);
 Tensor tensor_from_proto(const tf::TensorProto& proto, const std::string& where);
 // Tensor -> TensorProto (tensor_content for fixed-size types, string_val for strings).
 void tensor_to_proto(const Tensor& tensor, tf::TensorProto* proto);
+// The same, moving the payload into the proto.
+void tensor_to_proto(Tensor&& tensor, tf::TensorProto* proto);
 
 }  // namespace tffreeze
 

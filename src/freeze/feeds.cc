@@ -107,18 +107,30 @@ std::string replace_input(tf::GraphDef* graph, const std::string& spec) {
   tf::NodeDef* node = find_node(graph, ref.node);
   if (!node) throw Error(ExitCode::kBadInput, "--replace-input " + name + ": no such node in the graph");
   if (ref.index == 0) {
-    for (const auto& n : graph->node()) {
+    // Other outputs still read (a dequeue's labels, used by the loss): the original node moves
+    // to "<name>/replaced" and keeps serving them; pruning to the outputs usually drops it.
+    const std::string original(ref.node), moved = original + "/replaced";
+    bool others_used = false;
+    for (const auto& n : graph->node())
       for (const auto& in : n.input()) {
         graph::TensorRef r = graph::parse_input(in);
-        if (r.node == ref.node && !r.control && r.index > 0) {
-          throw Error(ExitCode::kUnsupported, "--replace-input " + name + ": node '" + n.name() + "' also uses " + in +
-                                                  "; replace that tensor separately (NAME:1=...)");
-        }
+        others_used |= r.node == ref.node && !r.control && r.index > 0;
       }
+    if (others_used) {
+      if (find_node(graph, moved)) throw Error(ExitCode::kUnsupported, "--replace-input " + name + ": a node named " + moved + " exists");
+      for (auto& n : *graph->mutable_node())
+        for (auto& in : *n.mutable_input()) {
+          graph::TensorRef r = graph::parse_input(in);
+          if (r.node == original && !r.control && r.index > 0) in = graph::tensor_name(moved, r.index);
+        }
+      tf::NodeDef copy = *node;
+      copy.set_name(moved);
+      *graph->add_node() = std::move(copy);
+      node = find_node(graph, original);
     }
-    tf::NodeDef placeholder = graph::make_placeholder(node->name(), *dtype, shape);
+    tf::NodeDef placeholder = graph::make_placeholder(original, *dtype, shape);
     *node = std::move(placeholder);
-    return std::string(ref.node);
+    return original;
   }
   const std::string new_name = std::string(ref.node) + "_" + std::to_string(ref.index);
   if (find_node(graph, new_name)) throw Error(ExitCode::kUnsupported, "--replace-input " + name + ": a node named " + new_name + " exists");

@@ -15,7 +15,8 @@ namespace tffreeze::freeze {
 void set_placeholder_value(tffreeze::tf::GraphDef* graph, const std::string& name, const std::string& value);
 
 // SPEC is "NAME=DTYPE[D0,D1,...]" (-1 or ? for an unknown dim; no brackets: unknown shape).
-// NAME "node" or "node:0" replaces the node itself (its other outputs must be unused);
+// NAME "node" or "node:0" replaces the node itself (a node whose other outputs are read moves to
+// "node/replaced" and keeps serving them);
 // "node:k" adds a Placeholder named "node_k" and rewires the consumers of that tensor.
 // Returns the placeholder's name. Throws Error (exit 2 for a bad spec, 3 for a missing node).
 std::string replace_input(tffreeze::tf::GraphDef* graph, const std::string& spec);

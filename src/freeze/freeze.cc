@@ -238,7 +238,7 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
   // Variables -> constants.
   auto traced = traced_restore_keys(view);
   bool any_average = false;
-  std::vector<std::pair<int, Tensor>> constants;
+  std::map<int, tf::NodeDef> constants;  // variable node -> its Const, built as each value is read
   for (int i = 0; i < view.size(); ++i) {
     const tf::NodeDef& var = view.node(i);
     if (!keep[i] || !is_variable_op(var.op())) continue;
@@ -299,7 +299,7 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     fv.bytes = static_cast<std::int64_t>(value.bytes.size());
     report.constant_bytes += fv.bytes;
     report.variables.push_back(fv);
-    constants.emplace_back(i, std::move(value));
+    constants[i] = graph::make_const(var.name(), std::move(value));
   }
   if (options.use_moving_averages && !any_average && !report.variables.empty()) {
     throw Error(ExitCode::kUnsupported, (checkpoint ? checkpoint->prefix() : model.path) + ": --use-moving-averages, but no variable has a '" +
@@ -322,14 +322,12 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
   tf::GraphDef& out = result.graph;
   *out.mutable_versions() = g.versions();
   if (g.has_library()) *out.mutable_library() = g.library();
-  std::map<int, Tensor*> const_of;
-  for (auto& [i, t] : constants) const_of[i] = &t;
   tf::GraphDef added;
   for (int i = 0; i < view.size(); ++i) {
     if (!keep[i]) continue;
     tf::NodeDef* node = out.add_node();
-    if (auto c = const_of.find(i); c != const_of.end()) {
-      *node = graph::make_const(view.node(i).name(), *c->second);
+    if (auto c = constants.find(i); c != constants.end()) {
+      node->Swap(&c->second);
       continue;
     }
     *node = view.node(i);

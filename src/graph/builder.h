@@ -20,6 +20,7 @@ class GraphBuilder {
   explicit GraphBuilder(std::uint64_t seed = 42) : rng_(seed) {}
 
   tf::GraphDef& graph() { return graph_; }
+  const tf::GraphDef& graph() const { return graph_; }
   std::mt19937_64& rng() { return rng_; }
   // A name not used yet: `base`, else base_1, base_2, ... (as TensorFlow uniquifies).
   std::string unique(const std::string& base);

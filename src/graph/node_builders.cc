@@ -13,6 +13,15 @@ tf::NodeDef make_const(const std::string& name, const Tensor& value) {
   return n;
 }
 
+tf::NodeDef make_const(const std::string& name, Tensor&& value) {
+  tf::NodeDef n;
+  n.set_name(name);
+  n.set_op("Const");
+  (*n.mutable_attr())["dtype"].set_type(value.dtype);
+  tensor_to_proto(std::move(value), (*n.mutable_attr())["value"].mutable_tensor());
+  return n;
+}
+
 tf::NodeDef make_placeholder(const std::string& name, tf::DataType dtype, const tf::TensorShapeProto& shape) {
   tf::NodeDef n;
   n.set_name(name);

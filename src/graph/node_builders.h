@@ -10,6 +10,7 @@
 namespace tffreeze::graph {
 
 tf::NodeDef make_const(const std::string& name, const Tensor& value);
+tf::NodeDef make_const(const std::string& name, Tensor&& value);  // moves the payload
 // shape: dims with -1 for unknown; unknown_rank for a placeholder of unknown rank.
 tf::NodeDef make_placeholder(const std::string& name, tf::DataType dtype, const tf::TensorShapeProto& shape);
 

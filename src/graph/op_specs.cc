@@ -75,6 +75,11 @@ const std::initializer_list<Family> kFamilies = {
     {{"FIFOQueueV2[stateful]", "RandomShuffleQueueV2[stateful]", "PaddingFIFOQueueV2[stateful]"}, "() -> (handle: resource) | component_types: list(type) >= 1; shapes: list(shape) >= 0 = []; capacity: int = -1; container: string = ''; shared_name: string = ''", ""},
     {{"SoftmaxCrossEntropyWithLogits"}, "(features: T, labels: T) -> (loss: T, backprop: T) | T: type", ""},
     {{"SparseSoftmaxCrossEntropyWithLogits"}, "(features: T, labels: Tlabels) -> (loss: T, backprop: T) | T: type; Tlabels: {int32, int64} = int64", ""},
+    // Optimizers' update ops (tensorflow/core/ops/training_ops.cc), as training graphs hold them.
+    {{"ApplyGradientDescent[stateful]"}, "(var: Ref(T), alpha: T, delta: T) -> (out: Ref(T)) | T: type; use_locking: bool = false", ""},
+    {{"ApplyMomentum[stateful]"}, "(var: Ref(T), accum: Ref(T), lr: T, grad: T, momentum: T) -> (out: Ref(T)) | T: type; use_locking: bool = false; use_nesterov: bool = false", ""},
+    {{"ApplyRMSProp[stateful]"}, "(var: Ref(T), ms: Ref(T), mom: Ref(T), lr: T, rho: T, momentum: T, epsilon: T, grad: T) -> (out: Ref(T)) | T: type; use_locking: bool = false", ""},
+    {{"ApplyAdam[stateful]"}, "(var: Ref(T), m: Ref(T), v: Ref(T), beta1_power: T, beta2_power: T, lr: T, beta1: T, beta2: T, epsilon: T, grad: T) -> (out: Ref(T)) | T: type; use_locking: bool = false; use_nesterov: bool = false", ""},
 };
 
 std::vector<std::string> builtin_specs() {

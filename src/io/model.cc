@@ -197,7 +197,8 @@ void save_graph(const tf::GraphDef& graph, const std::string& path) {
   std::string ext = extension(path);
   if (ext == ".json") return save_tfjs_graph_model(graph, path);
   bool text = path == "-" || ext == ".pbtxt" || ext == ".txt";
-  write_file_atomic(path, text ? to_text(graph) : to_binary(graph));
+  if (text) return write_file_atomic(path, to_text(graph));
+  write_binary_atomic(graph, path);
 }
 
 }  // namespace tffreeze::io

@@ -1,4 +1,8 @@
 #include "io/proto_io.h"
+#include "tffreeze/tf/graph.pb.h"
+#include "common/file_util.h"
+
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/tokenizer.h>
@@ -90,8 +94,14 @@ int count_unknown(const gp::Message& msg, int depth) {
   int n = refl->GetUnknownFields(msg).field_count();
   std::vector<const gp::FieldDescriptor*> fields;
   refl->ListFields(msg, &fields);
+  // A NodeDef's attr map through the typed API: reflection on a map field makes a copy of every
+  // entry, weights included.
+  const auto* node = dynamic_cast<const tf::NodeDef*>(&msg);
+  if (node)
+    for (const auto& [key, value] : node->attr()) n += count_unknown(value, depth + 1);
   for (const auto* f : fields) {
     if (f->cpp_type() != gp::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (node && f->is_map()) continue;
     if (f->is_repeated()) {
       for (int i = 0, e = refl->FieldSize(msg, f); i < e; ++i) n += count_unknown(refl->GetRepeatedMessage(msg, f, i), depth + 1);
     } else {
@@ -137,6 +147,20 @@ std::string to_binary(const gp::Message& msg) {
     msg.SerializeToCodedStream(&coded);
   }
   return out;
+}
+
+void write_binary_atomic(const gp::Message& msg, const std::string& path) {
+  if (path == "-") return write_file_atomic(path, to_binary(msg));
+  write_file_atomic_with(path, [&](int fd) {
+    gp::io::FileOutputStream stream(fd);
+    bool ok;
+    {
+      gp::io::CodedOutputStream coded(&stream);
+      coded.SetSerializationDeterministic(true);
+      ok = msg.SerializeToCodedStream(&coded) && !coded.HadError();
+    }
+    return stream.Flush() && ok;
+  });
 }
 
 std::string to_text(const gp::Message& msg) {

@@ -20,6 +20,8 @@ bool parse_text(std::string_view text, google::protobuf::Message* msg, std::stri
 
 // Deterministic serialization (map entries sorted), so equal messages give equal bytes.
 std::string to_binary(const google::protobuf::Message& msg);
+// Deterministic binary serialization streamed into `path`, written atomically.
+void write_binary_atomic(const google::protobuf::Message& msg, const std::string& path);
 std::string to_text(const google::protobuf::Message& msg);
 
 // Counts fields our schema does not know, anywhere in msg. Non-zero means the schema misses a

@@ -121,12 +121,12 @@ void fold_decomposed(tf::GraphDef* graph, const PassContext& ctx, PassReport* re
       const std::string name = node.name(), conv_name = view.node(m->conv).name();
       std::vector<bool> remove(static_cast<std::size_t>(view.size()), false);
       if (is_mul) {
-        Tensor w = const_value(view.node(m->weights));
+        FloatConst w = read_float_const(view.node(m->weights));
         if (w.dtype != tf::DT_FLOAT) continue;
-        auto wv = floats_of(w);
+        auto& wv = w.values;
         scale_weights(&wv, m->layout, vec);
         for (std::size_t c = 0; c < m->channels; ++c) bias[c] *= vec[c];
-        *graph->mutable_node(m->weights) = graph::make_const(view.node(m->weights).name(), float_tensor(w.shape, wv));
+        write_float_const(graph->mutable_node(m->weights), w.shape, wv);
       } else {
         for (std::size_t c = 0; c < m->channels; ++c) bias[c] += vec[c];
       }
@@ -223,7 +223,7 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
         refuse("MatMul with transpose_b is not folded yet");
         continue;
       }
-      Tensor w = const_value(view.node(weights));
+      FloatConst w = read_float_const(view.node(weights));
       if (w.dtype != tf::DT_FLOAT) {
         refuse("weights are " + dtype_name(w.dtype) + ", not float32");
         continue;
@@ -254,7 +254,7 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
       }
       // Output channel: the last index of the weights (depthwise: in_channel * M + m; transposed
       // convolution: [kh, kw, out, in]).
-      auto wv = floats_of(w);
+      auto& wv = w.values;
       scale_weights(&wv, layout, scale);
       const std::string conv_name = conv.name(), bn_name = node.name(), weights_name = view.node(weights).name();
       const std::string conv_out = conv_name, data_format = conv.op() == "MatMul" ? "NHWC" : conv_format;
@@ -263,7 +263,7 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
       for (int k = 0; k < 4; ++k)
         if (consumer_count(view, params[k]) == 1) remove[static_cast<std::size_t>(params[k])] = true;
       // Rewrite in place: the weights constant, and the batch norm becomes the BiasAdd.
-      *graph->mutable_node(weights) = graph::make_const(weights_name, float_tensor(w.shape, wv));
+      write_float_const(graph->mutable_node(weights), w.shape, wv);
       const std::string bias_name = bn_name + "/folded_bias";
       *graph->mutable_node(bn) = bias_add_node(bn_name, conv_out, bias_name, node, data_format);
       *graph->add_node() = graph::make_const(bias_name, float_tensor({static_cast<std::int64_t>(C)}, bias));

@@ -43,8 +43,38 @@ bool is_interface(const std::vector<std::string>& names, const std::string& node
 
 std::vector<float> floats_of(const Tensor& t) {
   std::vector<float> v(static_cast<std::size_t>(t.num_elements()));
+  if (t.dtype == tf::DT_FLOAT && t.bytes.size() == v.size() * 4) {
+    std::memcpy(v.data(), t.bytes.data(), t.bytes.size());
+    return v;
+  }
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(element_as_double(t, static_cast<std::int64_t>(i)));
   return v;
+}
+
+FloatConst read_float_const(const tf::NodeDef& node) {
+  FloatConst c;
+  const auto& t = node.attr().at("value").tensor();
+  c.dtype = t.dtype();
+  for (const auto& d : t.tensor_shape().dim()) c.shape.push_back(d.size());
+  if (c.dtype != tf::DT_FLOAT) return c;
+  std::int64_t n = 1;
+  for (auto d : c.shape) n *= d;
+  if (n >= 0 && t.tensor_content().size() == static_cast<std::size_t>(n) * 4) {
+    c.values.resize(static_cast<std::size_t>(n));
+    std::memcpy(c.values.data(), t.tensor_content().data(), t.tensor_content().size());
+  } else {
+    c.values = floats_of(const_value(node));  // float_val form, validated by the decoder
+  }
+  return c;
+}
+
+void write_float_const(tf::NodeDef* node, const std::vector<std::int64_t>& shape, const std::vector<float>& values) {
+  auto* t = (*node->mutable_attr())["value"].mutable_tensor();
+  t->Clear();
+  t->set_dtype(tf::DT_FLOAT);
+  for (auto d : shape) t->mutable_tensor_shape()->add_dim()->set_size(d);
+  t->mutable_tensor_content()->assign(reinterpret_cast<const char*>(values.data()), values.size() * 4);
+  (*node->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
 }
 
 Tensor float_tensor(std::vector<std::int64_t> shape, const std::vector<float>& v) {

@@ -35,6 +35,16 @@ bool is_interface(const std::vector<std::string>& names, const std::string& node
 std::vector<float> floats_of(const Tensor& t);
 Tensor float_tensor(std::vector<std::int64_t> shape, const std::vector<float>& v);
 
+// A constant's dtype, shape and (float32 only) values, read straight from its proto; and the
+// reverse, in place. Weights are copied once, not three times.
+struct FloatConst {
+  tf::DataType dtype = tf::DT_INVALID;
+  std::vector<std::int64_t> shape;
+  std::vector<float> values;  // empty unless dtype is float32
+};
+FloatConst read_float_const(const tf::NodeDef& node);
+void write_float_const(tf::NodeDef* node, const std::vector<std::int64_t>& shape, const std::vector<float>& values);
+
 // A per-channel constant: its values when it is a scalar or has C values along the last axis
 // (shapes [C], [1,C], [1,1,1,C]); empty otherwise.
 std::vector<float> channel_vector(const Tensor& t, std::size_t C);

@@ -19,12 +19,33 @@ bool mergeable(const tf::NodeDef& node) {
   return def && !def->is_stateful();
 }
 
+// FNV-1a over a constant's payload: large weights enter the signature as a hash (equal hashes
+// are confirmed byte for byte before merging).
+std::uint64_t payload_hash(const std::string& bytes) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+bool large_const(const tf::NodeDef& node) {
+  if (node.op() != "Const") return false;
+  auto it = node.attr().find("value");
+  return it != node.attr().end() && it->second.tensor().tensor_content().size() > 64;
+}
+
 std::string signature(const tf::NodeDef& node) {
   std::string key = node.op() + '\0' + node.device() + '\0';
   for (const auto& in : node.input()) key += in + '\0';
   // Map order is unspecified: sort attrs by name; serialize values deterministically.
   std::map<std::string, std::string> attrs;
   for (const auto& [name, value] : node.attr()) {
+    if (name == "value" && large_const(node)) {
+      tf::TensorProto header = value.tensor();
+      header.clear_tensor_content();
+      attrs[name] = header.SerializeAsString() + std::to_string(payload_hash(value.tensor().tensor_content())) + "#" +
+                    std::to_string(value.tensor().tensor_content().size());
+      continue;
+    }
     std::string bytes;
     google::protobuf::io::StringOutputStream stream(&bytes);
     google::protobuf::io::CodedOutputStream out(&stream);
@@ -56,6 +77,9 @@ PassReport merge_duplicate_nodes(tf::GraphDef* graph, const PassContext& ctx) {
     if (!mergeable(*node) || is_interface(ctx.outputs, node->name()) || is_interface(ctx.inputs, node->name())) continue;
     auto [it, inserted] = first.emplace(signature(*node), i);
     if (inserted) continue;
+    if (large_const(*node) &&
+        node->attr().at("value").tensor().tensor_content() != graph->node(it->second).attr().at("value").tensor().tensor_content())
+      continue;  // a hash collision, not a duplicate
     renamed[node->name()] = graph->node(it->second).name();
     remove[static_cast<std::size_t>(i)] = true;
     ++report.changed;

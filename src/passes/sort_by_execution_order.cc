@@ -7,12 +7,12 @@ namespace {
 
 PassReport sort_by_execution_order(tf::GraphDef* graph, const PassContext&) {
   PassReport report;
-  graph::GraphView view(*graph);
-  auto order = view.topological_order();
+  std::vector<int> order = graph::GraphView(*graph).topological_order();
   tf::GraphDef sorted;
+  sorted.mutable_node()->Reserve(graph->node_size());
   for (std::size_t k = 0; k < order.size(); ++k) {
     report.changed += order[k] != static_cast<int>(k);
-    *sorted.add_node() = view.node(order[k]);
+    sorted.add_node()->Swap(graph->mutable_node(order[k]));  // moves, no copy of the weights
   }
   graph->mutable_node()->Swap(sorted.mutable_node());
   return report;
