@@ -1,8 +1,7 @@
-// Latency of tffreeze's executor next to OpenCV DNN on the same frozen graphs, inputs and
-// thread count, in one run. Graphs: MobileNet v1 (1.0, 224) and ResNet-18 built with seeded
-// random weights (batch norms already folded: conv + bias + activation), plus the real ARM
-// DS-CNN keyword spotter. Each pair of outputs is checked to agree before timing.
-//   tffreeze-bench-executor [RUNS]
+// Latency of tffreeze's executor next to OpenCV DNN on the same frozen graph, input and thread
+// count, in one run (bench/executor_vs_opencv.sh feeds it generated and real models). The two
+// outputs are compared before timing: a fast wrong answer is not a result. Prints table rows.
+//   tffreeze-bench-executor NAME MODEL.pb INPUT OUTPUT H,W,C [RUNS]
 #include <omp.h>
 
 #include <algorithm>
@@ -12,97 +11,17 @@
 #include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
 
-#include "freeze/freeze.h"
 #include "io/model.h"
 #include "runtime/executor.h"
-#include "tools/graph_builder.h"
+#include <unistd.h>
+
+#include <cstdio>
+#include <random>
 
 namespace {
 
 using tffreeze::Tensor;
-using tffreeze::tools::Builder;
 namespace tf = tffreeze::tf;
-
-struct Net {
-  Builder b;
-  int counter = 0;
-  std::string conv(const std::string& x, int k, int in, int out, int stride, const char* act, bool depthwise = false) {
-    std::string scope = "layer" + std::to_string(counter++);
-    float fan_in = static_cast<float>(k * k * (depthwise ? 1 : in));
-    float a = std::sqrt(3.0f / fan_in);
-    std::string w = b.constant(scope + "/weights", {k, k, in, depthwise ? 1 : out}, -a, a);
-    auto* c = b.op(scope + "/conv", depthwise ? "DepthwiseConv2dNative" : "Conv2D", {x, w});
-    b.ints(c, "strides", {1, stride, stride, 1});
-    Builder::attr(c, "padding").set_s("SAME");
-    std::string bias = b.constant(scope + "/biases", {depthwise ? in : out}, -0.05f, 0.05f);
-    b.op(scope + "/BiasAdd", "BiasAdd", {scope + "/conv", bias});
-    if (!act) return scope + "/BiasAdd";
-    b.op(scope + "/" + act, act, {scope + "/BiasAdd"});
-    return scope + "/" + act;
-  }
-  std::string input(int size) {
-    auto* in = b.op("input", "Placeholder", {}, false);
-    Builder::attr(in, "dtype").set_type(tf::DT_FLOAT);
-    for (long long d : {1, size, size, 3}) Builder::attr(in, "shape").mutable_shape()->add_dim()->set_size(d);
-    return "input";
-  }
-  std::string classifier(const std::string& x, int channels, int spatial) {
-    auto* pool = b.op("pool", "AvgPool", {x});
-    b.ints(pool, "ksize", {1, spatial, spatial, 1});
-    b.ints(pool, "strides", {1, 1, 1, 1});
-    Builder::attr(pool, "padding").set_s("VALID");
-    auto* flat = b.op("flatten", "Reshape", {"pool", b.int_constant("flatten/shape", {-1, channels})});
-    Builder::attr(flat, "Tshape").set_type(tf::DT_INT32);
-    std::string w = b.constant("logits/weights", {channels, 1000}, -0.05f, 0.05f);
-    b.op("logits/MatMul", "MatMul", {"flatten", w});
-    b.op("logits/BiasAdd", "BiasAdd", {"logits/MatMul", b.constant("logits/biases", {1000}, -0.1f, 0.1f)});
-    b.op("predictions", "Softmax", {"logits/BiasAdd"});
-    return "predictions";
-  }
-};
-
-tf::GraphDef mobilenet_v1() {
-  Net n;
-  std::string x = n.conv(n.input(224), 3, 3, 32, 2, "Relu6");
-  int c = 32;
-  const int blocks[][2] = {{64, 1}, {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2}, {512, 1}, {512, 1},
-                           {512, 1}, {512, 1}, {512, 1}, {1024, 2}, {1024, 1}};
-  for (const auto& [out, stride] : blocks) {
-    x = n.conv(x, 3, c, c, stride, "Relu6", true);
-    x = n.conv(x, 1, c, out, 1, "Relu6");
-    c = out;
-  }
-  n.classifier(x, 1024, 7);
-  return n.b.graph;
-}
-
-tf::GraphDef resnet18() {
-  Net n;
-  std::string x = n.conv(n.input(224), 7, 3, 64, 2, "Relu");
-  auto* mp = n.b.op("maxpool", "MaxPool", {x});
-  n.b.ints(mp, "ksize", {1, 3, 3, 1});
-  n.b.ints(mp, "strides", {1, 2, 2, 1});
-  Builder::attr(mp, "padding").set_s("SAME");
-  x = "maxpool";
-  int c = 64;
-  for (int stage = 0; stage < 4; ++stage) {
-    const int out = 64 << stage;
-    for (int block = 0; block < 2; ++block) {
-      const int stride = stage > 0 && block == 0 ? 2 : 1;
-      std::string shortcut = x;
-      if (stride != 1 || c != out) shortcut = n.conv(x, 1, c, out, stride, nullptr);
-      std::string y = n.conv(x, 3, c, out, stride, "Relu");
-      y = n.conv(y, 3, out, out, 1, nullptr);
-      std::string sum = "res" + std::to_string(stage) + "_" + std::to_string(block);
-      n.b.op(sum + "/add", "AddV2", {y, shortcut});
-      n.b.op(sum + "/relu", "Relu", {sum + "/add"});
-      x = sum + "/relu";
-      c = out;
-    }
-  }
-  n.classifier(x, 512, 7);
-  return n.b.graph;
-}
 
 Tensor random_input(std::vector<std::int64_t> shape) {
   Tensor t{tf::DT_FLOAT, std::move(shape), {}, {}};
@@ -145,9 +64,28 @@ double median_ms(int runs, F f) {
 
 void bench(const std::string& name, const tf::GraphDef& graph, const std::string& input, const Tensor& x, const std::string& output,
            int runs) {
-  const std::string file = "/tmp/tffreeze-bench-" + name + ".pb";
+  const std::string file = "/tmp/tffreeze-bench-" + std::to_string(::getpid()) + ".pb";
   tffreeze::io::save_graph(graph, file);
-  cv::dnn::Net net = cv::dnn::readNetFromTensorflow(file);
+  cv::dnn::Net net;
+  try {
+    net = cv::dnn::readNetFromTensorflow(file);
+    net.setInput(to_nchw_blob(x));
+    net.forward();
+  } catch (const cv::Exception& e) {
+    // OpenCV cannot run it: time ours alone and say why.
+    std::string why = e.what();
+    why = why.substr(why.find("error:") == std::string::npos ? 0 : why.find("error:"));
+    why = why.substr(0, why.find('\n')).substr(0, 90);
+    tffreeze::runtime::Executor executor(graph);
+    for (int threads : {1, 2}) {
+      omp_set_num_threads(threads);
+      double mine = median_ms(runs, [&] { executor.run({{input, x}}, {output}); });
+      std::printf("| %s | %d | %.2f | OpenCV cannot load it (%s) | - | - |\n", name.c_str(), threads, mine, why.c_str());
+    }
+    std::remove(file.c_str());
+    return;
+  }
+  std::remove(file.c_str());
   cv::Mat blob = to_nchw_blob(x);
   tffreeze::runtime::Executor executor(graph);
   // Agreement first: a fast wrong answer is not a result.
@@ -173,21 +111,22 @@ void bench(const std::string& name, const tf::GraphDef& graph, const std::string
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int runs = argc > 1 ? std::atoi(argv[1]) : 10;
-  std::printf("| graph | threads | tffreeze ms | OpenCV DNN ms | ratio | max abs diff |\n| --- | --- | --- | --- | --- | --- |\n");
-  bench("mobilenet_v1_1.0_224", mobilenet_v1(), "input", random_input({1, 224, 224, 3}), "predictions", runs);
-  bench("resnet18_224", resnet18(), "input", random_input({1, 224, 224, 3}), "predictions", runs);
-  const char* dscnn = "../shared/testdata/arm-ml-kws-for-mcu/Pretrained_models/DS_CNN/DS_CNN_S.pb";
-  if (argc > 2) dscnn = argv[2];
+  if (argc < 6) {
+    std::fprintf(stderr, "usage: tffreeze-bench-executor NAME MODEL.pb INPUT OUTPUT H,W,C [RUNS]\n");
+    return 2;
+  }
+  const std::string name = argv[1], model = argv[2], input = argv[3], output = argv[4];
+  std::vector<std::int64_t> shape = {1};
+  for (std::string dims = argv[5]; !dims.empty();) {
+    const auto comma = dims.find(',');
+    shape.push_back(std::stoll(dims.substr(0, comma)));
+    dims = comma == std::string::npos ? "" : dims.substr(comma + 1);
+  }
+  const int runs = argc > 6 ? std::atoi(argv[6]) : 10;
   try {
-    tffreeze::io::Model m = tffreeze::io::load_model(dscnn);
-    tffreeze::freeze::FreezeOptions cut;
-    cut.outputs = {"labels_softmax"};
-    cut.replace_inputs = {"Reshape_1=float32[1,49,10,1]"};
-    bench("ds_cnn_s (ARM KWS)", tffreeze::freeze::freeze_model(m, nullptr, cut).graph, "Reshape_1", random_input({1, 49, 10, 1}),
-          "labels_softmax", runs * 10);
+    bench(name, tffreeze::io::load_model(model).graph(), input, random_input(shape), output, runs);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "skipping DS-CNN: %s\n", e.what());
+    std::printf("| %s | - | - | - | - | %s |\n", name.c_str(), e.what());
   }
   return 0;
 }

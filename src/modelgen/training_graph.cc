@@ -162,24 +162,37 @@ std::string TrainingGraph::batch_norm(const std::string& scope, const std::strin
     if (fused_op != "FusedBatchNorm") GraphBuilder::attr(n, "U").set_type(tf::DT_FLOAT);
   };
   fbn(c + "/FusedBatchNorm", {sx + ":1", sg + ":1", sb + ":1", c + "/Const", c + "/Const_1"}, true);
-  const std::string sm = cond_switch(c + "/FusedBatchNorm_1", mean, pid), sv = cond_switch(c + "/FusedBatchNorm_1", var, pid);
-  const std::string sx0 = cond_switch(c + "/FusedBatchNorm_1", x, pid), sg0 = cond_switch(c + "/FusedBatchNorm_1", gamma, pid),
-                    sb0 = cond_switch(c + "/FusedBatchNorm_1", beta, pid);
-  fbn(c + "/FusedBatchNorm_1", {sx0, sg0, sb0, sm, sv}, false);
+  const std::string fb1 = c + "/FusedBatchNorm_1";
+  const std::string sx0 = cond_switch(fb1, x, pid), sg0 = cond_switch(fb1, gamma, pid), sb0 = cond_switch(fb1, beta, pid);
+  const std::string sm = cond_switch(fb1, mean, pid), sv = cond_switch(fb1, var, pid);
+  fbn(fb1, {sx0, sg0, sb0, sm, sv}, false);
   auto merge = [&](const std::string& name, const std::string& f, const std::string& t) {
     GraphBuilder::attr(b_.node(name, "Merge", {f, t}), "N").set_i(2);
   };
-  merge(c + "/Merge", c + "/FusedBatchNorm_1", c + "/FusedBatchNorm");
-  merge(c + "/Merge_1", c + "/FusedBatchNorm_1:1", c + "/FusedBatchNorm:1");
-  merge(c + "/Merge_2", c + "/FusedBatchNorm_1:2", c + "/FusedBatchNorm:2");
-  // Moving-average updates (the UPDATE_OPS collection): moving -= (moving - batch) * (1 - decay).
+  merge(c + "/Merge", fb1, c + "/FusedBatchNorm");
+  merge(c + "/Merge_1", fb1 + ":1", c + "/FusedBatchNorm:1");
+  merge(c + "/Merge_2", fb1 + ":2", c + "/FusedBatchNorm:2");
+  // The momentum, itself under a cond (1.0 at inference: no update), as tf.layers writes it.
+  const std::string c1 = scope + "/cond_1";
+  b_.node(c1 + "/Switch", "Switch", {pred, pred}, tf::DT_BOOL);
+  b_.node(c1 + "/switch_t", "Identity", {c1 + "/Switch:1"}, tf::DT_BOOL);
+  b_.node(c1 + "/switch_f", "Identity", {c1 + "/Switch"}, tf::DT_BOOL);
+  b_.node(c1 + "/pred_id", "Identity", {pred}, tf::DT_BOOL);
+  b_.scalar(c1 + "/Const", 0.997f);
+  b_.graph().mutable_node(b_.graph().node_size() - 1)->add_input("^" + c1 + "/switch_t");
+  b_.scalar(c1 + "/Const_1", 1.0f);
+  b_.graph().mutable_node(b_.graph().node_size() - 1)->add_input("^" + c1 + "/switch_f");
+  merge(c1 + "/Merge", c1 + "/Const_1", c1 + "/Const");
+  // Moving-average updates (UPDATE_OPS): moving -= (moving - batch) * (1 - momentum).
   for (auto [stat, merged, suffix] : {std::tuple{mean, c + "/Merge_1", ""}, std::tuple{var, c + "/Merge_2", "_1"}}) {
     const std::string u = scope + "/AssignMovingAvg" + suffix;
-    b_.node(u + "/sub", "Sub", {stat, merged});
-    b_.node(u + "/mul", "Mul", {u + "/sub", b_.scalar(u + "/decay", 0.003f)});
+    b_.node(u + "/sub", "Sub", {b_.scalar(u + "/sub/x", 1.0f), c1 + "/Merge"});
+    b_.node(u + "/sub_1", "Sub", {stat, merged});
+    b_.node(u + "/mul", "Mul", {u + "/sub_1", u + "/sub"});
     const std::string target = stat.substr(0, stat.size() - 5);  // without "/read"
     auto* a = b_.node(u, "AssignSub", {target, u + "/mul"});
     GraphBuilder::attr(a, "use_locking").set_b(false);
+    GraphBuilder::attr(a, "_class").mutable_list()->add_s("loc:@" + target);
     update_ops_.push_back(u);
   }
   return c + "/Merge";

@@ -4,6 +4,7 @@
 #include <opencv2/dnn.hpp>
 #include <iostream>
 #include <random>
+#include <sstream>
 
 #include "freeze/freeze.h"
 #include "graph/default_attrs.h"
@@ -208,6 +209,36 @@ TEST(OpenCvOracle, GruAndLstmLoadAfterTargetOpencvAndMatchTfjs) {
       for (std::int64_t i = 0; i < tfjs.num_elements(); ++i) scale = std::max(scale, std::abs(element_as_double(tfjs, i)));
       EXPECT_LT(max_abs_difference(theirs, tfjs), 1e-4 * scale) << name << " seed " << seed;
     }
+  }
+}
+
+// The generated training checkpoints (issue: model generator), frozen and optimized for OpenCV
+// with their freeze.args: OpenCV loads each and agrees with our executor within 1e-4.
+TEST(OpenCvOracle, GeneratedModelsAfterFreezeOptimize) {
+  struct Case {
+    std::string model, input, output;
+    int size;
+  };
+  for (const Case& c : {Case{"inception_v3", "batch", "InceptionV3/Predictions/Reshape_1", 299},
+                        Case{"mobilenet_v1", "input_batch", "MobilenetV1/Predictions/Softmax", 224},
+                        Case{"resnet50_v1", "input_batch", "predictions/Softmax", 224}}) {
+    const std::string dir = test::temp_dir();
+    auto gen = test::run_process({TFFREEZE_MODELGEN_BIN, c.model, "--out", dir, "--width-multiplier", "0.25", "--classes", "10"});
+    ASSERT_EQ(gen.exit_code, 0) << gen.err;
+    std::vector<std::string> argv = {"freeze", dir + "/model.ckpt.meta"};
+    std::istringstream args(test::read_bytes(dir + "/freeze.args"));
+    for (std::string a; args >> a;) argv.push_back(a);
+    for (std::string a : std::vector<std::string>{"--optimize", "--target", "opencv", "-o", dir + "/opt.pb"}) argv.push_back(a);
+    auto r = test::run_cli(argv);
+    ASSERT_EQ(r.exit_code, 0) << c.model << ": " << r.out << r.err;
+    io::Model optimized = io::load_model(dir + "/opt.pb");
+    cv::dnn::Net net = cv::dnn::readNetFromTensorflow(dir + "/opt.pb");
+    Tensor x = random_tensor({1, c.size, c.size, 3}, 5);
+    net.setInput(to_blob(x));
+    cv::Mat theirs = net.forward();
+    Tensor ours = runtime::Executor(optimized.graph()).run({{c.input, x}}, {c.output})[0];
+    EXPECT_LT(max_abs_difference(theirs, ours), 1e-4) << c.model;
+    std::cout << "[ info ] " << c.model << " (width 0.25): " << optimized.graph().node_size() << " nodes after freeze --optimize\n";
   }
 }
 
