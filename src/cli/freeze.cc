@@ -93,7 +93,7 @@ int run_freeze(const FreezeArgs& a) {
     OptimizeOptions o = a.optimize_options;
     o.outputs = result.report.outputs;
     nlohmann::json optimized;
-    code = optimize_and_write(result.graph, o, a.model, a.output, &optimized);
+    code = optimize_and_write(std::move(result.graph), o, a.model, a.output, &optimized);
     report["optimize"] = optimized;
   } else {
     io::save_graph(result.graph, a.output);

@@ -24,7 +24,8 @@ void add_optimize_options(CLI::App* cmd, OptimizeOptions* o);
 
 // Optimizes `original`, writes it to `output` (atomically) unless the proof fails; fills
 // `report`. Returns the exit code (1: the result computes different numbers; nothing written).
-int optimize_and_write(const tffreeze::tf::GraphDef& original, const OptimizeOptions& o, const std::string& source,
+// The graph is taken over: without the proof it is optimized in place, not copied.
+int optimize_and_write(tffreeze::tf::GraphDef&& original, const OptimizeOptions& o, const std::string& source,
                        const std::string& output, nlohmann::json* report);
 
 // "NAME=[1,224,224,3]" specs (run's and verify's --shape).

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/mapped_file.h"
 #include "io/proto_io.h"
 #include "io/tfjs_model.h"
 
@@ -64,7 +65,7 @@ void take_meta_graph(tf::SavedModel saved, const LoadOptions& options, Model* mo
 // Tries the message kinds in the order the file name suggests; the first plausible parse wins.
 enum class Kind { kGraph, kMeta, kSaved };
 
-bool try_parse(Kind kind, const std::string& bytes, bool text, Model* model, std::string* why,
+bool try_parse(Kind kind, std::string_view bytes, bool text, Model* model, std::string* why,
                const LoadOptions& options) {
   auto parse = [&](google::protobuf::Message* msg) {
     return text ? parse_text(bytes, msg, why) : parse_binary(bytes, msg, why);
@@ -109,8 +110,15 @@ const char* kind_name(Kind k) {
 }
 
 void load_protobuf_file(const std::string& file, const LoadOptions& options, Model* model) {
-  std::string bytes = read_file(file);
+  if (is_directory(file)) throw_bad_input(file, "is a directory, expected a file");
+  // Mapped, not read: parsing copies what it keeps, and a large graph is not held twice.
+  MappedFile mapped(file);
+  const std::string_view bytes = mapped.bytes();
   if (bytes.empty()) throw_bad_input(file, "empty file");
+  if (bytes.size() > kMaxWholeFileBytes) {
+    throw Error(ExitCode::kUnsupported, file + ": file of " + std::to_string(bytes.size()) + " bytes is over the limit of " +
+                                            std::to_string(kMaxWholeFileBytes) + " bytes");
+  }
   const std::string name = file_name(file);
   const std::string ext = extension(file);
   std::vector<Kind> order;

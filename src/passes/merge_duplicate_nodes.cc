@@ -19,12 +19,11 @@ bool mergeable(const tf::NodeDef& node) {
   return def && !def->is_stateful();
 }
 
-// FNV-1a over a constant's payload: large weights enter the signature as a hash (equal hashes
-// are confirmed byte for byte before merging).
-std::uint64_t payload_hash(const std::string& bytes) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
-  return h;
+// A large constant's payload enters the signature by its size and a sample of its bytes
+// (the first and last 64); equal signatures are confirmed byte for byte before merging.
+std::string payload_sample(const std::string& bytes) {
+  if (bytes.size() <= 128) return bytes;
+  return bytes.substr(0, 64) + bytes.substr(bytes.size() - 64);
 }
 
 bool large_const(const tf::NodeDef& node) {
@@ -42,7 +41,7 @@ std::string signature(const tf::NodeDef& node) {
     if (name == "value" && large_const(node)) {
       tf::TensorProto header = value.tensor();
       header.clear_tensor_content();
-      attrs[name] = header.SerializeAsString() + std::to_string(payload_hash(value.tensor().tensor_content())) + "#" +
+      attrs[name] = header.SerializeAsString() + payload_sample(value.tensor().tensor_content()) + "#" +
                     std::to_string(value.tensor().tensor_content().size());
       continue;
     }
@@ -79,7 +78,7 @@ PassReport merge_duplicate_nodes(tf::GraphDef* graph, const PassContext& ctx) {
     if (inserted) continue;
     if (large_const(*node) &&
         node->attr().at("value").tensor().tensor_content() != graph->node(it->second).attr().at("value").tensor().tensor_content())
-      continue;  // a hash collision, not a duplicate
+      continue;  // equal samples, different weights
     renamed[node->name()] = graph->node(it->second).name();
     remove[static_cast<std::size_t>(i)] = true;
     ++report.changed;
