@@ -11,7 +11,6 @@
 
 namespace tffreeze {
 
-namespace tf = ::tffreeze::tf;
 
 // "float32", "int64", "bool", ... (NumPy / TF.js spelling); "DT_..." for the rest.
 std::string dtype_name(tf::DataType dtype);

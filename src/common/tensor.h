@@ -11,7 +11,6 @@
 
 namespace tffreeze {
 
-namespace tf = ::tffreeze::tf;
 
 struct Tensor {
   tf::DataType dtype = tf::DT_INVALID;

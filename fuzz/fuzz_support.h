@@ -1,0 +1,54 @@
+// Shared by the libFuzzer targets: the input written to files a parser opens (tffreeze's readers
+// take paths), and the rule that only tffreeze::Error may leave a parser. Anything else — a
+// crash, a sanitizer report, another exception, a hang — is a finding.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace tffreeze::fuzz {
+
+// A private directory for this process's files (tmpfs when available).
+inline const std::string& work_dir() {
+  static const std::string dir = [] {
+    std::string base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp";
+    std::string d = base + "/tffreeze-fuzz-" + std::to_string(::getpid());
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+inline void write(const std::string& path, std::string_view bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) std::abort();
+  if (!bytes.empty()) std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+}
+
+// Splits the input in two at a position given by its first two bytes (for formats of two files).
+inline std::pair<std::string_view, std::string_view> split2(const std::uint8_t* data, std::size_t size) {
+  if (size < 2) return {{}, {}};
+  std::size_t at = (static_cast<std::size_t>(data[0]) << 8 | data[1]) % (size - 1);
+  std::string_view rest(reinterpret_cast<const char*>(data + 2), size - 2);
+  at = std::min(at, rest.size());
+  return {rest.substr(0, at), rest.substr(at)};
+}
+
+template <class F>
+void expect_only_errors(F&& f) {
+  try {
+    f();
+  } catch (const tffreeze::Error&) {
+    // a clean, named refusal: what bad input must get
+  }
+}
+
+}  // namespace tffreeze::fuzz
