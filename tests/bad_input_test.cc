@@ -1,5 +1,6 @@
 // Truncated, bit-flipped and wrong-kind inputs: never a crash, always a one-line error naming
 // the file, with exit code 3 (bad input) or 4 (unsupported).
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -38,6 +39,10 @@ const char* kSeeds[] = {
     "openvino/models_pbtxt/model_with_queue_ops.pbtxt",
     "arm-ml-kws-for-mcu/Pretrained_models/DS_CNN/DS_CNN_S.pb",
     "tensorflow-tfjs/tfjs-inference/test_data/model.json",
+    "tensorflow-serving/tensorflow_serving/servables/tensorflow/testdata/saved_model_half_plus_two_cpu/00000123/saved_model.pb",
+    "tensorflow-ocaml/examples/load/load.pb",
+    "scisharp-tensorflow-net/graph/xor.meta",
+    "tensorflow-onnx/tests/models/gru/frozen.pb",
 };
 
 // A mutated copy keeps the original's file name so that sniffing takes the same path.
@@ -60,12 +65,26 @@ TEST(BadInput, TruncatedAndBitFlippedFixturesNeverCrash) {
     REQUIRE_FIXTURE(path, rel);
     const std::string bytes = test::read_bytes(path);
     ASSERT_FALSE(bytes.empty());
+    // 84 variants per seed: truncations, bit flips, zeroed blocks and duplicated chunks (the
+    // last two change lengths and varints inside the file, not just its end).
     std::vector<std::string> variants;
-    for (int k = 1; k <= 24; ++k) variants.push_back(bytes.substr(0, bytes.size() * k / 25));
-    for (int k = 0; k < 24; ++k) {
+    for (int k = 1; k <= 28; ++k) variants.push_back(bytes.substr(0, bytes.size() * k / 29));
+    for (int k = 0; k < 28; ++k) {
       std::string flipped = bytes;
       for (int f = 0; f < 1 + k % 4; ++f) flipped[rng() % flipped.size()] ^= static_cast<char>(1u << (rng() % 8));
       variants.push_back(std::move(flipped));
+    }
+    for (int k = 0; k < 14; ++k) {
+      std::string zeroed = bytes;
+      const std::size_t at = rng() % zeroed.size(), n = std::min<std::size_t>(1 + rng() % 64, zeroed.size() - at);
+      std::fill(zeroed.begin() + static_cast<std::ptrdiff_t>(at), zeroed.begin() + static_cast<std::ptrdiff_t>(at + n), '\0');
+      variants.push_back(std::move(zeroed));
+    }
+    for (int k = 0; k < 14; ++k) {
+      const std::size_t at = rng() % bytes.size(), n = std::min<std::size_t>(1 + rng() % 256, bytes.size() - at);
+      std::string dup = bytes;
+      dup.insert(rng() % dup.size(), bytes.substr(at, n));
+      variants.push_back(std::move(dup));
     }
     for (const auto& v : variants) {
       std::string file = mutated_copy(path, v, mutation++);
@@ -77,6 +96,7 @@ TEST(BadInput, TruncatedAndBitFlippedFixturesNeverCrash) {
   }
   std::cout << "[ info ] " << cases << " mutated inputs, " << rejected << " rejected with a one-line error, 0 crashes\n";
   EXPECT_GT(rejected, cases / 3);
+  EXPECT_GE(cases, 1000);
 }
 
 TEST(BadInput, WrongKindsOfFile) {

@@ -1,5 +1,6 @@
 // The model generator: first proven against graphs real TensorFlow wrote (the batch-norm cond
 // of tf.layers, the Saver), then its three models end to end through freeze --optimize.
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -86,9 +87,9 @@ struct Generated {
   std::string dir, args;
 };
 
-Generated generate(const std::string& model, const std::vector<std::string>& extra = {}) {
+Generated generate(const std::string& model, const std::vector<std::string>& extra = {}, const std::string& width = "0.25") {
   Generated g{test::temp_dir() + "/" + model, ""};
-  std::vector<std::string> argv = {std::string(TFFREEZE_MODELGEN_BIN), model, "--out", g.dir, "--width-multiplier", "0.25"};
+  std::vector<std::string> argv = {std::string(TFFREEZE_MODELGEN_BIN), model, "--out", g.dir, "--width-multiplier", width};
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto r = test::run_process(argv);
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -159,6 +160,35 @@ TEST(ModelGen, EveryModelFreezesAndOptimizesEndToEnd) {
     EXPECT_EQ(count_op(frozen, "Placeholder"), 1) << model;
     EXPECT_EQ(test::run_cli({"check", g.dir + "/frozen.pb", "--target", "opencv"}).exit_code, 0) << model;
   }
+}
+
+}  // namespace
+}  // namespace tffreeze::modelgen
+
+namespace tffreeze::modelgen {
+namespace {
+
+// --memory-limit: a freeze that needs more fails with a one-line message and exit 4, nothing
+// written; with room it succeeds. (Not under AddressSanitizer, whose shadow memory the limit
+// would count.)
+TEST(MemoryLimit, RefusesCleanlyAndWritesNothing) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer build: its shadow memory counts against the limit";
+#endif
+  Generated g = generate("mobilenet_v1", {}, "1");
+  std::vector<std::string> argv = {"--memory-limit", "16", "freeze", g.dir + "/model.ckpt.meta"};
+  for (auto& a : split(g.args)) argv.push_back(a);
+  argv.push_back("-o");
+  argv.push_back(g.dir + "/frozen.pb");
+  auto small = test::run_cli(argv);
+  EXPECT_EQ(small.exit_code, 4) << small.out << small.err;
+  EXPECT_NE(small.err.find("out of memory: the work needs more than --memory-limit 16 MiB"), std::string::npos) << small.err;
+  EXPECT_EQ(std::count(small.err.begin(), small.err.end(), '\n'), 1);
+  EXPECT_FALSE(std::filesystem::exists(g.dir + "/frozen.pb"));
+  argv[1] = "1024";
+  auto roomy = test::run_cli(argv);
+  EXPECT_EQ(roomy.exit_code, 0) << roomy.err;
+  EXPECT_TRUE(std::filesystem::exists(g.dir + "/frozen.pb"));
 }
 
 }  // namespace

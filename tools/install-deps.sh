@@ -9,6 +9,7 @@ pkgs=(
   libleveldb-dev libsnappy-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopencv-dev python3-opencv python3-numpy
+  clang libomp-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,5 +1,7 @@
 #include <google/protobuf/stubs/logging.h>
 
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -14,6 +16,9 @@ int main(int argc, char** argv) {
   CLI::App app{"tffreeze: turn a trained TensorFlow model into a frozen, inference-optimized graph"};
   app.set_version_flag("--version", std::string("tffreeze ") + TFFREEZE_VERSION);
   app.require_subcommand(1);
+  std::uint64_t memory_limit_mib = 0;
+  app.add_option("--memory-limit", memory_limit_mib,
+                 "Refuse to allocate more than this many MiB of memory (heap and anonymous mappings; files are mapped, not counted): exit 4 with a message, never the OOM killer");
   cli::Action action;
   cli::add_inspect(app, &action);
   cli::add_validate(app, &action);
@@ -33,14 +38,23 @@ int main(int argc, char** argv) {
     std::cerr << "tffreeze: " << e.what() << " (see tffreeze --help)\n";
     return static_cast<int>(ExitCode::kUsage);
   }
+  if (memory_limit_mib > 0) {
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(memory_limit_mib) << 20;
+    if (::setrlimit(RLIMIT_DATA, &limit) != 0) {
+      std::cerr << "tffreeze: --memory-limit " << memory_limit_mib << ": cannot set the limit\n";
+      return static_cast<int>(ExitCode::kUsage);
+    }
+  }
   try {
     return action ? action() : 0;
   } catch (const Error& e) {
     std::cerr << "tffreeze: " << e.what() << "\n";
     return static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
-    std::cerr << "tffreeze: out of memory\n";
-    return static_cast<int>(ExitCode::kBadInput);
+    if (memory_limit_mib > 0) std::cerr << "tffreeze: out of memory: the work needs more than --memory-limit " << memory_limit_mib << " MiB\n";
+    else std::cerr << "tffreeze: out of memory\n";
+    return static_cast<int>(ExitCode::kUnsupported);
   } catch (const std::exception& e) {
     std::cerr << "tffreeze: internal error: " << e.what() << "\n";
     return static_cast<int>(ExitCode::kBadInput);
