@@ -2,6 +2,7 @@
 // the numbers do not change.
 #include <cstring>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "common/error.h"
@@ -229,6 +230,13 @@ TEST(OptimizeCli, KeywordSpottersLoseEveryBatchNormAndIdentity) {
     EXPECT_EQ(count_op(opt.graph(), "FusedBatchNorm"), 0) << model;
     EXPECT_EQ(count_op(opt.graph(), "Identity"), 0) << model;
     EXPECT_LT(opt.graph().node_size(), io::load_model(dir + "/cut.pb").graph().node_size());
+    // The report: per pass, what changed and the graph's nodes and bytes before and after.
+    auto report = nlohmann::json::parse(test::read_bytes(dir + "/report.json"));
+    ASSERT_FALSE(report["passes"].empty());
+    EXPECT_EQ(report["passes"][0]["bytes_before"], report["bytes_before"]);
+    EXPECT_EQ(report["passes"].back()["bytes_after"], report["bytes_after"]);
+    EXPECT_EQ(report["passes"].back()["nodes_after"], report["nodes_after"]);
+    EXPECT_LT(report["bytes_after"].get<std::size_t>(), report["bytes_before"].get<std::size_t>());
   }
 }
 

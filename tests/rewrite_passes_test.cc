@@ -315,14 +315,6 @@ TEST(CheckCli, ListsRejectedNodesWithTheirFix) {
   EXPECT_EQ(test::run_cli({"check", dir + "/g.pb"}).exit_code, 0);  // generic accepts it
 }
 
-}  // namespace
-}  // namespace tffreeze::passes
-
-namespace tffreeze::passes {
-namespace {
-
-using namespace test_support;
-using graph::GraphBuilder;
 
 TEST(UnshareConstants, ConcatGetsItsOwnCopy) {
   GraphBuilder b;
@@ -381,14 +373,6 @@ TEST(FoldConstants, TimesZeroAndPlusZeroSimplifyForStaticShapes) {
   EXPECT_EQ(max_difference(b.graph(), after, {"out"}), 0);
 }
 
-}  // namespace
-}  // namespace tffreeze::passes
-
-namespace tffreeze::passes {
-namespace {
-
-using namespace test_support;
-using graph::GraphBuilder;
 
 TEST(StripUnusedNodes, SetsInputTypeAndShape) {
   auto p = parse_pipeline("strip_unused_nodes(type=float32, shape=\"1,4\") fold_constants");

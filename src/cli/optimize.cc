@@ -52,7 +52,8 @@ int optimize_and_write(tf::GraphDef&& original, const OptimizeOptions& o, const 
              {"passes", json::array()}};
   for (const auto& step : passes::run_pipeline(&graph, pipeline, ctx)) {
     (*report)["passes"].push_back({{"pass", step.pass}, {"changed", step.report.changed}, {"nodes_before", step.nodes_before},
-                                   {"nodes_after", step.nodes_after}, {"left_alone", step.report.refused}});
+                                   {"nodes_after", step.nodes_after}, {"bytes_before", step.bytes_before},
+                                   {"bytes_after", step.bytes_after}, {"left_alone", step.report.refused}});
     if (step.report.changed == 0 && step.report.refused.empty()) continue;
     std::cout << step.pass << ": " << step.report.changed << " change(s), nodes " << step.nodes_before << " -> " << step.nodes_after << "\n";
     for (const auto& why : step.report.refused) std::cout << "  left alone: " << why << "\n";

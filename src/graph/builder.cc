@@ -52,13 +52,13 @@ std::string GraphBuilder::scalar(const std::string& name, float value) {
 std::string GraphBuilder::ints(const std::string& name, std::vector<std::int32_t> values, bool is_scalar) {
   Tensor t{tf::DT_INT32, {}, std::string(values.size() * 4, '\0'), {}};
   if (!is_scalar) t.shape = {static_cast<std::int64_t>(values.size())};
-  std::memcpy(t.bytes.data(), values.data(), values.size() * 4);
+  if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), values.size() * 4);  // (an empty vector's data() may be null)
   return constant(name, t);
 }
 
 std::string GraphBuilder::ints(const std::string& name, std::vector<std::int32_t> values, std::vector<std::int64_t> shape) {
   Tensor t{tf::DT_INT32, std::move(shape), std::string(values.size() * 4, '\0'), {}};
-  std::memcpy(t.bytes.data(), values.data(), values.size() * 4);
+  if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), values.size() * 4);  // (an empty vector's data() may be null)
   return constant(name, t);
 }
 

@@ -90,6 +90,13 @@ std::int64_t scaled(double width, std::int64_t depth, std::int64_t min_depth) {
   return std::max<std::int64_t>(static_cast<std::int64_t>(static_cast<double>(depth) * width), min_depth);
 }
 
+// What every training script adds after the model: loss and optimizer, moving averages, a Saver.
+void finish_training(TrainingGraph& g, const std::string& logits, Optimizer optimizer, float ema_decay) {
+  g.add_training(logits, "", optimizer);
+  g.add_moving_averages(ema_decay);
+  g.add_saver();
+}
+
 // ---- Inception V3 (tf-slim nets/inception_v3.py layout and names) -------------------------------
 
 Feature inception_a(Layers& L, const std::string& s, const Feature& x, double w, std::int64_t pool_depth, bool v2_names) {
@@ -210,9 +217,7 @@ void inception_v3(GeneratedModel& m, const ModelOptions& o) {
   auto* r1 = g.builder().node(p + "/Reshape_1", "Reshape", {p + "/Softmax", p + "/Shape"});
   GraphBuilder::attr(r1, "Tshape").set_type(tf::DT_INT32);
   m.output = p + "/Reshape_1";
-  g.add_training(logits, "", Optimizer::kRmsProp);
-  g.add_moving_averages(0.9999f);
-  g.add_saver();
+  finish_training(g, logits, Optimizer::kRmsProp, 0.9999f);
 }
 
 // ---- MobileNet V1 as users write it -------------------------------------------------------------
@@ -256,9 +261,7 @@ void mobilenet_v1(GeneratedModel& m, const ModelOptions& o) {
   const std::string logits = L.dense(s + "/Logits/fc", dropped, x.c, o.classes);
   g.builder().node(s + "/Predictions/Softmax", "Softmax", {logits});
   m.output = s + "/Predictions/Softmax";
-  g.add_training(logits, "", Optimizer::kAdam);
-  g.add_moving_averages(0.999f);
-  g.add_saver();
+  finish_training(g, logits, Optimizer::kAdam, 0.999f);
 }
 
 // ---- ResNet-50 V1 (Keras applications layout and names) ------------------------------------------
@@ -314,9 +317,7 @@ void resnet50_v1(GeneratedModel& m, const ModelOptions& o) {
   const std::string logits = L.dense("predictions", pooled, x.c, o.classes);
   g.builder().node("predictions/Softmax", "Softmax", {logits});
   m.output = "predictions/Softmax";
-  g.add_training(logits, "", Optimizer::kMomentum);
-  g.add_moving_averages(0.999f);
-  g.add_saver();
+  finish_training(g, logits, Optimizer::kMomentum, 0.999f);
 }
 
 // xorshift64*: fast, seeded, plenty for weights.
@@ -378,7 +379,7 @@ void write_training_checkpoint(const std::vector<Variable>& variables, const std
     }
     for (auto& e : x) e = r.uniform(lo, hi);
     t.bytes.resize(x.size() * 4);
-    std::memcpy(t.bytes.data(), x.data(), t.bytes.size());
+    if (!x.empty()) std::memcpy(t.bytes.data(), x.data(), t.bytes.size());
     return t;
   };
   auto seed_of = [&](const std::string& name) {

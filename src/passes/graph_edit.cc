@@ -44,7 +44,7 @@ bool is_interface(const std::vector<std::string>& names, const std::string& node
 std::vector<float> floats_of(const Tensor& t) {
   std::vector<float> v(static_cast<std::size_t>(t.num_elements()));
   if (t.dtype == tf::DT_FLOAT && t.bytes.size() == v.size() * 4) {
-    std::memcpy(v.data(), t.bytes.data(), t.bytes.size());
+    if (!v.empty()) std::memcpy(v.data(), t.bytes.data(), t.bytes.size());
     return v;
   }
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(element_as_double(t, static_cast<std::int64_t>(i)));
@@ -61,7 +61,7 @@ FloatConst read_float_const(const tf::NodeDef& node) {
   for (auto d : c.shape) n *= d;
   if (n >= 0 && t.tensor_content().size() == static_cast<std::size_t>(n) * 4) {
     c.values.resize(static_cast<std::size_t>(n));
-    std::memcpy(c.values.data(), t.tensor_content().data(), t.tensor_content().size());
+    if (!c.values.empty()) std::memcpy(c.values.data(), t.tensor_content().data(), t.tensor_content().size());
   } else {
     c.values = floats_of(const_value(node));  // float_val form, validated by the decoder
   }
@@ -79,7 +79,7 @@ void write_float_const(tf::NodeDef* node, const std::vector<std::int64_t>& shape
 
 Tensor float_tensor(std::vector<std::int64_t> shape, const std::vector<float>& v) {
   Tensor t{tf::DT_FLOAT, std::move(shape), std::string(v.size() * 4, '\0'), {}};
-  std::memcpy(t.bytes.data(), v.data(), v.size() * 4);
+  if (!v.empty()) std::memcpy(t.bytes.data(), v.data(), v.size() * 4);
   return t;
 }
 

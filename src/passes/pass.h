@@ -56,6 +56,7 @@ std::vector<PassInvocation> parse_pipeline(const std::string& spec);
 struct PipelineStep {
   std::string pass;
   int nodes_before = 0, nodes_after = 0;
+  std::size_t bytes_before = 0, bytes_after = 0;  // serialized size of the graph
   PassReport report;
 };
 

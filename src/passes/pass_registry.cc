@@ -127,8 +127,10 @@ std::vector<PipelineStep> run_pipeline(tf::GraphDef* graph, const std::vector<Pa
     PipelineStep step;
     step.pass = inv.name;
     step.nodes_before = graph->node_size();
+    step.bytes_before = steps.empty() ? graph->ByteSizeLong() : steps.back().bytes_after;
     step.report = pass->run(graph, ctx);
     step.nodes_after = graph->node_size();
+    step.bytes_after = graph->ByteSizeLong();
     steps.push_back(std::move(step));
   }
   return steps;
