@@ -11,6 +11,7 @@
 #include "common/file_util.h"
 #include "graph/graph_view.h"
 #include "graph/summary.h"
+#include "graph/training_ops.h"
 #include "graph/validate.h"
 #include "io/model.h"
 #include "passes/pass.h"
@@ -82,11 +83,7 @@ int optimize_and_write(tf::GraphDef&& original, const OptimizeOptions& o, const 
       graph::GraphView view(original);
       auto needed = view.needed_by(ctx.outputs, ctx.inputs);
       bool random = false;
-      for (int i = 0; i < view.size(); ++i) {
-        const std::string& op = view.node(i).op();
-        random |= needed[static_cast<std::size_t>(i)] && (op == "RandomUniform" || op == "RandomStandardNormal" || op == "TruncatedNormal" ||
-                                                          op == "RandomUniformInt");
-      }
+      for (int i = 0; i < view.size(); ++i) random |= needed[static_cast<std::size_t>(i)] && graph::is_random_op(view.node(i).op());
       if (random) {
         tf::GraphDef baseline = original;
         passes::run_pipeline(&baseline, passes::parse_pipeline("strip_training_ops"), ctx);

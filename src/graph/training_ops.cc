@@ -67,7 +67,7 @@ const char* category_of_op(const std::string& op) {
 void find_dropout(const GraphView& view, std::vector<bool>* marked) {
   static const std::unordered_set<std::string> kPassThrough = {"Add", "AddV2", "Mul", "Sub", "RealDiv", "Cast", "Identity"};
   for (int i = 0; i < view.size(); ++i) {
-    if (!kRandomOps.count(view.node(i).op()) || in_gradients_scope(view.node(i).name())) continue;
+    if (!is_random_op(view.node(i).op()) || in_gradients_scope(view.node(i).name())) continue;
     std::vector<std::pair<int, int>> work{{i, 0}};
     std::vector<int> hits;
     while (!work.empty()) {
@@ -88,6 +88,8 @@ void find_dropout(const GraphView& view, std::vector<bool>* marked) {
 }
 
 }  // namespace
+
+bool is_random_op(const std::string& op) { return kRandomOps.count(op) > 0 || op.rfind("StatelessRandom", 0) == 0; }
 
 bool is_training_flag(const tf::NodeDef& node) {
   if (node.op() != "Placeholder" && node.op() != "PlaceholderWithDefault") return false;

@@ -21,6 +21,9 @@ TrainingOps find_training_ops(const GraphView& view);
 // summaries, assertions, state updates, initializers) and anything in the categories above.
 bool is_bookkeeping_op(const std::string& op);
 
+// Ops that draw random numbers (dropout masks, initializers).
+bool is_random_op(const std::string& op);
+
 // A Placeholder that switches training behaviour (is_training, keras_learning_phase,
 // keep_prob, ...), judged by dtype and name.
 bool is_training_flag(const tf::NodeDef& node);

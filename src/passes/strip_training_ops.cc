@@ -15,22 +15,19 @@
 
 #include "common/error.h"
 #include "graph/node_builders.h"
+#include "graph/training_ops.h"
 #include "passes/graph_edit.h"
 #include "passes/pass.h"
 
 namespace tffreeze::passes {
 namespace {
 
-bool is_random_op(const std::string& op) {
-  return op == "RandomUniform" || op == "RandomStandardNormal" || op == "RandomUniformInt" || op == "TruncatedNormal" ||
-         op.rfind("StatelessRandom", 0) == 0;
-}
 
 // True when the node's value comes from a random op through a few arithmetic steps
 // (random_uniform(min, max) is RandomUniform * (max - min) + min).
 bool depends_on_random(const graph::GraphView& view, int i, int depth) {
   const std::string& op = view.node(i).op();
-  if (is_random_op(op)) return true;
+  if (graph::is_random_op(op)) return true;
   static const std::set<std::string> kArith = {"Add", "AddV2", "Mul", "Sub", "Identity", "RealDiv"};
   if (depth == 0 || !kArith.count(op)) return false;
   for (const auto& e : view.inputs(i))
@@ -249,7 +246,7 @@ PassReport strip_training_ops(tf::GraphDef* graph, const PassContext& ctx) {
   }
   graph::GraphView view(*graph);
   for (int i = 0; i < view.size(); ++i)
-    if (is_random_op(view.node(i).op()))
+    if (graph::is_random_op(view.node(i).op()))
       report.refused.push_back("node '" + view.node(i).name() + "': random op still needed by the outputs (not a dropout form this pass knows)");
   return report;
 }
