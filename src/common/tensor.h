@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,14 @@
 namespace tffreeze {
 
 
+struct TensorList;  // runtime/tensor_list.h
+
 struct Tensor {
   tf::DataType dtype = tf::DT_INVALID;
   std::vector<std::int64_t> shape;
   std::string bytes;                  // fixed-size dtypes
   std::vector<std::string> strings;   // DT_STRING
+  std::shared_ptr<const TensorList> list;  // DT_VARIANT scalars: the executor's tensor lists
 
   std::int64_t num_elements() const;
   template <class T>

@@ -9,6 +9,8 @@
 #include "common/file_util.h"
 #include "freeze/checkpoint_keys.h"
 #include "freeze/feeds.h"
+#include "freeze/inline_functions.h"
+#include "freeze/signature_graph.h"
 #include "graph/node_builders.h"
 #include "graph/summary.h"
 #include "graph/validate.h"
@@ -19,44 +21,9 @@ namespace {
 
 using json = nlohmann::json;
 
-bool is_state_update(const std::string& op) {
-  static const std::set<std::string> kOps = {"Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "AssignAddVariableOp",
-                                             "AssignSubVariableOp", "ScatterAdd", "ScatterSub", "ScatterUpdate",
-                                             "ResourceScatterAdd", "ResourceScatterUpdate"};
-  return kOps.count(op) || op.rfind("Apply", 0) == 0 || op.rfind("ResourceApply", 0) == 0 ||
-         op.rfind("SparseApply", 0) == 0 || op.rfind("ResourceSparseApply", 0) == 0;
-}
-
-const tf::SignatureDef* choose_signature(const io::Model& model, const std::string& wanted, std::string* key) {
-  const auto& sigs = model.meta.signature_def();
-  std::vector<std::string> user;
-  for (const auto& [k, s] : sigs)
-    if (k.rfind("__", 0) != 0) user.push_back(k);
-  std::sort(user.begin(), user.end());
-  if (!wanted.empty()) {
-    if (!sigs.count(wanted)) {
-      std::string all;
-      for (const auto& k : user) all += (all.empty() ? "" : ", ") + k;
-      throw Error(ExitCode::kBadInput, model.path + ": no signature '" + wanted + "' (available: " + (all.empty() ? "none" : all) + ")");
-    }
-    *key = wanted;
-  } else if (sigs.count("serving_default")) {
-    *key = "serving_default";
-  } else if (user.size() == 1) {
-    *key = user[0];
-  } else {
-    return nullptr;
-  }
-  return &sigs.at(*key);
-}
-
-std::vector<std::string> signature_tensors(const google::protobuf::Map<std::string, tf::TensorInfo>& map) {
-  std::vector<std::pair<std::string, std::string>> sorted;
-  for (const auto& [k, info] : map) sorted.push_back({k, info.name()});
-  std::sort(sorted.begin(), sorted.end());
+std::vector<std::string> tensor_names(const google::protobuf::Map<std::string, tf::TensorInfo>& map) {
   std::vector<std::string> out;
-  for (const auto& [k, name] : sorted)
-    if (!name.empty()) out.push_back(name);
+  for (const auto& [key, name] : signature_tensors(map)) out.push_back(name);
   return out;
 }
 
@@ -158,11 +125,12 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
   // Outputs and inputs: given, else the signature's, else inferred.
   std::vector<std::string> outputs = options.outputs, inputs = options.inputs;
   const tf::SignatureDef* signature = nullptr;
+  std::string signature_key;
   if (outputs.empty()) {
-    std::string key;
+    std::string& key = signature_key;
     if ((signature = choose_signature(model, options.signature, &key))) {
-      outputs = signature_tensors(signature->outputs());
-      if (inputs.empty()) inputs = signature_tensors(signature->inputs());
+      outputs = tensor_names(signature->outputs());
+      if (inputs.empty()) inputs = tensor_names(signature->inputs());
       report.notes.push_back("signature '" + key + "'");
     } else {
       outputs = graph::likely_outputs(model);
@@ -170,6 +138,20 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     }
   }
   if (outputs.empty()) throw Error(ExitCode::kBadInput, model.path + ": no outputs found; give --outputs");
+
+  // TF 2: what the outputs need runs in functions; flatten it first. A TF 2 SavedModel's
+  // signature keys become the input and output names.
+  std::map<std::string, std::string> variable_keys;
+  if (needs_flattening(g, outputs, inputs)) {
+    const bool rename = signature && options.outputs.empty() && options.inputs.empty() && model.meta.has_object_graph_def();
+    FlatGraph flat = flatten_graph(model, checkpoint, outputs, inputs, rename ? signature : nullptr, signature_key);
+    g = std::move(flat.graph);
+    outputs = std::move(flat.outputs);
+    inputs = std::move(flat.inputs);
+    variable_keys = std::move(flat.variable_keys);
+    for (auto& note : flat.notes) report.notes.push_back(std::move(note));
+    if (rename) signature = nullptr;  // its tensor names are gone; the keys replaced them
+  }
 
   // Tensors other than output 0 first: replacing a node in place needs its other outputs unused.
   std::vector<std::string> replacements = options.replace_inputs;
@@ -213,11 +195,22 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
                }), inputs.end());
 
   graph::GraphView view(g);
+  // The cut is at the inputs; a PlaceholderWithDefault input keeps its default value.
+  std::vector<std::string> cut;
+  for (const auto& in : inputs) {
+    int i = view.find(graph::parse_input(in).node);
+    if (i < 0 || view.node(i).op() != "PlaceholderWithDefault") cut.push_back(in);
+  }
   std::vector<bool> keep;
   try {
-    keep = view.needed_by(outputs, inputs);
+    keep = view.needed_by(outputs, cut);
   } catch (const Error& e) {
     throw Error(e.code(), model.path + ": " + e.what());
+  }
+  // An input no output reads stays, so the frozen graph takes what the signature takes.
+  for (const auto& in : inputs) {
+    int i = view.find(graph::parse_input(in).node);
+    if (i >= 0 && view.node(i).op() == "Placeholder") keep[static_cast<std::size_t>(i)] = true;
   }
   std::set<std::string> functions;
   for (const auto& f : g.library().function()) functions.insert(f.signature().name());
@@ -229,7 +222,7 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     }
   }
   for (int i = 0; i < view.size(); ++i) {
-    if (keep[i] && is_state_update(view.node(i).op())) {
+    if (keep[i] && graph::is_state_update(view.node(i).op())) {
       throw Error(ExitCode::kUnsupported, model.path + ": the outputs need '" + view.node(i).name() + "' (" + view.node(i).op() +
                                               "), a state change; a frozen graph cannot hold it (choose other --outputs)");
     }
@@ -249,7 +242,10 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     FrozenVariable fv;
     fv.name = var.name();
     auto t = traced.find(var.name());
-    fv.checkpoint_key = t != traced.end() ? t->second.key : default_checkpoint_key(var);
+    auto captured = variable_keys.find(var.name());
+    fv.checkpoint_key = captured != variable_keys.end() ? captured->second
+                        : t != traced.end()            ? t->second.key
+                                                       : default_checkpoint_key(var);
     const std::string shape_and_slice = t != traced.end() ? t->second.shape_and_slice : "";
     std::string key = fv.checkpoint_key;
     if (options.use_moving_averages) {
@@ -337,6 +333,7 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     prune_colocation(node, present);
   }
   for (auto& n : *added.mutable_node()) *out.add_node() = std::move(n);
+  prune_library(&out);
 
   // Inputs must be real inputs now.
   for (const auto& in : inputs) {

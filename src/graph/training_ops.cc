@@ -44,15 +44,17 @@ const std::unordered_set<std::string> kStateOps = {"Assign", "AssignAdd", "Assig
                                                    "ScatterSub", "ScatterUpdate", "ResourceScatterAdd",
                                                    "ResourceScatterUpdate"};
 
+bool is_optimizer_apply(const std::string& op) {
+  return starts_with(op, "Apply") || starts_with(op, "ResourceApply") || starts_with(op, "SparseApply") ||
+         starts_with(op, "ResourceSparseApply");
+}
+
 const char* category_of_op(const std::string& op) {
   if (contains(op, "Queue")) return "queues";
   if (contains(op, "Iterator") || ends_with(op, "Dataset") || ends_with(op, "DatasetV2") || ends_with(op, "DatasetV3")) {
     return "iterators";
   }
-  if (starts_with(op, "Apply") || starts_with(op, "ResourceApply") || starts_with(op, "SparseApply") ||
-      starts_with(op, "ResourceSparseApply")) {
-    return "optimizer";
-  }
+  if (is_optimizer_apply(op)) return "optimizer";
   if (kSaverOps.count(op)) return "saver";
   if (ends_with(op, "Summary") || ends_with(op, "SummaryV2") || op == "WriteSummary" || op == "MergeSummary") {
     return "summaries";
@@ -90,6 +92,8 @@ void find_dropout(const GraphView& view, std::vector<bool>* marked) {
 }  // namespace
 
 bool is_random_op(const std::string& op) { return kRandomOps.count(op) > 0 || op.rfind("StatelessRandom", 0) == 0; }
+
+bool is_state_update(const std::string& op) { return kStateOps.count(op) > 0 || is_optimizer_apply(op); }
 
 bool is_training_flag(const tf::NodeDef& node) {
   if (node.op() != "Placeholder" && node.op() != "PlaceholderWithDefault") return false;

@@ -21,6 +21,9 @@ TrainingOps find_training_ops(const GraphView& view);
 // summaries, assertions, state updates, initializers) and anything in the categories above.
 bool is_bookkeeping_op(const std::string& op);
 
+// Ops that change variables: assignments, scatters and optimizer apply ops.
+bool is_state_update(const std::string& op);
+
 // Ops that draw random numbers (dropout masks, initializers).
 bool is_random_op(const std::string& op);
 

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <map>
+
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -226,10 +228,10 @@ void save_tfjs_graph_model(const tf::GraphDef& graph, const std::string& json_pa
   tf::GraphDef topology = graph;
   std::string shard;
   json weights = json::array();
-  for (auto& node : *topology.mutable_node()) {
-    if (node.op() != "Const") continue;
+  auto move_to_weights = [&](tf::NodeDef& node) {
+    if (node.op() != "Const") return;
     auto it = node.mutable_attr()->find("value");
-    if (it == node.mutable_attr()->end()) continue;
+    if (it == node.mutable_attr()->end()) return;
     Tensor t = tensor_from_proto(it->second.tensor(), "node '" + node.name() + "'");
     std::string dtype = append_weight(t, &shard, node.name());
     weights.push_back({{"name", node.name()}, {"shape", t.shape}, {"dtype", dtype}});
@@ -237,6 +239,28 @@ void save_tfjs_graph_model(const tf::GraphDef& graph, const std::string& json_pa
     header.set_dtype(it->second.tensor().dtype());
     *header.mutable_tensor_shape() = it->second.tensor().tensor_shape();
     *it->second.mutable_tensor() = header;
+  };
+  for (auto& node : *topology.mutable_node()) move_to_weights(node);
+  // Constants inside functions (While bodies) become weights too, named "<function>/<node>"
+  // as the TF.js converter names them, since TF.js looks every Const up among the weights.
+  for (auto& f : *topology.mutable_library()->mutable_function()) {
+    std::map<std::string, std::string> renamed;
+    for (auto& node : *f.mutable_node_def()) {
+      if (node.op() != "Const") continue;
+      renamed[node.name()] = f.signature().name() + "/" + node.name();
+      node.set_name(renamed[node.name()]);
+      move_to_weights(node);
+    }
+    auto rename_ref = [&](std::string* ref) {
+      const bool control = !ref->empty() && (*ref)[0] == '^';
+      std::string body = control ? ref->substr(1) : *ref;
+      auto colon = body.find(':');
+      auto it = renamed.find(body.substr(0, colon));
+      if (it != renamed.end()) *ref = (control ? "^" : "") + it->second + (colon == std::string::npos ? "" : body.substr(colon));
+    };
+    for (auto& node : *f.mutable_node_def())
+      for (auto& in : *node.mutable_input()) rename_ref(&in);
+    for (auto& [name, value] : *f.mutable_ret()) rename_ref(&value);
   }
   std::string topology_json;
   google::protobuf::util::JsonPrintOptions options;

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "common/error.h"
+#include "graph/function_graph.h"
 #include "graph/graph_view.h"
 #include "runtime/kernel.h"
 
@@ -41,15 +42,62 @@ std::shared_ptr<const Tensor> shared_input(const graph::GraphView& view, int i, 
 
 }  // namespace
 
-struct Executor::Plan {
-  explicit Plan(const tf::GraphDef& g) : view(g), order(view.topological_order()), constants(static_cast<std::size_t>(view.size())) {}
+struct Executor::Plan : FunctionCaller {
+  Plan(const tf::GraphDef& g, const tf::FunctionDefLibrary& lib)
+      : view(g), order(view.topological_order()), constants(static_cast<std::size_t>(view.size())), library(lib), functions(lib) {}
   graph::GraphView view;
   std::vector<int> order;
   std::mutex constants_mutex;
   std::vector<std::shared_ptr<const Tensor>> constants;  // decoded Const values
+
+  // Library functions, each turned into a graph with its own executor on first call.
+  struct Function {
+    graph::FunctionGraph body;
+    std::unique_ptr<Executor> executor;
+  };
+  const tf::FunctionDefLibrary& library;
+  graph::FunctionIndex functions;
+  mutable std::mutex functions_mutex;
+  mutable std::map<std::string, std::unique_ptr<Function>> compiled;
+
+  std::vector<Tensor> call(const std::string& name, const std::vector<Tensor>& args) const override {
+    // Recursion guard: a function that calls itself must fail, not overflow the stack.
+    static thread_local int depth = 0;
+    if (depth >= 64) throw Error(ExitCode::kUnsupported, "function '" + name + "': calls nest deeper than 64 (recursion?)");
+    const Function* f = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(functions_mutex);
+      auto& slot = compiled[name];
+      if (!slot) {
+        const tf::FunctionDef* def = functions.find(name);
+        if (!def) throw Error(ExitCode::kBadInput, "function '" + name + "' is not in the graph's library");
+        auto entry = std::make_unique<Function>();
+        entry->body = graph::function_to_graph(*def, functions);
+        entry->executor = std::make_unique<Executor>(entry->body.graph, &library);
+        slot = std::move(entry);
+      }
+      f = slot.get();
+    }
+    if (args.size() != f->body.args.size()) {
+      throw Error(ExitCode::kBadInput, "function '" + name + "' takes " + std::to_string(f->body.args.size()) + " arguments, got " +
+                                           std::to_string(args.size()));
+    }
+    std::map<std::string, Tensor> feeds;
+    for (std::size_t i = 0; i < args.size(); ++i) feeds[f->body.args[i]] = args[i];
+    ++depth;
+    try {
+      auto out = f->executor->run(feeds, f->body.outputs);
+      --depth;
+      return out;
+    } catch (...) {
+      --depth;
+      throw;
+    }
+  }
 };
 
-Executor::Executor(const tf::GraphDef& graph) : plan_(std::make_unique<Plan>(graph)) {}
+Executor::Executor(const tf::GraphDef& graph, const tf::FunctionDefLibrary* library)
+    : plan_(std::make_unique<Plan>(graph, library ? *library : graph.library())) {}
 Executor::~Executor() = default;
 
 std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& fetches) const {
@@ -150,8 +198,10 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
       throw Error(ExitCode::kBadInput, "input '" + node.name() + "' was not fed (give --input " + node.name() + "=FILE.npy)");
     } else {
       Kernel kernel = kernels.find(node.op());
+      if (!kernel && plan_->functions.find(node.op())) kernel = kernels.find("PartitionedCall");  // op named after a function
       if (!kernel) throw Error(ExitCode::kUnsupported, "node '" + node.name() + "': no kernel for op " + node.op());
       KernelContext ctx(node, std::move(inputs));
+      ctx.set_functions(plan_.get());
       auto start = std::chrono::steady_clock::now();
       kernel(ctx);
       if (profile_) (*profile_)[node.op()] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

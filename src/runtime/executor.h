@@ -1,6 +1,7 @@
 // The reference CPU executor: runs the part of a GraphDef that the fetched tensors need, with
 // the given feeds, one kernel per node in execution order. v1 cond (Switch/Merge) is handled by
 // dead-tensor propagation as TensorFlow does; v1 while loops are not supported (exit 4).
+// Functional ops (While, If, calls) run their library functions in nested executors.
 #pragma once
 
 #include <map>
@@ -18,7 +19,8 @@ class Executor {
  public:
   // The graph must outlive the executor. Indexing and execution order are computed here once;
   // constants are decoded on first use and kept for later runs.
-  explicit Executor(const tffreeze::tf::GraphDef& graph);
+  // `library`: where functions come from (default: the graph's own); it must outlive too.
+  explicit Executor(const tffreeze::tf::GraphDef& graph, const tffreeze::tf::FunctionDefLibrary* library = nullptr);
   ~Executor();
 
   // feeds: tensor name ("x" or "x:0", "queue:1") -> value. fetches: tensor names.

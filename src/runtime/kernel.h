@@ -13,6 +13,13 @@ namespace tffreeze::runtime {
 
 namespace tf = ::tffreeze::tf;
 
+// Runs library functions for kernels of functional ops (While, If, calls).
+class FunctionCaller {
+ public:
+  virtual ~FunctionCaller() = default;
+  virtual std::vector<Tensor> call(const std::string& function, const std::vector<Tensor>& args) const = 0;
+};
+
 class KernelContext {
  public:
   KernelContext(const tf::NodeDef& node, std::vector<const Tensor*> inputs) : node_(node), inputs_(std::move(inputs)) {}
@@ -35,6 +42,10 @@ class KernelContext {
   std::vector<std::int64_t> attr_ints(std::string_view name) const;
   std::vector<std::string> attr_strings(std::string_view name) const;
 
+  void set_functions(const FunctionCaller* functions) { functions_ = functions; }
+  // Runs a library function; unsupported (exit 4) when the graph has no library.
+  std::vector<Tensor> call(const std::string& function, const std::vector<Tensor>& args) const;
+
   // Errors naming the node: bad input (exit 3) and unsupported (exit 4).
   [[noreturn]] void fail(const std::string& what) const;
   [[noreturn]] void unsupported(const std::string& what) const;
@@ -44,6 +55,7 @@ class KernelContext {
   const tf::NodeDef& node_;
   std::vector<const Tensor*> inputs_;
   std::vector<Tensor> outputs_;
+  const FunctionCaller* functions_ = nullptr;
 };
 
 using Kernel = void (*)(KernelContext&);
@@ -66,6 +78,8 @@ void register_nn_kernels(KernelRegistry& r);
 void register_reduce_kernels(KernelRegistry& r);
 void register_array_kernels(KernelRegistry& r);
 void register_image_kernels(KernelRegistry& r);
+void register_functional_kernels(KernelRegistry& r);
+void register_list_kernels(KernelRegistry& r);
 
 // A tensor of `dtype` and `shape`, zero-filled (throws via ctx when too large).
 Tensor make_tensor(const KernelContext& ctx, tf::DataType dtype, std::vector<std::int64_t> shape);

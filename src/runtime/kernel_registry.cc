@@ -71,6 +71,11 @@ std::vector<std::string> KernelContext::attr_strings(std::string_view name) cons
   return {a->list().s().begin(), a->list().s().end()};
 }
 
+std::vector<Tensor> KernelContext::call(const std::string& function, const std::vector<Tensor>& args) const {
+  if (!functions_) unsupported("calls function '" + function + "', but no function library is available");
+  return functions_->call(function, args);
+}
+
 void KernelContext::fail(const std::string& what) const {
   throw Error(ExitCode::kBadInput, "node '" + node_.name() + "' (" + node_.op() + "): " + what);
 }
@@ -121,6 +126,8 @@ const KernelRegistry& KernelRegistry::global() {
     register_reduce_kernels(r);
     register_array_kernels(r);
     register_image_kernels(r);
+    register_functional_kernels(r);
+    register_list_kernels(r);
     std::sort(r.kernels_.begin(), r.kernels_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     return r;
   }();

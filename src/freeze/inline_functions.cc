@@ -1,0 +1,374 @@
+#include "freeze/inline_functions.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/error.h"
+#include "common/tensor.h"
+#include "graph/function_graph.h"
+#include "graph/tensor_ref.h"
+
+namespace tffreeze::freeze {
+namespace {
+
+using graph::FunctionGraph;
+using graph::FunctionIndex;
+using graph::parse_input;
+
+bool is_if(const std::string& op) { return op == "If" || op == "StatelessIf"; }
+bool is_case(const std::string& op) { return op == "Case" || op == "StatelessCase"; }
+bool is_while(const std::string& op) { return op == "While" || op == "StatelessWhile"; }
+
+std::string func_attr(const tf::NodeDef& node, const std::string& name) {
+  auto it = node.attr().find(name);
+  return it == node.attr().end() ? "" : it->second.func().name();
+}
+
+std::string string_attr(const tf::FunctionDef& f, const std::string& name) {
+  auto it = f.attr().find(name);
+  return it == f.attr().end() ? "" : it->second.s();
+}
+
+// The value of a scalar predicate or branch index when it is a Const (through Identity).
+std::optional<std::int64_t> constant_scalar(const std::string& input, const std::unordered_map<std::string, const tf::NodeDef*>& nodes) {
+  std::string name(parse_input(input).node);
+  for (int hops = 0; hops < 64; ++hops) {
+    auto it = nodes.find(name);
+    if (it == nodes.end()) return std::nullopt;
+    const tf::NodeDef& n = *it->second;
+    if (n.op() == "Identity" && n.input_size() > 0) {
+      name = std::string(parse_input(n.input(0)).node);
+      continue;
+    }
+    if (n.op() != "Const" || !n.attr().count("value")) return std::nullopt;
+    Tensor t;
+    try {
+      t = tensor_from_proto(n.attr().at("value").tensor(), n.name());
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+    if (t.num_elements() != 1 || t.dtype == tf::DT_STRING) return std::nullopt;
+    return static_cast<std::int64_t>(element_as_double(t, 0));
+  }
+  return std::nullopt;
+}
+
+class Inliner {
+ public:
+  Inliner(tf::GraphDef* graph, const InlineOptions& options, InlineReport* report)
+      : graph_(graph), options_(options), report_(report), library_(graph->library()) {
+    for (const auto& f : graph->library().function()) {
+      const std::string impl = string_attr(f, "api_implements");
+      if (!impl.empty() && string_attr(f, "api_preferred_device") == options.preferred_device) preferred_[impl] = f.signature().name();
+    }
+  }
+
+  // One pass over the graph; false when nothing was left to flatten.
+  bool round() {
+    std::unordered_map<std::string, const tf::NodeDef*> by_name;
+    names_.clear();
+    for (const auto& n : graph_->node()) {
+      by_name.emplace(n.name(), &n);
+      names_.insert(n.name());
+    }
+    // Predicates are read before any node moves.
+    std::unordered_map<std::string, std::int64_t> predicates;
+    for (const auto& n : graph_->node()) {
+      if ((is_if(n.op()) || is_case(n.op())) && n.input_size() > 0 && n.input(0).rfind('^', 0) != 0)
+        if (auto v = constant_scalar(n.input(0), by_name)) predicates[n.name()] = *v;
+    }
+    tf::GraphDef next;
+    bool changed = false;
+    for (auto& node : *graph_->mutable_node()) {
+      auto p = predicates.find(node.name());
+      if (!expand(node, p == predicates.end() ? std::nullopt : std::optional<std::int64_t>(p->second), &next)) {
+        *next.add_node() = std::move(node);
+        continue;
+      }
+      changed = true;
+      if (next.node_size() > options_.max_nodes) {
+        throw Error(ExitCode::kUnsupported, "inlining functions grows the graph past " + std::to_string(options_.max_nodes) +
+                                                " nodes (a recursive function?) at '" + node.name() + "'");
+      }
+    }
+    graph_->mutable_node()->Swap(next.mutable_node());  // nodes were moved into `next`
+    if (!changed) return false;
+    for (auto& n : *graph_->mutable_node()) {
+      // "^call" may stand for several control inputs ('\n'-separated, see resolve) or none.
+      std::vector<std::string> inputs;
+      bool rewritten = false;
+      for (const auto& in : n.input()) {
+        std::string r = resolve(in);
+        rewritten |= r != in;
+        std::size_t start = 0;
+        while (start < r.size()) {
+          auto end = r.find('\n', start);
+          if (end == std::string::npos) end = r.size();
+          if (end > start) inputs.push_back(r.substr(start, end - start));
+          start = end + 1;
+        }
+      }
+      if (!rewritten) continue;
+      n.clear_input();
+      std::set<std::string> seen;
+      for (const auto& in : inputs)
+        if (in[0] != '^' || seen.insert(in).second) n.add_input(in);
+    }
+    outputs_.clear();
+    controls_.clear();
+    return true;
+  }
+
+ private:
+  // Expands one node into `out` when it is a call or a cond; false to keep it as it is.
+  bool expand(const tf::NodeDef& node, std::optional<std::int64_t> predicate, tf::GraphDef* out) {
+    std::vector<std::string> data, control;
+    for (const auto& in : node.input()) (in.rfind('^', 0) == 0 ? control : data).push_back(in);
+    if (is_while(node.op())) return false;
+    if (is_if(node.op()) || is_case(node.op())) {
+      if (data.empty()) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") has no predicate input");
+      std::vector<std::string> branches;
+      if (is_if(node.op())) {
+        branches = {func_attr(node, "else_branch"), func_attr(node, "then_branch")};
+      } else if (auto it = node.attr().find("branches"); it != node.attr().end()) {
+        for (const auto& f : it->second.list().func()) branches.push_back(f.name());
+      }
+      for (const auto& b : branches)
+        if (!library_.find(b)) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") names missing function '" + b + "'");
+      if (branches.empty()) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") has no branches");
+      std::vector<std::string> args(data.begin() + 1, data.end());
+      if (auto value = predicate) {
+        std::size_t taken = is_if(node.op()) ? (*value != 0 ? 1 : 0)
+                                             : (*value < 0 || *value >= static_cast<std::int64_t>(branches.size()) ? branches.size() - 1
+                                                                                                                 : static_cast<std::size_t>(*value));
+        inline_body(node, *library_.find(branches[taken]), args, control, "", out);
+        ++report_->conds_taken;
+        return true;
+      }
+      if (is_case(node.op())) {
+        throw Error(ExitCode::kUnsupported, "node '" + node.name() + "' (" + node.op() +
+                                                "): a Case whose branch index is computed cannot be flattened; set the inputs it depends on with --set");
+      }
+      lower_if(node, data[0], args, control, *library_.find(branches[1]), *library_.find(branches[0]), out);
+      ++report_->conds_lowered;
+      return true;
+    }
+    std::string callee = graph::called_function(node, library_);
+    if (callee.empty()) return false;
+    const tf::FunctionDef* f = library_.find(callee);
+    if (!f) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' calls missing function '" + callee + "'");
+    f = preferred_implementation(*f);
+    inline_body(node, *f, data, control, "", out);
+    ++report_->calls_inlined;
+    return true;
+  }
+
+  const tf::FunctionDef* preferred_implementation(const tf::FunctionDef& f) {
+    const std::string impl = string_attr(f, "api_implements");
+    if (impl.empty() || string_attr(f, "api_preferred_device") == options_.preferred_device) return &f;
+    auto it = preferred_.find(impl);
+    if (it == preferred_.end()) return &f;
+    const tf::FunctionDef* other = library_.find(it->second);
+    if (!other || other->signature().input_arg_size() != f.signature().input_arg_size() ||
+        other->signature().output_arg_size() != f.signature().output_arg_size()) {
+      return &f;
+    }
+    std::string swap = f.signature().name() + " -> " + other->signature().name();
+    if (std::find(report_->cpu_implementations.begin(), report_->cpu_implementations.end(), swap) == report_->cpu_implementations.end())
+      report_->cpu_implementations.push_back(swap);
+    return other;
+  }
+
+  std::string unique_name(const std::string& wanted) {
+    std::string name = wanted;
+    for (int k = 1; names_.count(name); ++k) name = wanted + "_" + std::to_string(k);
+    names_.insert(name);
+    return name;
+  }
+
+  // Copies the body of `f` into `out` under "<node>/", its args bound to `args`. Nodes of the
+  // body without inputs get `source_controls` (the call's control inputs, or a cond's pivot).
+  // Records what "<node>:k" and "^<node>" now stand for, unless `output_prefix` names the
+  // outputs of a lowered cond branch (then the caller records them).
+  std::vector<std::string> inline_body(const tf::NodeDef& call, const tf::FunctionDef& f, const std::vector<std::string>& args,
+                                       const std::vector<std::string>& source_controls, const std::string& scope, tf::GraphDef* out) {
+    FunctionGraph body = graph::function_to_graph(f, library_);
+    if (args.size() != body.args.size()) {
+      throw Error(ExitCode::kBadInput, "node '" + call.name() + "' passes " + std::to_string(args.size()) + " inputs to function '" +
+                                           f.signature().name() + "', which takes " + std::to_string(body.args.size()));
+    }
+    const std::string prefix = call.name() + "/" + scope;
+    std::unordered_map<std::string, std::string> renamed;  // body node -> graph node
+    std::unordered_map<std::string, std::string> bound;    // arg -> caller tensor
+    for (std::size_t i = 0; i < args.size(); ++i) bound[body.args[i]] = args[i];
+    for (const auto& n : body.graph.node())
+      if (!bound.count(n.name())) renamed[n.name()] = unique_name(prefix + n.name());
+    auto map_ref = [&](const std::string& ref_text) -> std::string {
+      graph::TensorRef ref = parse_input(ref_text);
+      const std::string node(ref.node);
+      if (auto b = bound.find(node); b != bound.end()) {
+        return ref.control ? "^" + std::string(parse_input(b->second).node) : b->second;
+      }
+      return (ref.control ? "^" : "") + graph::tensor_name(renamed.at(node), ref.index);
+    };
+    for (const auto& n : body.graph.node()) {
+      if (bound.count(n.name())) continue;
+      tf::NodeDef* copy = out->add_node();
+      *copy = n;
+      copy->set_name(renamed.at(n.name()));
+      copy->clear_input();
+      for (const auto& in : n.input()) copy->add_input(map_ref(in));
+      if (n.input_size() == 0)
+        for (const auto& c : source_controls) copy->add_input(c);
+    }
+    std::vector<std::string> outputs;
+    for (const auto& o : body.outputs) outputs.push_back(map_ref(o));
+    if (scope.empty()) {
+      for (std::size_t k = 0; k < outputs.size(); ++k) outputs_[graph::tensor_name(call.name(), static_cast<int>(k))] = outputs[k];
+      std::string controls;
+      for (const auto& o : outputs) controls += (controls.empty() ? "" : "\n") + ("^" + std::string(parse_input(o).node));
+      for (const auto& c : body.control_outputs) controls += (controls.empty() ? "" : "\n") + ("^" + renamed.at(c));
+      controls_[call.name()] = controls;
+    }
+    return outputs;
+  }
+
+  // If with a computed predicate -> v1 cond: every input passes a Switch on the predicate, each
+  // branch reads its side, pivots make the branch's source nodes dead on the side not taken, and
+  // a Merge per output picks the live value.
+  void lower_if(const tf::NodeDef& node, const std::string& pred, const std::vector<std::string>& args,
+                const std::vector<std::string>& control, const tf::FunctionDef& then_f, const tf::FunctionDef& else_f, tf::GraphDef* out) {
+    auto add = [&](const std::string& name, const std::string& op, std::vector<std::string> inputs) {
+      tf::NodeDef* n = out->add_node();
+      n->set_name(unique_name(node.name() + "/" + name));
+      n->set_op(op);
+      for (auto& in : inputs) n->add_input(std::move(in));
+      if (!node.device().empty()) n->set_device(node.device());
+      return n;
+    };
+    tf::NodeDef* pred_switch = add("pred_switch", "Switch", {pred, pred});
+    (*pred_switch->mutable_attr())["T"].set_type(tf::DT_BOOL);
+    for (const auto& c : control) pred_switch->add_input(c);
+    const std::string switch_name = pred_switch->name();
+    tf::NodeDef* pivot_f = add("switch_f", "Identity", {switch_name + ":0"});
+    (*pivot_f->mutable_attr())["T"].set_type(tf::DT_BOOL);
+    tf::NodeDef* pivot_t = add("switch_t", "Identity", {switch_name + ":1"});
+    (*pivot_t->mutable_attr())["T"].set_type(tf::DT_BOOL);
+    const std::string pf = pivot_f->name(), pt = pivot_t->name();
+    const auto& tin = node.attr().count("Tin") ? node.attr().at("Tin").list().type() : google::protobuf::RepeatedField<int>();
+    std::vector<std::string> then_args, else_args;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      tf::NodeDef* s = add("input_" + std::to_string(i), "Switch", {args[i], pred});
+      (*s->mutable_attr())["T"].set_type(static_cast<int>(i) < tin.size() ? static_cast<tf::DataType>(tin.Get(static_cast<int>(i))) : tf::DT_FLOAT);
+      else_args.push_back(s->name() + ":0");
+      then_args.push_back(s->name() + ":1");
+    }
+    auto then_out = inline_body(node, then_f, then_args, {"^" + pt}, "then/", out);
+    auto else_out = inline_body(node, else_f, else_args, {"^" + pf}, "else/", out);
+    if (then_out.size() != else_out.size()) {
+      throw Error(ExitCode::kBadInput, "node '" + node.name() + "': its branches return different numbers of outputs");
+    }
+    const auto& tout = node.attr().count("Tout") ? node.attr().at("Tout").list().type() : google::protobuf::RepeatedField<int>();
+    std::string controls;
+    for (std::size_t k = 0; k < then_out.size(); ++k) {
+      tf::NodeDef* m = add("output_" + std::to_string(k), "Merge", {else_out[k], then_out[k]});
+      (*m->mutable_attr())["T"].set_type(static_cast<int>(k) < tout.size() ? static_cast<tf::DataType>(tout.Get(static_cast<int>(k))) : tf::DT_FLOAT);
+      (*m->mutable_attr())["N"].set_i(2);
+      outputs_[graph::tensor_name(node.name(), static_cast<int>(k))] = m->name();
+      controls += (controls.empty() ? "" : "\n") + ("^" + m->name());
+    }
+    controls_[node.name()] = controls.empty() ? "^" + switch_name : controls;
+  }
+
+  // A reference to a call's output or control, followed through calls inlined in the same round.
+  std::string resolve(const std::string& ref_text) {
+    std::string current = ref_text;
+    for (int hops = 0; hops < 1000; ++hops) {
+      graph::TensorRef ref = parse_input(current);
+      if (ref.control) {
+        auto it = controls_.find(std::string(ref.node));
+        if (it == controls_.end()) return current;
+        // Several controls: resolve each.
+        std::string all;
+        std::size_t start = 0;
+        const std::string& list = it->second;
+        while (start <= list.size()) {
+          auto end = list.find('\n', start);
+          if (end == std::string::npos) end = list.size();
+          if (end > start) all += (all.empty() ? "" : "\n") + resolve(list.substr(start, end - start));
+          start = end + 1;
+        }
+        return all;
+      }
+      auto it = outputs_.find(graph::tensor_name(ref.node, ref.index));
+      if (it == outputs_.end()) {
+        if (controls_.count(std::string(ref.node))) {
+          throw Error(ExitCode::kBadInput, "'" + current + "' reads an output the called function does not have");
+        }
+        return current;
+      }
+      current = it->second;
+    }
+    throw Error(ExitCode::kBadInput, "'" + ref_text + "': function outputs refer to each other in a cycle");
+  }
+
+  tf::GraphDef* graph_;
+  const InlineOptions& options_;
+  InlineReport* report_;
+  FunctionIndex library_;
+  std::unordered_map<std::string, std::string> preferred_;  // api_implements -> function
+  std::unordered_set<std::string> names_;
+  std::unordered_map<std::string, std::string> outputs_;   // "call:k" -> body tensor
+  std::unordered_map<std::string, std::string> controls_;  // call -> "^a\n^b"
+};
+
+void add_referenced_functions(const tf::AttrValue& value, std::vector<std::string>* out) {
+  if (value.value_case() == tf::AttrValue::kFunc) out->push_back(value.func().name());
+  if (value.value_case() == tf::AttrValue::kList)
+    for (const auto& f : value.list().func()) out->push_back(f.name());
+}
+
+}  // namespace
+
+void inline_functions(tf::GraphDef* graph, const InlineOptions& options, InlineReport* report) {
+  if (graph->library().function_size() == 0) return;
+  Inliner inliner(graph, options, report);
+  for (int rounds = 0; inliner.round(); ++rounds) {
+    if (rounds > 10'000) throw Error(ExitCode::kUnsupported, "inlining functions does not terminate (recursive functions?)");
+  }
+  for (const auto& n : graph->node())
+    if (is_while(n.op())) report->kept_loops.push_back(n.name());
+  prune_library(graph);
+}
+
+void prune_library(tf::GraphDef* graph) {
+  FunctionIndex index(graph->library());
+  std::set<std::string> used;
+  std::vector<std::string> todo;
+  auto visit_node = [&](const tf::NodeDef& n) {
+    if (index.find(n.op())) todo.push_back(n.op());
+    for (const auto& [name, value] : n.attr()) add_referenced_functions(value, &todo);
+  };
+  for (const auto& n : graph->node()) visit_node(n);
+  while (!todo.empty()) {
+    std::string name = todo.back();
+    todo.pop_back();
+    const tf::FunctionDef* f = index.find(name);
+    if (!f || !used.insert(name).second) continue;
+    for (const auto& n : f->node_def()) visit_node(n);
+  }
+  tf::FunctionDefLibrary kept;
+  for (const auto& f : graph->library().function())
+    if (used.count(f.signature().name())) *kept.add_function() = f;
+  if (kept.function_size() == 0) {
+    graph->clear_library();
+  } else {
+    graph->mutable_library()->Swap(&kept);
+  }
+}
+
+}  // namespace tffreeze::freeze

@@ -1,0 +1,150 @@
+// TensorList ops: the TF 2 form of TensorArray (reserve, from tensor, get/set item, stack).
+#include <cstring>
+
+#include "common/dtype.h"
+#include "runtime/kernel.h"
+#include "runtime/tensor_list.h"
+
+namespace tffreeze::runtime {
+namespace {
+
+const TensorList& list_input(const KernelContext& ctx, int i) {
+  const Tensor& t = ctx.input(i);
+  if (t.dtype != tf::DT_VARIANT || !t.list) ctx.fail("input " + std::to_string(i) + " is not a tensor list");
+  return *t.list;
+}
+
+Tensor list_tensor(TensorList list) {
+  Tensor t;
+  t.dtype = tf::DT_VARIANT;
+  t.list = std::make_shared<const TensorList>(std::move(list));
+  return t;
+}
+
+// element_shape inputs: a scalar -1 means unknown rank, else a vector with -1 for unknown dims.
+void read_element_shape(const KernelContext& ctx, int i, TensorList* list) {
+  const Tensor& s = ctx.input(i);
+  std::vector<std::int64_t> dims = ctx.input_ints(i);
+  list->shape_known = !s.shape.empty();
+  list->element_shape = list->shape_known ? dims : std::vector<std::int64_t>{};
+}
+
+std::int64_t index_input(const KernelContext& ctx, int i, std::size_t size) {
+  auto v = ctx.input_ints(i);
+  if (v.size() != 1) ctx.fail("index must be a scalar");
+  if (v[0] < 0 || static_cast<std::size_t>(v[0]) >= size) {
+    ctx.fail("index " + std::to_string(v[0]) + " is out of range for a list of " + std::to_string(size));
+  }
+  return v[0];
+}
+
+// An unset item reads as zeros when its shape is fully known (as TensorFlow does).
+Tensor item_or_zeros(const KernelContext& ctx, const TensorList& list, std::size_t k, const std::vector<std::int64_t>& wanted) {
+  if (list.items[k].dtype != tf::DT_INVALID) return list.items[k];
+  std::vector<std::int64_t> shape = list.shape_known ? list.element_shape : wanted;
+  for (std::size_t d = 0; d < shape.size() && d < wanted.size(); ++d)
+    if (shape[d] < 0) shape[d] = wanted[d];
+  for (auto d : shape)
+    if (d < 0) ctx.fail("item " + std::to_string(k) + " was never set and its shape is not known");
+  return make_tensor(ctx, list.element_dtype, shape);
+}
+
+void reserve(KernelContext& ctx) {
+  TensorList list;
+  list.element_dtype = ctx.attr_type("element_dtype", tf::DT_FLOAT);
+  read_element_shape(ctx, 0, &list);
+  auto n = ctx.input_ints(1);
+  if (n.size() != 1 || n[0] < 0 || n[0] > (std::int64_t{1} << 24)) ctx.fail("num_elements must be a scalar in [0, 2^24]");
+  list.items.resize(static_cast<std::size_t>(n[0]));
+  ctx.output(0) = list_tensor(std::move(list));
+}
+
+void from_tensor(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  if (x.shape.empty()) ctx.fail("the tensor must have at least one dimension");
+  TensorList list;
+  list.element_dtype = x.dtype;
+  read_element_shape(ctx, 1, &list);
+  std::vector<std::int64_t> item_shape(x.shape.begin() + 1, x.shape.end());
+  if (!list.shape_known) {
+    list.shape_known = true;
+    list.element_shape = item_shape;
+  }
+  const std::int64_t n = x.shape[0];
+  const std::size_t item_bytes = n == 0 ? 0 : x.bytes.size() / static_cast<std::size_t>(n);
+  for (std::int64_t k = 0; k < n; ++k) {
+    Tensor item = make_tensor(ctx, x.dtype, item_shape);
+    if (x.dtype == tf::DT_STRING) {
+      const std::size_t per = item.strings.size();
+      for (std::size_t j = 0; j < per; ++j) item.strings[j] = x.strings[static_cast<std::size_t>(k) * per + j];
+    } else if (item_bytes > 0) {
+      std::memcpy(item.bytes.data(), x.bytes.data() + static_cast<std::size_t>(k) * item_bytes, item_bytes);
+    }
+    list.items.push_back(std::move(item));
+  }
+  ctx.output(0) = list_tensor(std::move(list));
+}
+
+void get_item(KernelContext& ctx) {
+  const TensorList& list = list_input(ctx, 0);
+  std::size_t k = static_cast<std::size_t>(index_input(ctx, 1, list.items.size()));
+  const Tensor& s = ctx.input(2);
+  std::vector<std::int64_t> wanted = s.shape.empty() ? std::vector<std::int64_t>{} : ctx.input_ints(2);
+  ctx.output(0) = item_or_zeros(ctx, list, k, wanted);
+}
+
+void set_item(KernelContext& ctx) {
+  const TensorList& list = list_input(ctx, 0);
+  std::size_t k = static_cast<std::size_t>(index_input(ctx, 1, list.items.size()));
+  const Tensor& item = ctx.input(2);
+  if (item.dtype != list.element_dtype) ctx.fail("item is " + dtype_name(item.dtype) + ", the list holds " + dtype_name(list.element_dtype));
+  TensorList updated = list;
+  updated.items[k] = item;
+  ctx.output(0) = list_tensor(std::move(updated));
+}
+
+void length(KernelContext& ctx) {
+  const TensorList& list = list_input(ctx, 0);
+  Tensor n = make_tensor(ctx, tf::DT_INT32, {});
+  std::int32_t v = static_cast<std::int32_t>(list.items.size());
+  std::memcpy(n.bytes.data(), &v, 4);
+  ctx.output(0) = std::move(n);
+}
+
+void stack(KernelContext& ctx) {
+  const TensorList& list = list_input(ctx, 0);
+  const Tensor& s = ctx.input(1);
+  std::vector<std::int64_t> wanted = s.shape.empty() ? std::vector<std::int64_t>{} : ctx.input_ints(1);
+  std::vector<Tensor> items;
+  for (std::size_t k = 0; k < list.items.size(); ++k) items.push_back(item_or_zeros(ctx, list, k, wanted));
+  std::vector<std::int64_t> item_shape = items.empty() ? wanted : items.front().shape;
+  for (auto& d : item_shape)
+    if (d < 0) ctx.fail("cannot stack an empty list of unknown element shape");
+  std::vector<std::int64_t> shape = {static_cast<std::int64_t>(items.size())};
+  shape.insert(shape.end(), item_shape.begin(), item_shape.end());
+  Tensor out = make_tensor(ctx, list.element_dtype, shape);
+  std::size_t offset = 0;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    if (items[k].shape != item_shape) ctx.fail("items have different shapes: " + dims_string(items[k].shape) + " vs " + dims_string(item_shape));
+    if (out.dtype == tf::DT_STRING) {
+      for (const auto& str : items[k].strings) out.strings[offset++] = str;
+    } else if (!items[k].bytes.empty()) {
+      std::memcpy(out.bytes.data() + offset, items[k].bytes.data(), items[k].bytes.size());
+      offset += items[k].bytes.size();
+    }
+  }
+  ctx.output(0) = std::move(out);
+}
+
+}  // namespace
+
+void register_list_kernels(KernelRegistry& r) {
+  r.add("TensorListReserve", reserve);
+  r.add("TensorListFromTensor", from_tensor);
+  r.add("TensorListGetItem", get_item);
+  r.add("TensorListSetItem", set_item);
+  r.add("TensorListLength", length);
+  r.add("TensorListStack", stack);
+}
+
+}  // namespace tffreeze::runtime
