@@ -9,6 +9,7 @@
 #include "io/checkpoint/bundle_writer.h"
 #include "io/checkpoint/random_checkpoint.h"
 #include "io/model.h"
+#include "freeze_support.h"
 #include "support.h"
 
 namespace tffreeze::freeze {
@@ -16,30 +17,9 @@ namespace {
 
 const std::string kServing = "tensorflow-serving/tensorflow_serving/servables/tensorflow/testdata/";
 
-FreezeResult freeze_path(const std::string& model_path, FreezeOptions options = {}, const std::string& ckpt = "") {
-  io::Model model = io::load_model(model_path);
-  std::string prefix = ckpt.empty() ? default_checkpoint_for(model) : ckpt;
-  std::unique_ptr<io::checkpoint::Checkpoint> c;
-  if (!prefix.empty()) c = io::checkpoint::open_checkpoint(prefix);
-  FreezeResult r = freeze_model(model, c.get(), options);
-  EXPECT_TRUE(graph::validate_graph(r.graph).empty()) << model_path;
-  return r;
-}
-
-const tf::NodeDef* node_named(const tf::GraphDef& g, const std::string& name) {
-  for (const auto& n : g.node())
-    if (n.name() == name) return &n;
-  return nullptr;
-}
-
-Tensor const_value(const tf::GraphDef& g, const std::string& name) {
-  const tf::NodeDef* n = node_named(g, name);
-  if (!n || n->op() != "Const") {
-    ADD_FAILURE() << "no Const named " << name;
-    return {};
-  }
-  return tensor_from_proto(n->attr().at("value").tensor(), name);
-}
+using test::const_value;
+using test::freeze_path;
+using test::node_named;
 
 float scalar_const(const tf::GraphDef& g, const std::string& name) {
   Tensor t = const_value(g, name);

@@ -12,6 +12,7 @@
 #include "io/npy.h"
 #include "runtime/executor.h"
 #include "runtime/verify.h"
+#include "freeze_support.h"
 #include "support.h"
 #include "tfjs_support.h"
 
@@ -117,6 +118,27 @@ TEST(TfjsOracle, HumanModels) {
     std::sort(outputs.begin(), outputs.end());
     auto feeds = random_inputs(m.graph(), outputs, {}, 21);
     expect_agree(run_tfjs(path, feeds, outputs), runtime::Executor(m.graph()).run(feeds, outputs), name);
+  }
+}
+
+// TF 2 Keras SavedModels after freezing. The LSTM keeps its StatelessWhile (TensorList ops in
+// the body function), which TF.js runs from the exported function library.
+TEST(TfjsOracle, FrozenTf2KerasModels) {
+  REQUIRE_TFJS();
+  const std::string keras = "scisharp-tensorflow-net/test/TensorFlowNET.Keras.UnitTest/Assets/";
+  struct Case {
+    std::string path;
+    std::map<std::string, std::vector<std::int64_t>> shapes;
+  };
+  const std::vector<Case> cases = {
+      {keras + "lstm_from_sequential", {{"input_1", {3, 5, 3}}}},
+      {keras + "simple_model_from_auto_compile", {{"input_1", {2, 28, 28, 1}}}},
+      {"scisharp-tensorflow-net/tools/TensorFlowNET.Benchmarks/Leak/TestModel/saved_model", {{"input", {2, 4, 96}}}},
+  };
+  for (const auto& c : cases) {
+    REQUIRE_FIXTURE(path, c.path);
+    freeze::FreezeResult r = test::freeze_path(path);
+    compare_exported(r.graph, r.report.outputs, c.shapes, c.path);
   }
 }
 

@@ -66,6 +66,24 @@ void print_text(const json& s) {
     for (const auto& t : sig["outputs"])
       std::cout << "  out " << t["key"].get<std::string>() << " = " << t["name"].get<std::string>() << "  "
                 << t["dtype"].get<std::string>() << " " << shape_text(t["shape"]) << "\n";
+    if (sig.contains("functions") && !sig["functions"].empty()) {
+      std::cout << "  uses " << sig["functions"].size() << " functions";
+      std::size_t shown = 0;
+      for (const auto& f : sig["functions"]) {
+        if (shown++ == 4) {
+          std::cout << " ...";
+          break;
+        }
+        std::cout << (shown == 1 ? ": " : ", ") << f.get<std::string>();
+      }
+      std::cout << "\n";
+    }
+    if (sig.contains("variables") && !sig["variables"].empty()) {
+      std::cout << "  uses " << sig["variables"].size() << " variables:";
+      for (const auto& v : sig["variables"]) std::cout << " " << v.get<std::string>();
+      std::cout << "\n";
+    }
+    if (sig.value("changes_state", false)) std::cout << "  changes state (trains or assigns): freeze refuses it\n";
   }
   if (!s["tags"].empty()) std::cout << "tags:      " << s["tags"].dump() << "\n";
   if (!s["control_flow"].empty()) std::cout << "control flow: " << s["control_flow"].dump() << "\n";

@@ -10,6 +10,7 @@
 #include "freeze/checkpoint_keys.h"
 #include "freeze/feeds.h"
 #include "freeze/inline_functions.h"
+#include "freeze/loop_variables.h"
 #include "freeze/signature_graph.h"
 #include "graph/node_builders.h"
 #include "graph/summary.h"
@@ -144,7 +145,9 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
   std::map<std::string, std::string> variable_keys;
   if (needs_flattening(g, outputs, inputs)) {
     const bool rename = signature && options.outputs.empty() && options.inputs.empty() && model.meta.has_object_graph_def();
-    FlatGraph flat = flatten_graph(model, checkpoint, outputs, inputs, rename ? signature : nullptr, signature_key);
+    InlineOptions inline_options;
+    inline_options.lower_conds = !options.keep_functional_conds;
+    FlatGraph flat = flatten_graph(model, checkpoint, outputs, inputs, rename ? signature : nullptr, signature_key, inline_options);
     g = std::move(flat.graph);
     outputs = std::move(flat.outputs);
     inputs = std::move(flat.inputs);
@@ -333,6 +336,9 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     prune_colocation(node, present);
   }
   for (auto& n : *added.mutable_node()) *out.add_node() = std::move(n);
+  std::map<std::string, tf::DataType> frozen;
+  for (const auto& v : report.variables) frozen[v.name] = v.dtype;
+  specialize_frozen_loop_variables(&out, frozen);
   prune_library(&out);
 
   // Inputs must be real inputs now.

@@ -22,6 +22,7 @@ struct FreezeOptions {
   std::string moving_average_name = "ExponentialMovingAverage";
   std::vector<std::pair<std::string, std::string>> set_values;  // --set NAME=VALUE
   std::vector<std::string> replace_inputs;                      // --replace-input NAME=DTYPE[SHAPE]
+  bool keep_functional_conds = false;  // TF 2: If with a computed predicate stays (else Switch/Merge)
 };
 
 struct FrozenVariable {

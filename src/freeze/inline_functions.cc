@@ -149,6 +149,7 @@ class Inliner {
         ++report_->conds_taken;
         return true;
       }
+      if (!options_.lower_conds) return false;
       if (is_case(node.op())) {
         throw Error(ExitCode::kUnsupported, "node '" + node.name() + "' (" + node.op() +
                                                 "): a Case whose branch index is computed cannot be flattened; set the inputs it depends on with --set");
@@ -196,7 +197,9 @@ class Inliner {
   // outputs of a lowered cond branch (then the caller records them).
   std::vector<std::string> inline_body(const tf::NodeDef& call, const tf::FunctionDef& f, const std::vector<std::string>& args,
                                        const std::vector<std::string>& source_controls, const std::string& scope, tf::GraphDef* out) {
-    FunctionGraph body = graph::function_to_graph(f, library_);
+    auto cached = bodies_.find(f.signature().name());
+    if (cached == bodies_.end()) cached = bodies_.emplace(f.signature().name(), graph::function_to_graph(f, library_)).first;
+    const FunctionGraph& body = cached->second;
     if (args.size() != body.args.size()) {
       throw Error(ExitCode::kBadInput, "node '" + call.name() + "' passes " + std::to_string(args.size()) + " inputs to function '" +
                                            f.signature().name() + "', which takes " + std::to_string(body.args.size()));
@@ -205,8 +208,17 @@ class Inliner {
     std::unordered_map<std::string, std::string> renamed;  // body node -> graph node
     std::unordered_map<std::string, std::string> bound;    // arg -> caller tensor
     for (std::size_t i = 0; i < args.size(); ++i) bound[body.args[i]] = args[i];
-    for (const auto& n : body.graph.node())
-      if (!bound.count(n.name())) renamed[n.name()] = unique_name(prefix + n.name());
+    // Nesting depth: a function that (directly or not) calls itself never runs out of calls.
+    const int depth = depth_.count(call.name()) ? depth_.at(call.name()) + 1 : 1;
+    if (depth > kMaxDepth) {
+      throw Error(ExitCode::kUnsupported, "node '" + call.name() + "': function calls nest deeper than " + std::to_string(kMaxDepth) +
+                                              " (is '" + f.signature().name() + "' recursive?)");
+    }
+    for (const auto& n : body.graph.node()) {
+      if (bound.count(n.name())) continue;
+      renamed[n.name()] = unique_name(prefix + n.name());
+      depth_[renamed[n.name()]] = depth;
+    }
     auto map_ref = [&](const std::string& ref_text) -> std::string {
       graph::TensorRef ref = parse_input(ref_text);
       const std::string node(ref.node);
@@ -321,16 +333,13 @@ class Inliner {
   InlineReport* report_;
   FunctionIndex library_;
   std::unordered_map<std::string, std::string> preferred_;  // api_implements -> function
+  static constexpr int kMaxDepth = 64;
+  std::unordered_map<std::string, FunctionGraph> bodies_;  // converted once per function
+  std::unordered_map<std::string, int> depth_;  // inlined node -> how many calls deep
   std::unordered_set<std::string> names_;
   std::unordered_map<std::string, std::string> outputs_;   // "call:k" -> body tensor
   std::unordered_map<std::string, std::string> controls_;  // call -> "^a\n^b"
 };
-
-void add_referenced_functions(const tf::AttrValue& value, std::vector<std::string>* out) {
-  if (value.value_case() == tf::AttrValue::kFunc) out->push_back(value.func().name());
-  if (value.value_case() == tf::AttrValue::kList)
-    for (const auto& f : value.list().func()) out->push_back(f.name());
-}
 
 }  // namespace
 
@@ -340,27 +349,17 @@ void inline_functions(tf::GraphDef* graph, const InlineOptions& options, InlineR
   for (int rounds = 0; inliner.round(); ++rounds) {
     if (rounds > 10'000) throw Error(ExitCode::kUnsupported, "inlining functions does not terminate (recursive functions?)");
   }
-  for (const auto& n : graph->node())
+  for (const auto& n : graph->node()) {
     if (is_while(n.op())) report->kept_loops.push_back(n.name());
+    if (is_if(n.op()) || is_case(n.op())) report->kept_conds.push_back(n.name());
+  }
   prune_library(graph);
 }
 
 void prune_library(tf::GraphDef* graph) {
-  FunctionIndex index(graph->library());
-  std::set<std::string> used;
-  std::vector<std::string> todo;
-  auto visit_node = [&](const tf::NodeDef& n) {
-    if (index.find(n.op())) todo.push_back(n.op());
-    for (const auto& [name, value] : n.attr()) add_referenced_functions(value, &todo);
-  };
-  for (const auto& n : graph->node()) visit_node(n);
-  while (!todo.empty()) {
-    std::string name = todo.back();
-    todo.pop_back();
-    const tf::FunctionDef* f = index.find(name);
-    if (!f || !used.insert(name).second) continue;
-    for (const auto& n : f->node_def()) visit_node(n);
-  }
+  std::vector<const tf::NodeDef*> roots;
+  for (const auto& n : graph->node()) roots.push_back(&n);
+  const std::set<std::string> used = graph::reachable_functions(FunctionIndex(graph->library()), roots);
   tf::FunctionDefLibrary kept;
   for (const auto& f : graph->library().function())
     if (used.count(f.signature().name())) *kept.add_function() = f;

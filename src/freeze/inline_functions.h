@@ -20,14 +20,17 @@ struct InlineReport {
   int conds_lowered = 0;  // If lowered to Switch/Merge
   std::vector<std::string> cpu_implementations;  // "gpu_fn -> cpu_fn" swaps (api_implements)
   std::vector<std::string> kept_loops;           // While nodes left with their functions
+  std::vector<std::string> kept_conds;           // If nodes left (lower_conds = false)
 };
 
 struct InlineOptions {
   // Keras RNN layers have one function per device that implement the same thing
   // (api_implements); the one preferring this device is used.
   std::string preferred_device = "CPU";
+  // If with a computed predicate: lowered to Switch/Merge, or kept with its branch functions.
+  bool lower_conds = true;
   // Recursion guard: a function calling itself would otherwise expand forever.
-  int max_nodes = 2'000'000;
+  int max_nodes = 1'000'000;
 };
 
 // Inlines in place. Call nodes whose outputs nothing reads are still inlined (their control

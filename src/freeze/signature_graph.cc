@@ -200,6 +200,19 @@ void check_state(const graph::GraphView& view, const std::vector<bool>& needed, 
     if (data[static_cast<std::size_t>(i)] && (op == "ReadVariableOp" || op == "ResourceGather") && !view.inputs(i).empty())
       read_variables.insert(handle_source(view, view.inputs(i).front().producer));
   }
+  // Loops and conds that stay run their functions: those must not change state either.
+  const graph::FunctionIndex library(view.graph().library());
+  for (int i = 0; i < view.size(); ++i) {
+    if (!needed[static_cast<std::size_t>(i)]) continue;
+    for (const auto& name : graph::reachable_functions(library, {&view.node(i)})) {
+      for (const auto& n : library.find(name)->node_def()) {
+        if (graph::is_state_update(n.op()) || is_lookup_table_op(n.op())) {
+          throw Error(ExitCode::kUnsupported, where + ": '" + view.node(i).name() + "' runs function '" + name + "', which uses '" +
+                                                  n.name() + "' (" + n.op() + "); a frozen graph cannot hold state changes or lookup tables");
+        }
+      }
+    }
+  }
   for (int i = 0; i < view.size(); ++i) {
     if (!needed[static_cast<std::size_t>(i)]) continue;
     const auto& n = view.node(i);
@@ -314,7 +327,8 @@ bool needs_flattening(const tf::GraphDef& graph, const std::vector<std::string>&
 }
 
 FlatGraph flatten_graph(const io::Model& model, const io::checkpoint::Checkpoint* checkpoint, const std::vector<std::string>& outputs,
-                        const std::vector<std::string>& inputs, const tf::SignatureDef* signature, const std::string& signature_key) {
+                        const std::vector<std::string>& inputs, const tf::SignatureDef* signature, const std::string& signature_key,
+                        const InlineOptions& options) {
   FlatGraph flat;
   flat.outputs = outputs;
   flat.inputs = inputs;
@@ -323,7 +337,7 @@ FlatGraph flatten_graph(const io::Model& model, const io::checkpoint::Checkpoint
   *g.mutable_library() = model.graph().library();
   if (signature) name_by_signature(&g, *signature, &flat.inputs, &flat.outputs, &flat.variable_keys);
 
-  inline_functions(&g, InlineOptions{}, &flat.inlined);
+  inline_functions(&g, options, &flat.inlined);
   g = keep_needed(g, flat.outputs, flat.inputs, model.path);
   {
     graph::GraphView view(g);
@@ -344,6 +358,9 @@ FlatGraph flatten_graph(const io::Model& model, const io::checkpoint::Checkpoint
   if (r.conds_lowered) summary += ", " + std::to_string(r.conds_lowered) + " conds lowered to Switch/Merge";
   flat.notes.push_back(summary);
   for (const auto& s : r.cpu_implementations) flat.notes.push_back("CPU implementation chosen: " + s);
+  if (!r.kept_conds.empty()) {
+    flat.notes.push_back(std::to_string(r.kept_conds.size()) + " If nodes kept with their branch functions (e.g. '" + r.kept_conds.front() + "')");
+  }
   if (!r.kept_loops.empty()) {
     flat.notes.push_back(std::to_string(r.kept_loops.size()) + " While loops kept with their functions (e.g. '" + r.kept_loops.front() + "')");
   }

@@ -37,6 +37,7 @@ bool needs_flattening(const tf::GraphDef& graph, const std::vector<std::string>&
 // tensors), inputs and outputs are renamed to its keys. Throws Error: exit 4 for state changes
 // the outputs depend on and for lookup tables; exit 3 for malformed functions.
 FlatGraph flatten_graph(const io::Model& model, const io::checkpoint::Checkpoint* checkpoint, const std::vector<std::string>& outputs,
-                        const std::vector<std::string>& inputs, const tf::SignatureDef* signature, const std::string& signature_key);
+                        const std::vector<std::string>& inputs, const tf::SignatureDef* signature, const std::string& signature_key,
+                        const InlineOptions& options = {});
 
 }  // namespace tffreeze::freeze

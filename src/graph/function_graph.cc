@@ -45,6 +45,28 @@ std::string called_function(const tf::NodeDef& node, const FunctionIndex& librar
   return library.find(node.op()) ? node.op() : "";
 }
 
+std::set<std::string> reachable_functions(const FunctionIndex& library, const std::vector<const tf::NodeDef*>& roots) {
+  std::set<std::string> found;
+  std::vector<std::string> todo;
+  auto visit = [&](const tf::NodeDef& n) {
+    if (library.find(n.op())) todo.push_back(n.op());
+    for (const auto& [name, value] : n.attr()) {
+      if (value.value_case() == tf::AttrValue::kFunc) todo.push_back(value.func().name());
+      if (value.value_case() == tf::AttrValue::kList)
+        for (const auto& f : value.list().func()) todo.push_back(f.name());
+    }
+  };
+  for (const auto* n : roots) visit(*n);
+  while (!todo.empty()) {
+    std::string name = std::move(todo.back());
+    todo.pop_back();
+    const tf::FunctionDef* f = library.find(name);
+    if (!f || !found.insert(name).second) continue;
+    for (const auto& n : f->node_def()) visit(n);
+  }
+  return found;
+}
+
 FunctionGraph function_to_graph(const tf::FunctionDef& function, const FunctionIndex& library) {
   const std::string where = "function '" + function.signature().name() + "'";
   FunctionGraph out;

@@ -4,6 +4,7 @@
 // registry, or from the callee's signature when the op is itself a function.
 #pragma once
 
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -41,5 +42,9 @@ FunctionGraph function_to_graph(const tf::FunctionDef& function, const FunctionI
 // The function a call node runs: PartitionedCall/StatefulPartitionedCall's `f`, or the op itself
 // when the library defines it. Empty for other nodes.
 std::string called_function(const tf::NodeDef& node, const FunctionIndex& library);
+
+// The functions these nodes run or name in attrs (call ops, functional control flow), and the
+// functions those run in turn. Names missing from the library are left out.
+std::set<std::string> reachable_functions(const FunctionIndex& library, const std::vector<const tf::NodeDef*>& roots);
 
 }  // namespace tffreeze::graph

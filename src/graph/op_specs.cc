@@ -197,6 +197,13 @@ std::vector<std::string> builtin_specs() {
       "validate_indices: bool = true; dtype: type; Tindices: {int32, int64}",
       "VariableShape[stateful](input: resource) -> (output: out_type) | out_type: {int32, int64} = int32",
       "DestroyResourceOp[stateful](resource: resource) -> () | ignore_lookup_error: bool = true",
+      // TF 2 tensor lists (TensorArray inside tf.function)
+      "TensorListReserve(element_shape: shape_type, num_elements: int32) -> (handle: variant) | element_dtype: type; shape_type: {int32, int64}",
+      "TensorListFromTensor(tensor: element_dtype, element_shape: shape_type) -> (output_handle: variant) | element_dtype: type; shape_type: {int32, int64}",
+      "TensorListGetItem(input_handle: variant, index: int32, element_shape: int32) -> (item: element_dtype) | element_dtype: type",
+      "TensorListSetItem(input_handle: variant, index: int32, item: element_dtype) -> (output_handle: variant) | element_dtype: type",
+      "TensorListLength(input_handle: variant) -> (length: int32)",
+      "TensorListStack(input_handle: variant, element_shape: int32) -> (tensor: element_dtype) | element_dtype: type; num_elements: int = -1",
       // Checkpoint I/O
       "SaveV2[stateful](prefix: string, tensor_names: string, shape_and_slices: string, tensors: dtypes) -> () | dtypes: list(type) >= 1",
       "RestoreV2[stateful](prefix: string, tensor_names: string, shape_and_slices: string) -> (tensors: dtypes) | dtypes: list(type) >= 1",
@@ -213,6 +220,8 @@ std::vector<std::string> builtin_specs() {
       "QueueSizeV2[stateful](handle: resource) -> (size: int32)",
       "IteratorGetNext[stateful](iterator: resource) -> (components: output_types) | output_types: list(type) >= 1; output_shapes: list(shape) >= 1",
       "Case[stateful](branch_index: int32, input: Tin) -> (output: Tout) | Tin: list(type) >= 0; Tout: list(type) >= 0; "
+      "branches: list(func) >= 1; output_shapes: list(shape) = []",
+      "StatelessCase(branch_index: int32, input: Tin) -> (output: Tout) | Tin: list(type) >= 0; Tout: list(type) >= 0; "
       "branches: list(func) >= 1; output_shapes: list(shape) = []",
       "TensorArrayV3[stateful](size: int32) -> (handle: resource, flow: float) | dtype: type; element_shape: shape = ?; "
       "dynamic_size: bool = false; clear_after_read: bool = true; identical_element_shapes: bool = false; tensor_array_name: string = ''",

@@ -6,6 +6,8 @@
 #include <set>
 
 #include "common/dtype.h"
+#include "common/error.h"
+#include "graph/function_graph.h"
 #include "graph/graph_view.h"
 #include "graph/training_ops.h"
 
@@ -147,6 +149,36 @@ json control_flow_json(const tf::GraphDef& graph) {
   return counts;
 }
 
+// What a signature runs: the functions it calls (transitively), the variables it captures,
+// and whether it changes state (which freezing refuses).
+void add_signature_uses(const GraphView& view, const FunctionIndex& library, const tf::SignatureDef& sig, json* out) {
+  std::vector<std::string> roots;
+  for (const auto& [k, info] : sig.outputs())
+    if (!info.name().empty()) roots.push_back(info.name());
+  std::vector<bool> needed;
+  try {
+    needed = view.needed_by(roots);
+  } catch (const Error&) {
+    return;  // names that are not in the graph are reported elsewhere
+  }
+  std::vector<const tf::NodeDef*> nodes;
+  json variables = json::array();
+  bool changes_state = false;
+  for (int i = 0; i < view.size(); ++i) {
+    if (!needed[static_cast<std::size_t>(i)]) continue;
+    const auto& n = view.node(i);
+    nodes.push_back(&n);
+    if (n.op() == "VarHandleOp" || n.op() == "VariableV2" || n.op() == "Variable") variables.push_back(n.name());
+    changes_state |= is_state_update(n.op());
+  }
+  std::set<std::string> functions = reachable_functions(library, nodes);
+  for (const auto& name : functions)
+    for (const auto& n : library.find(name)->node_def()) changes_state |= is_state_update(n.op());
+  (*out)["functions"] = functions;
+  (*out)["variables"] = variables;
+  (*out)["changes_state"] = changes_state;
+}
+
 }  // namespace
 
 std::vector<std::string> likely_outputs(const io::Model& model) {
@@ -193,10 +225,12 @@ json summarize_model(const io::Model& model) {
   j["outputs"] = outputs;
   j["variables"] = variables_json(model, view);
   json signatures = json::array();
+  const FunctionIndex library(graph.library());
   for (const auto& [key, sig] : user_signatures(model)) {
     json s = {{"key", key}, {"method", sig->method_name()}, {"inputs", json::array()}, {"outputs", json::array()}};
     for (const auto& [k, info] : sorted_infos(sig->inputs())) s["inputs"].push_back(tensor_info_json(k, *info));
     for (const auto& [k, info] : sorted_infos(sig->outputs())) s["outputs"].push_back(tensor_info_json(k, *info));
+    add_signature_uses(view, library, *sig, &s);
     signatures.push_back(s);
   }
   j["signatures"] = signatures;
