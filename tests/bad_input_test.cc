@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/error.h"
+#include "freeze/freeze.h"
 #include "graph/summary.h"
 #include "graph/validate.h"
 #include "io/model.h"
@@ -21,6 +22,8 @@ int load_everything(const std::string& path) {
     io::Model model = io::load_model(path);
     graph::validate_graph(model.graph());
     graph::summarize_model(model);
+    // Freezing flattens TF 2 functions (no checkpoint: variables end it with exit 3 later).
+    if (model.graph().library().function_size() > 0) freeze::freeze_model(model, nullptr, {});
     return 0;
   } catch (const Error& e) {
     const std::string msg = e.what();
@@ -42,6 +45,8 @@ const char* kSeeds[] = {
     "tensorflow-serving/tensorflow_serving/servables/tensorflow/testdata/saved_model_half_plus_two_cpu/00000123/saved_model.pb",
     "tensorflow-ocaml/examples/load/load.pb",
     "scisharp-tensorflow-net/graph/xor.meta",
+    "scisharp-tensorflow-net/test/TensorFlowNET.Keras.UnitTest/Assets/lstm_from_sequential/saved_model.pb",
+    "tensorflow-rust/examples/regression_savedmodel/saved_model.pb",
     "tensorflow-onnx/tests/models/gru/frozen.pb",
 };
 

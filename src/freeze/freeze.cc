@@ -147,7 +147,13 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     const bool rename = signature && options.outputs.empty() && options.inputs.empty() && model.meta.has_object_graph_def();
     InlineOptions inline_options;
     inline_options.lower_conds = !options.keep_functional_conds;
-    FlatGraph flat = flatten_graph(model, checkpoint, outputs, inputs, rename ? signature : nullptr, signature_key, inline_options);
+    FlatGraph flat;
+    try {
+      flat = flatten_graph(model, checkpoint, outputs, inputs, rename ? signature : nullptr, signature_key, inline_options);
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      throw Error(e.code(), what.rfind(model.path, 0) == 0 ? what : model.path + ": " + what);
+    }
     g = std::move(flat.graph);
     outputs = std::move(flat.outputs);
     inputs = std::move(flat.inputs);

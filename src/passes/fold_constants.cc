@@ -21,7 +21,11 @@ namespace {
 bool foldable_op(const std::string& op) {
   static const std::set<std::string> kNever = {"Const", "Placeholder", "PlaceholderWithDefault", "Switch", "Merge", "NoOp",
                                                "Enter", "Exit", "NextIteration", "LoopCond", "Assert", "Print", "PrintV2"};
-  if (kNever.count(op)) return false;
+  // Functional ops run library functions (not available to a kernel here); tensor lists are
+  // variants, which a Const cannot hold.
+  static const std::set<std::string> kFunctional = {"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase",
+                                                    "PartitionedCall", "StatefulPartitionedCall"};
+  if (kNever.count(op) || kFunctional.count(op) || op.rfind("TensorList", 0) == 0) return false;
   const auto* def = graph::OpRegistry::global().find(op);
   if (def && def->is_stateful()) return false;
   return runtime::KernelRegistry::global().find(op) != nullptr;

@@ -47,7 +47,7 @@ std::map<std::string, Tensor> random_feeds(const std::vector<const tf::NodeDef*>
     const std::int64_t n = t.num_elements();
     if (n > kMaxExpandedTensorBytes / 8) throw Error(ExitCode::kBadInput, "input '" + p->name() + "' is too large to draw");
     const int esize = dtype_size(t.dtype);
-    if (esize == 0) throw Error(ExitCode::kUnsupported, "input '" + p->name() + "' of dtype " + dtype_name(t.dtype) + " cannot be drawn");
+    if (esize == 0) throw Error(ExitCode::kUnsupported, "input '" + p->name() + "' of dtype " + dtype_name(t.dtype) + " cannot be drawn at random (give it with -i, or skip the proof with --no-verify)");
     t.bytes.resize(static_cast<std::size_t>(n * esize));
     std::uniform_real_distribution<double> real(-1.0, 1.0);
     std::uniform_int_distribution<int> small(0, 9);
@@ -60,7 +60,7 @@ std::map<std::string, Tensor> random_feeds(const std::vector<const tf::NodeDef*>
         case tf::DT_INT64: { std::int64_t v = small(rng); std::memcpy(at, &v, 8); break; }
         case tf::DT_UINT8: { std::uint8_t v = static_cast<std::uint8_t>(small(rng)); std::memcpy(at, &v, 1); break; }
         case tf::DT_BOOL: *at = static_cast<char>(small(rng) % 2); break;
-        default: throw Error(ExitCode::kUnsupported, "input '" + p->name() + "' of dtype " + dtype_name(t.dtype) + " cannot be drawn");
+        default: throw Error(ExitCode::kUnsupported, "input '" + p->name() + "' of dtype " + dtype_name(t.dtype) + " cannot be drawn at random (give it with -i, or skip the proof with --no-verify)");
       }
     }
     feeds[p->name()] = std::move(t);

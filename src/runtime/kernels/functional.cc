@@ -8,7 +8,7 @@ namespace tffreeze::runtime {
 namespace {
 
 // Untrusted graphs must not loop forever.
-constexpr std::int64_t kMaxIterations = 10'000'000;
+constexpr std::int64_t kMaxIterations = 1'000'000;
 
 std::string func_attr(const KernelContext& ctx, const std::string& name) {
   auto it = ctx.node().attr().find(name);
