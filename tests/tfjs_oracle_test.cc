@@ -142,5 +142,34 @@ TEST(TfjsOracle, FrozenTf2KerasModels) {
   }
 }
 
+// --lower-loops: the LSTM's StatelessWhile as a v1 loop (Enter/Merge/Switch/NextIteration/Exit).
+// Our executor does not run v1 loops, so TF.js runs the lowered graph and our executor the kept
+// While: the two forms must agree.
+TEST(TfjsOracle, LstmLoweredToAV1LoopMatchesTheKeptWhile) {
+  REQUIRE_TFJS();
+  REQUIRE_FIXTURE(path, "scisharp-tensorflow-net/test/TensorFlowNET.Keras.UnitTest/Assets/lstm_from_sequential");
+  freeze::FreezeResult kept = test::freeze_path(path);
+  freeze::FreezeOptions lower;
+  lower.lower_loops = true;
+  freeze::FreezeResult lowered = test::freeze_path(path, lower);
+  std::map<std::string, int> ops;
+  for (const auto& n : lowered.graph.node()) ++ops[n.op()];
+  EXPECT_EQ(ops["StatelessWhile"], 0);
+  EXPECT_EQ(lowered.graph.library().function_size(), 0);
+  EXPECT_EQ(ops["LoopCond"], 1);
+  EXPECT_EQ(ops["Enter"], ops["Merge"]);  // loop variables nothing reads were pruned with their Exits
+  EXPECT_EQ(ops["Enter"], ops["NextIteration"]);
+  EXPECT_GE(ops["Enter"], 5);
+  EXPECT_GE(ops["Exit"], 1);
+  tf::GraphDef exported = lowered.graph;
+  graph::add_default_attributes(&exported);
+  const std::string json = test::temp_dir() + "/model.json";
+  io::save_graph(exported, json);
+  for (std::uint64_t seed : {5u, 6u}) {
+    auto feeds = random_inputs(kept.graph, {"dense"}, {{"input_1", {4, 5, 3}}}, seed);
+    expect_agree(run_tfjs(json, feeds, {"dense"}), runtime::Executor(kept.graph).run(feeds, {"dense"}), "lstm v1 loop");
+  }
+}
+
 }  // namespace
 }  // namespace tffreeze

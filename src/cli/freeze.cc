@@ -19,7 +19,7 @@ namespace {
 struct FreezeArgs {
   std::string model, checkpoint, output, report, signature;
   std::vector<std::string> outputs, inputs, tags, sets, replace;
-  bool use_moving_averages = false, optimize = false, keep_conds = false;
+  bool use_moving_averages = false, optimize = false, keep_conds = false, lower_loops = false;
   OptimizeOptions optimize_options;
   std::string moving_average_name = "ExponentialMovingAverage";
 };
@@ -73,6 +73,7 @@ int run_freeze(const FreezeArgs& a) {
   options.signature = a.signature;
   options.use_moving_averages = a.use_moving_averages;
   options.keep_functional_conds = a.keep_conds;
+  options.lower_loops = a.lower_loops;
   options.moving_average_name = a.moving_average_name;
   options.replace_inputs = a.replace;
   for (const auto& s : a.sets) {
@@ -119,6 +120,8 @@ void add_freeze(CLI::App& app, Action* action) {
   cmd->add_option("--tags", a->tags, "SavedModel meta graph tags (default: serve)")->delimiter(',');
   cmd->add_flag("--keep-conds", a->keep_conds,
                  "TF 2: keep If nodes whose predicate is computed, with their branch functions (default: lower to Switch/Merge)");
+  cmd->add_flag("--lower-loops", a->lower_loops,
+                 "TF 2: lower While loops to v1 loops (Enter/Merge/Switch/NextIteration/Exit); default: keep them with their functions");
   cmd->add_flag("--use-moving-averages", a->use_moving_averages, "Freeze each variable's ExponentialMovingAverage shadow");
   cmd->add_option("--moving-average-name", a->moving_average_name,
                   "Shadow name suffix, as given to ExponentialMovingAverage(name=...) (default: ExponentialMovingAverage)");

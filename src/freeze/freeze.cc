@@ -147,6 +147,7 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     const bool rename = signature && options.outputs.empty() && options.inputs.empty() && model.meta.has_object_graph_def();
     InlineOptions inline_options;
     inline_options.lower_conds = !options.keep_functional_conds;
+    inline_options.lower_loops = options.lower_loops;
     FlatGraph flat;
     try {
       flat = flatten_graph(model, checkpoint, outputs, inputs, rename ? signature : nullptr, signature_key, inline_options);

@@ -23,6 +23,7 @@ struct FreezeOptions {
   std::vector<std::pair<std::string, std::string>> set_values;  // --set NAME=VALUE
   std::vector<std::string> replace_inputs;                      // --replace-input NAME=DTYPE[SHAPE]
   bool keep_functional_conds = false;  // TF 2: If with a computed predicate stays (else Switch/Merge)
+  bool lower_loops = false;            // TF 2: While becomes a v1 loop (else kept with its functions)
 };
 
 struct FrozenVariable {

@@ -128,7 +128,15 @@ class Inliner {
   bool expand(const tf::NodeDef& node, std::optional<std::int64_t> predicate, tf::GraphDef* out) {
     std::vector<std::string> data, control;
     for (const auto& in : node.input()) (in.rfind('^', 0) == 0 ? control : data).push_back(in);
-    if (is_while(node.op())) return false;
+    if (is_while(node.op())) {
+      if (!options_.lower_loops) return false;
+      const tf::FunctionDef* cond = library_.find(func_attr(node, "cond"));
+      const tf::FunctionDef* body = library_.find(func_attr(node, "body"));
+      if (!cond || !body) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") names a missing function");
+      lower_while(node, data, control, *cond, *body, out);
+      ++report_->loops_lowered;
+      return true;
+    }
     if (is_if(node.op()) || is_case(node.op())) {
       if (data.empty()) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") has no predicate input");
       std::vector<std::string> branches;
@@ -294,6 +302,61 @@ class Inliner {
       controls += (controls.empty() ? "" : "\n") + ("^" + m->name());
     }
     controls_[node.name()] = controls.empty() ? "^" + switch_name : controls;
+  }
+
+  // While -> v1 loop in a frame named after the node, as TensorFlow lowers it: per loop
+  // variable Enter -> Merge(Enter, NextIteration) -> Switch(LoopCond) -> Exit (false side) or
+  // Identity -> body -> NextIteration (true side). Constants of the cond and the body enter the
+  // frame through a control edge from the first Merge / body Identity.
+  void lower_while(const tf::NodeDef& node, const std::vector<std::string>& data, const std::vector<std::string>& control,
+                   const tf::FunctionDef& cond_f, const tf::FunctionDef& body_f, tf::GraphDef* out) {
+    const auto& types = node.attr().count("T") ? node.attr().at("T").list().type() : google::protobuf::RepeatedField<int>();
+    if (types.size() != static_cast<int>(data.size()) || data.empty()) {
+      throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + "): attr T does not match its inputs");
+    }
+    const std::int64_t parallel = node.attr().count("parallel_iterations") ? node.attr().at("parallel_iterations").i() : 10;
+    auto add = [&](const std::string& name, const std::string& op, std::vector<std::string> inputs, int type) {
+      tf::NodeDef* n = out->add_node();
+      n->set_name(name);
+      n->set_op(op);
+      for (auto& in : inputs) n->add_input(std::move(in));
+      if (type >= 0) (*n->mutable_attr())["T"].set_type(static_cast<tf::DataType>(type));
+      if (!node.device().empty()) n->set_device(node.device());
+      return n;
+    };
+    const std::size_t n = data.size();
+    std::vector<std::string> merges(n), nexts(n), idents(n), exits(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string k = std::to_string(i);
+      nexts[i] = unique_name(node.name() + "/next_iteration_" + k);
+      tf::NodeDef* enter = add(unique_name(node.name() + "/enter_" + k), "Enter", {data[i]}, types.Get(static_cast<int>(i)));
+      for (const auto& c : control) enter->add_input(c);
+      (*enter->mutable_attr())["frame_name"].set_s(node.name());
+      (*enter->mutable_attr())["is_constant"].set_b(false);
+      (*enter->mutable_attr())["parallel_iterations"].set_i(parallel);
+      tf::NodeDef* merge = add(unique_name(node.name() + "/merge_" + k), "Merge", {enter->name(), nexts[i]}, types.Get(static_cast<int>(i)));
+      (*merge->mutable_attr())["N"].set_i(2);
+      merges[i] = merge->name();
+    }
+    auto pred = inline_body(node, cond_f, merges, {"^" + merges[0]}, "cond/", out);
+    if (pred.size() != 1) throw Error(ExitCode::kBadInput, "node '" + node.name() + "': cond function must return one value");
+    const std::string loop_cond = add(unique_name(node.name() + "/loop_cond"), "LoopCond", {pred[0]}, -1)->name();
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string k = std::to_string(i);
+      const int type = types.Get(static_cast<int>(i));
+      const std::string sw = add(unique_name(node.name() + "/switch_" + k), "Switch", {merges[i], loop_cond}, type)->name();
+      exits[i] = add(unique_name(node.name() + "/exit_" + k), "Exit", {sw + ":0"}, type)->name();
+      idents[i] = add(unique_name(node.name() + "/identity_" + k), "Identity", {sw + ":1"}, type)->name();
+    }
+    auto next = inline_body(node, body_f, idents, {"^" + idents[0]}, "body/", out);
+    if (next.size() != n) throw Error(ExitCode::kBadInput, "node '" + node.name() + "': body function returns a different number of values");
+    std::string controls;
+    for (std::size_t i = 0; i < n; ++i) {
+      add(nexts[i], "NextIteration", {next[i]}, types.Get(static_cast<int>(i)));
+      outputs_[graph::tensor_name(node.name(), static_cast<int>(i))] = exits[i];
+      controls += (controls.empty() ? "" : "\n") + ("^" + exits[i]);
+    }
+    controls_[node.name()] = controls;
   }
 
   // A reference to a call's output or control, followed through calls inlined in the same round.

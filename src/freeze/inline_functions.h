@@ -2,7 +2,7 @@
 // (PartitionedCall, StatefulPartitionedCall, a node whose op is a library function) is replaced
 // by the callee's body, recursively; If/Case with a constant predicate by the taken branch; If
 // with a computed predicate is lowered to v1 Switch/Merge. While loops stay, with their cond and
-// body functions (and what those call) left in the library.
+// body functions (and what those call) left in the library, or become v1 loops by option.
 #pragma once
 
 #include <string>
@@ -18,6 +18,7 @@ struct InlineReport {
   int calls_inlined = 0;
   int conds_taken = 0;    // If/Case whose predicate is a constant
   int conds_lowered = 0;  // If lowered to Switch/Merge
+  int loops_lowered = 0;  // While lowered to a v1 loop (lower_loops)
   std::vector<std::string> cpu_implementations;  // "gpu_fn -> cpu_fn" swaps (api_implements)
   std::vector<std::string> kept_loops;           // While nodes left with their functions
   std::vector<std::string> kept_conds;           // If nodes left (lower_conds = false)
@@ -29,6 +30,9 @@ struct InlineOptions {
   std::string preferred_device = "CPU";
   // If with a computed predicate: lowered to Switch/Merge, or kept with its branch functions.
   bool lower_conds = true;
+  // While: kept with its functions, or lowered to a v1 loop (Enter/Merge/Switch/NextIteration/
+  // Exit) for runtimes that only know those.
+  bool lower_loops = false;
   // Recursion guard: a function calling itself would otherwise expand forever.
   int max_nodes = 1'000'000;
 };

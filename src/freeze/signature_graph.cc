@@ -356,6 +356,7 @@ FlatGraph flatten_graph(const io::Model& model, const io::checkpoint::Checkpoint
   std::string summary = "flattened " + std::to_string(r.calls_inlined) + " function calls";
   if (r.conds_taken) summary += ", " + std::to_string(r.conds_taken) + " conds with a constant predicate";
   if (r.conds_lowered) summary += ", " + std::to_string(r.conds_lowered) + " conds lowered to Switch/Merge";
+  if (r.loops_lowered) summary += ", " + std::to_string(r.loops_lowered) + " While loops lowered to v1 loops";
   flat.notes.push_back(summary);
   for (const auto& s : r.cpu_implementations) flat.notes.push_back("CPU implementation chosen: " + s);
   if (!r.kept_conds.empty()) {
