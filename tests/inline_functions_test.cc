@@ -6,6 +6,7 @@
 #include "freeze/inline_functions.h"
 #include "freeze_support.h"
 #include "io/checkpoint/bundle_writer.h"
+#include "pass_support.h"
 #include "runtime/executor.h"
 
 namespace tffreeze {
@@ -504,6 +505,102 @@ TEST(InlineFunctions, TensorListKernels) {
   EXPECT_EQ(as_doubles(stacked), (std::vector<double>{0, 0, 0, 0, 5, 6}));  // unset items read as zeros
   typed(test::add_node(&g, "bad", "TensorListGetItem", {"from", "n", "shape"}));
   EXPECT_THROW(runtime::Executor(g).run(feeds, {"bad"}), Error);  // index 3 of 3
+}
+
+// A Keras-like loop: out[k] = xs[0] + ... + xs[k] through TensorLists, i < limit.
+// limit_from: "const" (3), or "placeholder" (an int32 input: not static).
+tf::GraphDef cumulative_sum_loop(const std::string& limit_from) {
+  tf::GraphDef g;
+  const std::vector<std::pair<std::string, tf::DataType>> vars = {
+      {"i", tf::DT_INT32}, {"limit", tf::DT_INT32}, {"acc", tf::DT_FLOAT}, {"in_list", tf::DT_VARIANT}, {"out_list", tf::DT_VARIANT}};
+  Fn cond(&g, "cond", vars, {{"go", tf::DT_BOOL}});
+  cond.node("less", "Less", {"i", "limit"}, tf::DT_INT32);
+  cond.ret("go", "less:z:0");
+  std::vector<std::pair<std::string, tf::DataType>> outs;
+  for (const auto& [n, t] : vars) outs.push_back({n + "_next", t});
+  Fn body(&g, "body", vars, outs);
+  body.constant("one", scalar_int(1));
+  body.constant("shape", values_tensor<std::int32_t>(tf::DT_INT32, {1}, {2}));
+  auto list_op = [&](const std::string& name, const std::string& op, std::vector<std::string> in) {
+    auto* n = body.node(name, op, std::move(in));
+    n->mutable_attr()->erase("T");
+    (*n->mutable_attr())["element_dtype"].set_type(tf::DT_FLOAT);
+  };
+  list_op("item", "TensorListGetItem", {"in_list", "i", "shape:output:0"});
+  body.node("sum", "AddV2", {"acc", "item:item:0"});
+  list_op("write", "TensorListSetItem", {"out_list", "i", "sum:z:0"});
+  body.node("inc", "AddV2", {"i", "one:output:0"}, tf::DT_INT32);
+  body.ret("i_next", "inc:z:0");
+  body.ret("limit_next", "limit");
+  body.ret("acc_next", "sum:z:0");
+  body.ret("in_list_next", "in_list");
+  body.ret("out_list_next", "write:output_handle:0");
+  test::add_placeholder(&g, "xs", {3, 2});
+  const_node(&g, "zero", scalar_int(0));
+  const_node(&g, "three", scalar_int(3));
+  const_node(&g, "item_shape", values_tensor<std::int32_t>(tf::DT_INT32, {1}, {2}));
+  const_node(&g, "acc0", floats({2}, {0, 0}));
+  if (limit_from == "placeholder") {
+    auto* n = test::add_node(&g, "n", "Placeholder");
+    (*n->mutable_attr())["dtype"].set_type(tf::DT_INT32);
+    (*n->mutable_attr())["shape"].mutable_shape();
+  }
+  auto typed = [](tf::NodeDef* n) { (*n->mutable_attr())["element_dtype"].set_type(tf::DT_FLOAT); };
+  typed(test::add_node(&g, "in_list", "TensorListFromTensor", {"xs", "item_shape"}));
+  typed(test::add_node(&g, "out_list", "TensorListReserve", {"item_shape", "three"}));
+  auto* loop = test::add_node(&g, "loop", "StatelessWhile",
+                              {"zero", limit_from == "const" ? "three" : "n", "acc0", "in_list", "out_list"});
+  (*loop->mutable_attr())["cond"].mutable_func()->set_name("cond");
+  (*loop->mutable_attr())["body"].mutable_func()->set_name("body");
+  for (const auto& [n, t] : vars) (*loop->mutable_attr())["T"].mutable_list()->add_type(t);
+  typed(test::add_node(&g, "stacked", "TensorListStack", {"loop:4", "item_shape"}));
+  identity(&g, "total", "loop:2");
+  return g;
+}
+
+TEST(LoopPasses, StaticLoopsUnrollAndTheirListsBecomeSlicesAndAPack) {
+  using passes::test_support::run_pass;
+  tf::GraphDef original = cumulative_sum_loop("const");
+  const Tensor xs = floats({3, 2}, {1, 2, 10, 20, 100, 200});
+  EXPECT_EQ(eval(original, {{"xs", xs}}, "stacked"), (std::vector<double>{1, 2, 11, 22, 111, 222}));  // the executor's loop
+  tf::GraphDef g = original;
+  const std::vector<std::string> outputs = {"stacked", "total"};
+  auto unrolled = run_pass("unroll_loops", &g, outputs);
+  EXPECT_EQ(unrolled.changed, 1);
+  EXPECT_EQ(count_op(g, "StatelessWhile"), 0);
+  EXPECT_EQ(g.library().function_size(), 0);
+  EXPECT_EQ(eval(g, {{"xs", xs}}, "stacked"), eval(original, {{"xs", xs}}, "stacked"));
+  run_pass("fold_constants", &g, outputs);
+  auto lowered = run_pass("lower_tensor_lists", &g, outputs);
+  EXPECT_EQ(lowered.changed, 4) << (lowered.refused.empty() ? "" : lowered.refused[0]);  // three reads, one stack
+  for (const auto& n : g.node()) EXPECT_EQ(n.op().rfind("TensorList", 0), std::string::npos) << n.name();
+  EXPECT_EQ(count_op(g, "Pack"), 1);
+  EXPECT_EQ(passes::test_support::max_difference(original, g, outputs), 0.0);
+}
+
+TEST(LoopPasses, LoopsWithoutAStaticTripCountStay) {
+  using passes::test_support::run_pass;
+  tf::GraphDef g = cumulative_sum_loop("placeholder");  // limit is an input
+  auto r = run_pass("unroll_loops", &g, {"stacked", "total"});
+  EXPECT_EQ(r.changed, 0);
+  EXPECT_TRUE(passes::test_support::said(r, "loop", "not static")) << (r.refused.empty() ? "" : r.refused[0]);
+  EXPECT_EQ(count_op(g, "StatelessWhile"), 1);
+  tf::GraphDef capped = cumulative_sum_loop("const");
+  auto c = run_pass("unroll_loops", &capped, {"stacked", "total"}, {{"max_iterations", "2"}});
+  EXPECT_EQ(c.changed, 0);
+  EXPECT_TRUE(passes::test_support::said(c, "loop", "max_iterations=2"));
+  // Lists whose indices are computed stay lists.
+  tf::GraphDef lists;
+  test::add_placeholder(&lists, "xs", {3, 2});
+  auto* k = test::add_node(&lists, "k", "Placeholder");
+  (*k->mutable_attr())["dtype"].set_type(tf::DT_INT32);
+  const_node(&lists, "shape", values_tensor<std::int32_t>(tf::DT_INT32, {1}, {2}));
+  for (auto* n : {test::add_node(&lists, "list", "TensorListFromTensor", {"xs", "shape"}),
+                  test::add_node(&lists, "row", "TensorListGetItem", {"list", "k", "shape"})})
+    (*n->mutable_attr())["element_dtype"].set_type(tf::DT_FLOAT);
+  auto l = run_pass("lower_tensor_lists", &lists, {"row"});
+  EXPECT_EQ(l.changed, 0);
+  EXPECT_TRUE(passes::test_support::said(l, "row", "not a constant"));
 }
 
 }  // namespace

@@ -236,6 +236,26 @@ TEST(Tf2Freeze, KerasLstmTakesTheCpuLoopNotCudnn) {
   EXPECT_NE(y.get<float>(0), y.get<float>(1));  // the sequences differ, so must the outputs
 }
 
+// For runtimes without loops the LSTM's loop (5 time steps, a static dimension of the input) is
+// unrolled and its TensorLists become slices and a Pack; optimize proves the result equal.
+TEST(Tf2Freeze, KerasLstmUnrollsForTheTfliteTarget) {
+  REQUIRE_FIXTURE(dir, kKeras + "lstm_from_sequential");
+  const std::string out = test::temp_dir() + "/lstm.pb";
+  test::CliResult r = test::run_cli({"freeze", dir, "--optimize", "--target", "tflite", "-o", out});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("unroll_loops: 1 change(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("verified dense: max abs difference"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("would reject"), std::string::npos) << r.out;
+  tf::GraphDef g = io::load_model(out).graph();
+  EXPECT_EQ(g.library().function_size(), 0);
+  for (const auto& n : g.node()) {
+    EXPECT_NE(n.op(), "StatelessWhile");
+    EXPECT_EQ(n.op().rfind("TensorList", 0), std::string::npos) << n.name();
+  }
+  test::CliResult check = test::run_cli({"check", out, "--target", "tflite"});
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+}
+
 TEST(Tf2Freeze, KerasConv1DLeakModel) {
   REQUIRE_FIXTURE(dir, "scisharp-tensorflow-net/tools/TensorFlowNET.Benchmarks/Leak/TestModel/saved_model");
   freeze::FreezeResult r = freeze_path(dir);

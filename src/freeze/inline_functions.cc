@@ -129,6 +129,13 @@ class Inliner {
     std::vector<std::string> data, control;
     for (const auto& in : node.input()) (in.rfind('^', 0) == 0 ? control : data).push_back(in);
     if (is_while(node.op())) {
+      if (auto u = options_.unroll.find(node.name()); u != options_.unroll.end()) {
+        const tf::FunctionDef* body = library_.find(func_attr(node, "body"));
+        if (!body) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") names a missing body function");
+        unroll_while(node, data, control, *body, u->second, out);
+        ++report_->loops_unrolled;
+        return true;
+      }
       if (!options_.lower_loops) return false;
       const tf::FunctionDef* cond = library_.find(func_attr(node, "cond"));
       const tf::FunctionDef* body = library_.find(func_attr(node, "body"));
@@ -355,6 +362,24 @@ class Inliner {
       add(nexts[i], "NextIteration", {next[i]}, types.Get(static_cast<int>(i)));
       outputs_[graph::tensor_name(node.name(), static_cast<int>(i))] = exits[i];
       controls += (controls.empty() ? "" : "\n") + ("^" + exits[i]);
+    }
+    controls_[node.name()] = controls;
+  }
+
+  // While with a known trip count -> that many copies of the body, each reading the last.
+  void unroll_while(const tf::NodeDef& node, const std::vector<std::string>& data, const std::vector<std::string>& control,
+                    const tf::FunctionDef& body_f, int iterations, tf::GraphDef* out) {
+    std::vector<std::string> current = data;
+    for (int k = 0; k < iterations; ++k) {
+      current = inline_body(node, body_f, current, control, "iteration_" + std::to_string(k) + "/", out);
+      if (current.size() != data.size()) {
+        throw Error(ExitCode::kBadInput, "node '" + node.name() + "': body function returns a different number of values");
+      }
+    }
+    std::string controls;
+    for (std::size_t i = 0; i < current.size(); ++i) {
+      outputs_[graph::tensor_name(node.name(), static_cast<int>(i))] = current[i];
+      controls += (controls.empty() ? "" : "\n") + ("^" + std::string(parse_input(current[i]).node));
     }
     controls_[node.name()] = controls;
   }

@@ -5,6 +5,7 @@
 // body functions (and what those call) left in the library, or become v1 loops by option.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct InlineReport {
   int conds_taken = 0;    // If/Case whose predicate is a constant
   int conds_lowered = 0;  // If lowered to Switch/Merge
   int loops_lowered = 0;  // While lowered to a v1 loop (lower_loops)
+  int loops_unrolled = 0;
   std::vector<std::string> cpu_implementations;  // "gpu_fn -> cpu_fn" swaps (api_implements)
   std::vector<std::string> kept_loops;           // While nodes left with their functions
   std::vector<std::string> kept_conds;           // If nodes left (lower_conds = false)
@@ -33,6 +35,8 @@ struct InlineOptions {
   // While: kept with its functions, or lowered to a v1 loop (Enter/Merge/Switch/NextIteration/
   // Exit) for runtimes that only know those.
   bool lower_loops = false;
+  // While nodes to unroll instead, by name, with their (static) trip counts.
+  std::map<std::string, int> unroll;
   // Recursion guard: a function calling itself would otherwise expand forever.
   int max_nodes = 1'000'000;
 };

@@ -90,5 +90,7 @@ void register_canonicalize_activations(PassRegistry& r);
 void register_unpack_to_split(PassRegistry& r);
 void register_unshare_constants(PassRegistry& r);
 void register_matmul_bias_as_add(PassRegistry& r);
+void register_unroll_loops(PassRegistry& r);
+void register_lower_tensor_lists(PassRegistry& r);
 
 }  // namespace tffreeze::passes

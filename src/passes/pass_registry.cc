@@ -37,6 +37,8 @@ const PassRegistry& PassRegistry::global() {
     register_unpack_to_split(r);
     register_unshare_constants(r);
     register_matmul_bias_as_add(r);
+    register_unroll_loops(r);
+    register_lower_tensor_lists(r);
     return r;
   }();
   return registry;

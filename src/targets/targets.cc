@@ -17,11 +17,13 @@ constexpr const char* kGenericPipeline = TFFREEZE_PIPELINE_HEAD
     "fold_constants remove_nodes(op=Identity) fold_batch_norms fuse_bias_add merge_duplicate_nodes sort_by_execution_order";
 // TFLite and TensorRT: standard ops only, dilated convolutions as such, default attrs explicit.
 constexpr const char* kConverterPipeline = TFFREEZE_PIPELINE_HEAD
-    "unfuse_ops flatten_atrous_conv fold_constants remove_nodes(op=Identity) fold_batch_norms fuse_bias_add "
+    "unfuse_ops flatten_atrous_conv fold_constants unroll_loops fold_constants lower_tensor_lists remove_nodes(op=Identity) fold_batch_norms fuse_bias_add "
     "canonicalize_activations merge_duplicate_nodes remove_device strip_attrs add_default_attributes sort_by_execution_order";
 // OpenCV: its importer's quirks too (weights second, PReLU form, no Unpack, shared constants).
+// Loops with a static trip count (Keras RNNs) are unrolled for both: neither runs TensorLists.
 constexpr const char* kOpenCvPipeline = TFFREEZE_PIPELINE_HEAD
-    "unfuse_ops fold_constants fold_batch_norms fuse_bias_add canonicalize_operands canonicalize_activations unpack_to_split "
+    "unfuse_ops fold_constants unroll_loops fold_constants lower_tensor_lists fold_batch_norms fuse_bias_add canonicalize_operands "
+    "canonicalize_activations unpack_to_split "
     "fold_constants remove_nodes(op=Identity) matmul_bias_as_add merge_duplicate_nodes unshare_constants remove_device strip_attrs "
     "sort_by_execution_order";
 #undef TFFREEZE_PIPELINE_HEAD
