@@ -578,6 +578,26 @@ TEST(LoopPasses, StaticLoopsUnrollAndTheirListsBecomeSlicesAndAPack) {
   EXPECT_EQ(passes::test_support::max_difference(original, g, outputs), 0.0);
 }
 
+// --lower-loops writes a v1 loop; the executor runs it iteration by iteration (the loop's
+// TensorLists included) to the same numbers as the functional While.
+TEST(LoopPasses, LoweredV1LoopsRunInTheExecutor) {
+  tf::GraphDef kept = cumulative_sum_loop("placeholder");
+  tf::GraphDef lowered = kept;
+  freeze::InlineOptions options;
+  options.lower_loops = true;
+  auto report = flatten(&lowered, options);
+  EXPECT_EQ(report.loops_lowered, 1);
+  EXPECT_EQ(count_op(lowered, "StatelessWhile"), 0);
+  EXPECT_EQ(count_op(lowered, "LoopCond"), 1);
+  EXPECT_EQ(count_op(lowered, "Enter"), 5);
+  const Tensor xs = floats({3, 2}, {1, 2, 10, 20, 100, 200});
+  for (std::int32_t n : {0, 1, 2, 3}) {
+    std::map<std::string, Tensor> feeds = {{"xs", xs}, {"n", scalar_int(n)}};
+    EXPECT_EQ(eval(lowered, feeds, "total"), eval(kept, feeds, "total")) << n;
+    EXPECT_EQ(eval(lowered, feeds, "stacked"), eval(kept, feeds, "stacked")) << n;
+  }
+}
+
 TEST(LoopPasses, LoopsWithoutAStaticTripCountStay) {
   using passes::test_support::run_pass;
   tf::GraphDef g = cumulative_sum_loop("placeholder");  // limit is an input

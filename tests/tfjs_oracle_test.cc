@@ -91,11 +91,14 @@ TEST(TfjsOracle, GruAndLstmOptimizedMatchTheOriginal) {
 
 TEST(TfjsOracle, KeywordSpotters) {
   REQUIRE_TFJS();
-  for (const char* model : {"DS_CNN/DS_CNN_S.pb", "CNN/CNN_S.pb", "DNN/DNN_S.pb"}) {
+  // LSTM_S runs a TF 1 while loop (Enter/Merge/Switch/LoopCond/NextIteration/Exit) over a
+  // TensorArrayV3 of its 25 time steps.
+  for (const char* model : {"DS_CNN/DS_CNN_S.pb", "CNN/CNN_S.pb", "DNN/DNN_S.pb", "LSTM/LSTM_S.pb"}) {
     REQUIRE_FIXTURE(path, std::string("arm-ml-kws-for-mcu/Pretrained_models/") + model);
     freeze::FreezeOptions cut;
     cut.outputs = {"labels_softmax"};
-    cut.replace_inputs = {std::string(model).find("DNN/") == 0 ? "Reshape=float32[1,250]" : "Reshape_1=float32[1,49,10,1]"};
+    const bool flat_input = std::string(model).find("DNN/") == 0 || std::string(model).find("LSTM/") == 0;
+    cut.replace_inputs = {flat_input ? "Reshape=float32[1,250]" : "Reshape_1=float32[1,49,10,1]"};
     io::Model m = io::load_model(path);
     tf::GraphDef g;
     try {
@@ -143,8 +146,7 @@ TEST(TfjsOracle, FrozenTf2KerasModels) {
 }
 
 // --lower-loops: the LSTM's StatelessWhile as a v1 loop (Enter/Merge/Switch/NextIteration/Exit).
-// Our executor does not run v1 loops, so TF.js runs the lowered graph and our executor the kept
-// While: the two forms must agree.
+// TF.js runs the lowered graph, our executor both forms: all must agree.
 TEST(TfjsOracle, LstmLoweredToAV1LoopMatchesTheKeptWhile) {
   REQUIRE_TFJS();
   REQUIRE_FIXTURE(path, "scisharp-tensorflow-net/test/TensorFlowNET.Keras.UnitTest/Assets/lstm_from_sequential");
@@ -167,7 +169,9 @@ TEST(TfjsOracle, LstmLoweredToAV1LoopMatchesTheKeptWhile) {
   io::save_graph(exported, json);
   for (std::uint64_t seed : {5u, 6u}) {
     auto feeds = random_inputs(kept.graph, {"dense"}, {{"input_1", {4, 5, 3}}}, seed);
-    expect_agree(run_tfjs(json, feeds, {"dense"}), runtime::Executor(kept.graph).run(feeds, {"dense"}), "lstm v1 loop");
+    const auto ours = runtime::Executor(kept.graph).run(feeds, {"dense"});
+    expect_agree(run_tfjs(json, feeds, {"dense"}), ours, "lstm v1 loop");
+    expect_agree(runtime::Executor(lowered.graph).run(feeds, {"dense"}), ours, "lstm v1 loop, our executor");
   }
 }
 

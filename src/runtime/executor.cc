@@ -7,6 +7,7 @@
 #include "graph/function_graph.h"
 #include "graph/graph_view.h"
 #include "runtime/kernel.h"
+#include "runtime/loop_frames.h"
 
 namespace tffreeze::runtime {
 namespace {
@@ -22,13 +23,12 @@ struct NodeState {
 
 // Ops whose output is their first input, shared rather than copied.
 bool is_pass_through(const std::string& op) {
-  return op == "Identity" || op == "StopGradient" || op == "PreventGradient" || op == "Snapshot" || op == "PlaceholderWithDefault";
+  return op == "Identity" || op == "StopGradient" || op == "PreventGradient" || op == "Snapshot" || op == "PlaceholderWithDefault" ||
+         is_loop_op(op);  // Enter, Exit, NextIteration, LoopCond: the frame runner gives them their meaning
 }
 
-bool is_loop_op(const std::string& op) {
-  return op == "Enter" || op == "Exit" || op == "NextIteration" || op == "LoopCond" || op == "RefEnter" || op == "RefExit" ||
-         op == "RefNextIteration";
-}
+// Untrusted graphs must not loop forever.
+constexpr std::int64_t kMaxLoopIterations = 1'000'000;
 
 // The value behind data input number `k` of node i (skipping control inputs).
 std::shared_ptr<const Tensor> shared_input(const graph::GraphView& view, int i, int k, const std::vector<NodeState>& state) {
@@ -44,11 +44,13 @@ std::shared_ptr<const Tensor> shared_input(const graph::GraphView& view, int i, 
 
 struct Executor::Plan : FunctionCaller {
   Plan(const tf::GraphDef& g, const tf::FunctionDefLibrary& lib)
-      : view(g), order(view.topological_order()), constants(static_cast<std::size_t>(view.size())), library(lib), functions(lib) {}
+      : view(g), order(view.topological_order()), frames(find_loop_frames(view, order)), constants(static_cast<std::size_t>(view.size())),
+        library(lib), functions(lib) {}
   graph::GraphView view;
   std::vector<int> order;
-  std::mutex constants_mutex;
-  std::vector<std::shared_ptr<const Tensor>> constants;  // decoded Const values
+  LoopFrames frames;
+  mutable std::mutex constants_mutex;
+  mutable std::vector<std::shared_ptr<const Tensor>> constants;  // decoded Const values
 
   // Library functions, each turned into a graph with its own executor on first call.
   struct Function {
@@ -59,6 +61,160 @@ struct Executor::Plan : FunctionCaller {
   graph::FunctionIndex functions;
   mutable std::mutex functions_mutex;
   mutable std::map<std::string, std::unique_ptr<Function>> compiled;
+
+  // Runs node i (not fed) on the values in `state`: dead inputs make it dead (a Merge takes
+  // its first live input), constants are decoded once, kernels fill its outputs.
+  void execute(int i, std::vector<NodeState>& state, std::map<std::string, double>* profile) const {
+    const auto& kernels = KernelRegistry::global();
+    const tf::NodeDef& node = view.node(i);
+    auto& s = state[static_cast<std::size_t>(i)];
+    // Gather inputs; a dead input makes the node dead, except for Merge.
+    std::vector<const Tensor*> inputs;
+    std::vector<bool> input_dead;
+    bool any_dead = false;
+    for (const auto& e : view.inputs(i)) {
+      auto& p = state[static_cast<std::size_t>(e.producer)];
+      if (e.control()) {
+        any_dead |= p.dead;
+        continue;
+      }
+      // A Switch leaves its untaken output without a dtype: that output is dead.
+      bool dead = p.dead || (p.fed.empty() && e.output < static_cast<int>(p.outputs.size()) &&
+                             (!p.outputs[static_cast<std::size_t>(e.output)] ||
+                              p.outputs[static_cast<std::size_t>(e.output)]->dtype == tf::DT_INVALID));
+      const Tensor* value = nullptr;
+      if (!dead) {
+        if (e.output >= static_cast<int>(p.outputs.size()) || (!p.fed.empty() && !p.fed[static_cast<std::size_t>(e.output)])) {
+          if (!p.fed.empty()) {
+            throw Error(ExitCode::kBadInput, "node '" + node.name() + "' needs '" + node.input(e.input_slot) +
+                                                 "', which was not fed (only other outputs of that node were)");
+          }
+          throw Error(ExitCode::kBadInput, "node '" + node.name() + "': input '" + node.input(e.input_slot) + "' does not exist");
+        }
+        value = p.outputs[static_cast<std::size_t>(e.output)].get();
+        if (!value) throw Error(ExitCode::kBadInput, "node '" + node.name() + "': input '" + node.input(e.input_slot) + "' was not fed");
+      }
+      inputs.push_back(value);
+      input_dead.push_back(dead);
+      any_dead |= dead;
+    }
+    if (node.op() == "Merge" || node.op() == "RefMerge") {
+      int live = -1;
+      for (std::size_t k = 0; k < inputs.size(); ++k)
+        if (!input_dead[k]) {
+          live = static_cast<int>(k);
+          break;
+        }
+      if (live < 0) {
+        s.dead = true;
+      } else {
+        Tensor index{tf::DT_INT32, {}, std::string(4, '\0'), {}};
+        std::memcpy(index.bytes.data(), &live, 4);
+        s.outputs = {shared_input(view, i, live, state), std::make_shared<const Tensor>(std::move(index))};
+      }
+    } else if (any_dead) {
+      s.dead = true;
+    } else if (node.op() == "Const") {
+      std::shared_ptr<const Tensor> value;
+      {
+        std::lock_guard<std::mutex> lock(constants_mutex);
+        auto& cached = constants[static_cast<std::size_t>(i)];
+        if (!cached) {
+          KernelContext ctx(node, {});
+          kernels.find("Const")(ctx);
+          cached = std::make_shared<const Tensor>(std::move(ctx.output(0)));
+        }
+        value = cached;
+      }
+      s.outputs = {value};
+    } else if (is_pass_through(node.op())) {
+      s.outputs = {shared_input(view, i, 0, state)};
+    } else if (node.op() == "Placeholder") {
+      throw Error(ExitCode::kBadInput, "input '" + node.name() + "' was not fed (give --input " + node.name() + "=FILE.npy)");
+    } else {
+      Kernel kernel = kernels.find(node.op());
+      if (!kernel && functions.find(node.op())) kernel = kernels.find("PartitionedCall");  // op named after a function
+      if (!kernel) throw Error(ExitCode::kUnsupported, "node '" + node.name() + "': no kernel for op " + node.op());
+      KernelContext ctx(node, std::move(inputs));
+      ctx.set_functions(this);
+      auto start = std::chrono::steady_clock::now();
+      kernel(ctx);
+      if (profile) (*profile)[node.op()] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      s.outputs.clear();
+      for (auto& t : ctx.outputs()) s.outputs.push_back(std::make_shared<const Tensor>(std::move(t)));
+    }
+  }
+
+  // Runs loop frame f to its end: each iteration runs every node of the frame in order, a loop
+  // Merge taking the Enter value first and then the previous iteration's NextIteration value;
+  // when LoopCond is false the Switches send the values to the Exits and the frame is done.
+  void run_frame(int f, const std::vector<bool>& needed, std::vector<NodeState>& state, std::map<std::string, double>* profile) const {
+    std::vector<int> members;  // what the fetches need of the frame
+    for (int i : frames.members[static_cast<std::size_t>(f)])
+      if (needed[static_cast<std::size_t>(i)]) members.push_back(i);
+    if (!frames.unsupported[static_cast<std::size_t>(f)].empty()) {
+      throw Error(ExitCode::kUnsupported, "loop '" + frames.names[static_cast<std::size_t>(f)] + "': " + frames.unsupported[static_cast<std::size_t>(f)]);
+    }
+    std::map<int, std::shared_ptr<const Tensor>> carried;  // NextIteration node -> its last value (null: dead)
+    for (std::int64_t iteration = 0;; ++iteration) {
+      if (iteration > kMaxLoopIterations) {
+        throw Error(ExitCode::kBadInput, "loop '" + frames.names[static_cast<std::size_t>(f)] + "' stopped after " +
+                                             std::to_string(kMaxLoopIterations) + " iterations");
+      }
+      for (int i : members) {
+        if (iteration > 0 && (view.node(i).op() == "Enter" || view.node(i).op() == "RefEnter")) continue;  // entered once
+        state[static_cast<std::size_t>(i)].outputs.clear();
+        state[static_cast<std::size_t>(i)].dead = false;
+      }
+      bool go_on = false, saw_cond = false;
+      for (int i : members) {
+        const std::string& op = view.node(i).op();
+        auto& s = state[static_cast<std::size_t>(i)];
+        if (iteration > 0 && (op == "Enter" || op == "RefEnter")) continue;
+        if ((op == "Merge" || op == "RefMerge") && merge_from_next_iteration(i) >= 0) {
+          if (iteration == 0) {
+            for (const auto& e : view.inputs(i)) {
+              if (e.control() || is_next_iteration(e.producer)) continue;
+              const auto& p = state[static_cast<std::size_t>(e.producer)];
+              if (p.dead || p.outputs.empty()) s.dead = true;
+              else s.outputs = {p.outputs[static_cast<std::size_t>(e.output)], index_tensor(0)};
+              break;
+            }
+          } else {
+            auto value = carried[merge_from_next_iteration(i)];
+            if (!value) s.dead = true;
+            else s.outputs = {value, index_tensor(1)};
+          }
+          continue;
+        }
+        execute(i, state, profile);
+        if (op == "LoopCond") {
+          saw_cond = true;
+          go_on = !s.dead && !s.outputs.empty() && s.outputs[0] && s.outputs[0]->num_elements() == 1 && element_as_double(*s.outputs[0], 0) != 0;
+        }
+      }
+      if (!saw_cond) throw Error(ExitCode::kBadInput, "loop '" + frames.names[static_cast<std::size_t>(f)] + "' has no LoopCond");
+      if (!go_on) return;
+      for (int i : members) {
+        if (!is_next_iteration(i)) continue;
+        const auto& s = state[static_cast<std::size_t>(i)];
+        carried[i] = s.dead || s.outputs.empty() ? nullptr : s.outputs[0];
+      }
+    }
+  }
+
+  bool is_next_iteration(int i) const { return view.node(i).op() == "NextIteration" || view.node(i).op() == "RefNextIteration"; }
+  // The NextIteration feeding a loop Merge, or -1 for a cond's Merge.
+  int merge_from_next_iteration(int i) const {
+    for (const auto& e : view.inputs(i))
+      if (!e.control() && is_next_iteration(e.producer)) return e.producer;
+    return -1;
+  }
+  static std::shared_ptr<const Tensor> index_tensor(std::int32_t k) {
+    Tensor index{tf::DT_INT32, {}, std::string(4, '\0'), {}, {}};
+    std::memcpy(index.bytes.data(), &k, 4);
+    return std::make_shared<const Tensor>(std::move(index));
+  }
 
   std::vector<Tensor> call(const std::string& name, const std::vector<Tensor>& args) const override {
     // Recursion guard: a function that calls itself must fail, not overflow the stack.
@@ -122,92 +278,21 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
   for (const auto& f : fetches) state[static_cast<std::size_t>(view.find(graph::parse_input(f).node))].fetched = true;
   for (int i = 0; i < n; ++i) {
     if (!needed[i] || !state[static_cast<std::size_t>(i)].fed.empty()) continue;
-    for (const auto& e : view.inputs(i)) ++state[static_cast<std::size_t>(e.producer)].pending_consumers;
+    // What a loop reads is read again every iteration: it is never released.
+    const int hold = plan_->frames.frame_of[static_cast<std::size_t>(i)] >= 0 ? 1 << 30 : 1;
+    for (const auto& e : view.inputs(i)) state[static_cast<std::size_t>(e.producer)].pending_consumers += hold;
   }
-  const auto& kernels = KernelRegistry::global();
-  for (int i : plan_->order) {
-    if (!needed[i]) continue;
-    auto& s = state[static_cast<std::size_t>(i)];
-    const tf::NodeDef& node = view.node(i);
-    if (!s.fed.empty()) continue;  // fed: its values are given
-    if (is_loop_op(node.op())) {
-      throw Error(ExitCode::kUnsupported, "node '" + node.name() + "' (" + node.op() + "): v1 while loops are not supported by the executor");
+  for (int step : plan_->frames.schedule) {
+    if (step < 0) {  // a loop frame, run to its end
+      const int f = -step - 1;
+      bool any = false;
+      for (int i : plan_->frames.members[static_cast<std::size_t>(f)]) any |= needed[static_cast<std::size_t>(i)];
+      if (any) plan_->run_frame(f, needed, state, profile_);
+      continue;
     }
-    // Gather inputs; a dead input makes the node dead, except for Merge.
-    std::vector<const Tensor*> inputs;
-    std::vector<bool> input_dead;
-    bool any_dead = false;
-    for (const auto& e : view.inputs(i)) {
-      auto& p = state[static_cast<std::size_t>(e.producer)];
-      if (e.control()) {
-        any_dead |= p.dead;
-        continue;
-      }
-      // A Switch leaves its untaken output without a dtype: that output is dead.
-      bool dead = p.dead || (p.fed.empty() && e.output < static_cast<int>(p.outputs.size()) &&
-                             (!p.outputs[static_cast<std::size_t>(e.output)] ||
-                              p.outputs[static_cast<std::size_t>(e.output)]->dtype == tf::DT_INVALID));
-      const Tensor* value = nullptr;
-      if (!dead) {
-        if (e.output >= static_cast<int>(p.outputs.size()) || (!p.fed.empty() && !p.fed[static_cast<std::size_t>(e.output)])) {
-          if (!p.fed.empty()) {
-            throw Error(ExitCode::kBadInput, "node '" + node.name() + "' needs '" + node.input(e.input_slot) +
-                                                 "', which was not fed (only other outputs of that node were)");
-          }
-          throw Error(ExitCode::kBadInput, "node '" + node.name() + "': input '" + node.input(e.input_slot) + "' does not exist");
-        }
-        value = p.outputs[static_cast<std::size_t>(e.output)].get();
-        if (!value) throw Error(ExitCode::kBadInput, "node '" + node.name() + "': input '" + node.input(e.input_slot) + "' was not fed");
-      }
-      inputs.push_back(value);
-      input_dead.push_back(dead);
-      any_dead |= dead;
-    }
-    if (node.op() == "Merge" || node.op() == "RefMerge") {
-      int live = -1;
-      for (std::size_t k = 0; k < inputs.size(); ++k)
-        if (!input_dead[k]) {
-          live = static_cast<int>(k);
-          break;
-        }
-      if (live < 0) {
-        s.dead = true;
-      } else {
-        Tensor index{tf::DT_INT32, {}, std::string(4, '\0'), {}};
-        std::memcpy(index.bytes.data(), &live, 4);
-        s.outputs = {shared_input(view, i, live, state), std::make_shared<const Tensor>(std::move(index))};
-      }
-    } else if (any_dead) {
-      s.dead = true;
-    } else if (node.op() == "Const") {
-      std::shared_ptr<const Tensor> value;
-      {
-        std::lock_guard<std::mutex> lock(plan_->constants_mutex);
-        auto& cached = plan_->constants[static_cast<std::size_t>(i)];
-        if (!cached) {
-          KernelContext ctx(node, {});
-          kernels.find("Const")(ctx);
-          cached = std::make_shared<const Tensor>(std::move(ctx.output(0)));
-        }
-        value = cached;
-      }
-      s.outputs = {value};
-    } else if (is_pass_through(node.op())) {
-      s.outputs = {shared_input(view, i, 0, state)};
-    } else if (node.op() == "Placeholder") {
-      throw Error(ExitCode::kBadInput, "input '" + node.name() + "' was not fed (give --input " + node.name() + "=FILE.npy)");
-    } else {
-      Kernel kernel = kernels.find(node.op());
-      if (!kernel && plan_->functions.find(node.op())) kernel = kernels.find("PartitionedCall");  // op named after a function
-      if (!kernel) throw Error(ExitCode::kUnsupported, "node '" + node.name() + "': no kernel for op " + node.op());
-      KernelContext ctx(node, std::move(inputs));
-      ctx.set_functions(plan_.get());
-      auto start = std::chrono::steady_clock::now();
-      kernel(ctx);
-      if (profile_) (*profile_)[node.op()] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-      s.outputs.clear();
-      for (auto& t : ctx.outputs()) s.outputs.push_back(std::make_shared<const Tensor>(std::move(t)));
-    }
+    const int i = step;
+    if (!needed[i] || !state[static_cast<std::size_t>(i)].fed.empty()) continue;  // fed: its values are given
+    plan_->execute(i, state, profile_);
     // Release inputs nobody else needs.
     for (const auto& e : view.inputs(i)) {
       auto& p = state[static_cast<std::size_t>(e.producer)];

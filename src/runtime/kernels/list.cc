@@ -1,4 +1,6 @@
-// TensorList ops: the TF 2 form of TensorArray (reserve, from tensor, get/set item, stack).
+// TensorList ops: the TF 2 form of TensorArray (reserve, from tensor, get/set item, stack); and
+// TF 1's TensorArrayV3 family, whose handle names one array that writes change in place (the
+// flow tensors order the reads after the writes, as in TensorFlow).
 #include <cstring>
 
 #include "common/dtype.h"
@@ -136,9 +138,101 @@ void stack(KernelContext& ctx) {
   ctx.output(0) = std::move(out);
 }
 
+// TF 1 arrays: the handle tensor holds the array; writers change it in place.
+TensorList& array_input(const KernelContext& ctx) {
+  const Tensor& t = ctx.input(0);
+  if (t.dtype != tf::DT_RESOURCE || !t.list) ctx.fail("input 0 is not a TensorArray handle");
+  return const_cast<TensorList&>(*t.list);  // created mutable by tensor_array
+}
+
+Tensor flow_value(const KernelContext& ctx) { return make_tensor(ctx, tf::DT_FLOAT, {}); }
+
+void tensor_array(KernelContext& ctx) {
+  auto size = ctx.input_ints(0);
+  if (size.size() != 1 || size[0] < 0 || size[0] > (std::int64_t{1} << 24)) ctx.fail("size must be a scalar in [0, 2^24]");
+  auto list = std::make_shared<TensorList>();
+  list->element_dtype = ctx.attr_type("dtype", tf::DT_FLOAT);
+  list->items.resize(static_cast<std::size_t>(size[0]));
+  if (ctx.attr_bool("dynamic_size", false)) ctx.unsupported("dynamic_size TensorArrays are not supported");
+  Tensor handle;
+  handle.dtype = tf::DT_RESOURCE;
+  handle.list = std::move(list);
+  ctx.output(0) = std::move(handle);
+  ctx.output(1) = flow_value(ctx);
+}
+
+void array_scatter(KernelContext& ctx) {
+  TensorList& array = array_input(ctx);
+  auto indices = ctx.input_ints(1);
+  const Tensor& value = ctx.input(2);
+  if (value.shape.empty() || value.shape[0] != static_cast<std::int64_t>(indices.size())) ctx.fail("value's first dimension must match the indices");
+  if (value.dtype != array.element_dtype) ctx.fail("value is " + dtype_name(value.dtype) + ", the array holds " + dtype_name(array.element_dtype));
+  std::vector<std::int64_t> item_shape(value.shape.begin() + 1, value.shape.end());
+  const std::size_t item_bytes = indices.empty() ? 0 : value.bytes.size() / indices.size();
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    if (indices[k] < 0 || static_cast<std::size_t>(indices[k]) >= array.items.size()) ctx.fail("index " + std::to_string(indices[k]) + " is out of range");
+    Tensor item = make_tensor(ctx, value.dtype, item_shape);
+    if (item_bytes > 0) std::memcpy(item.bytes.data(), value.bytes.data() + k * item_bytes, item_bytes);
+    array.items[static_cast<std::size_t>(indices[k])] = std::move(item);
+  }
+  ctx.output(0) = flow_value(ctx);
+}
+
+void array_write(KernelContext& ctx) {
+  TensorList& array = array_input(ctx);
+  const std::size_t k = static_cast<std::size_t>(index_input(ctx, 1, array.items.size()));
+  if (ctx.input(2).dtype != array.element_dtype) ctx.fail("value is " + dtype_name(ctx.input(2).dtype) + ", the array holds " + dtype_name(array.element_dtype));
+  array.items[k] = ctx.input(2);
+  ctx.output(0) = flow_value(ctx);
+}
+
+void array_read(KernelContext& ctx) {
+  TensorList& array = array_input(ctx);
+  const std::size_t k = static_cast<std::size_t>(index_input(ctx, 1, array.items.size()));
+  if (array.items[k].dtype == tf::DT_INVALID) ctx.fail("element " + std::to_string(k) + " was read before it was written");
+  ctx.output(0) = array.items[k];
+}
+
+void array_gather(KernelContext& ctx) {
+  TensorList& array = array_input(ctx);
+  auto indices = ctx.input_ints(1);
+  std::vector<Tensor> items;
+  for (auto k : indices) {
+    if (k < 0 || static_cast<std::size_t>(k) >= array.items.size() || array.items[static_cast<std::size_t>(k)].dtype == tf::DT_INVALID) {
+      ctx.fail("element " + std::to_string(k) + " is out of range or was never written");
+    }
+    items.push_back(array.items[static_cast<std::size_t>(k)]);
+  }
+  if (items.empty()) ctx.fail("gathering no elements is not supported");
+  std::vector<std::int64_t> shape = {static_cast<std::int64_t>(items.size())};
+  shape.insert(shape.end(), items[0].shape.begin(), items[0].shape.end());
+  Tensor out = make_tensor(ctx, array.element_dtype, shape);
+  std::size_t offset = 0;
+  for (const auto& item : items) {
+    if (item.shape != items[0].shape) ctx.fail("elements have different shapes");
+    if (!item.bytes.empty()) std::memcpy(out.bytes.data() + offset, item.bytes.data(), item.bytes.size());
+    offset += item.bytes.size();
+  }
+  ctx.output(0) = std::move(out);
+}
+
+void array_size(KernelContext& ctx) {
+  TensorList& array = array_input(ctx);
+  Tensor n = make_tensor(ctx, tf::DT_INT32, {});
+  std::int32_t v = static_cast<std::int32_t>(array.items.size());
+  std::memcpy(n.bytes.data(), &v, 4);
+  ctx.output(0) = std::move(n);
+}
+
 }  // namespace
 
 void register_list_kernels(KernelRegistry& r) {
+  r.add("TensorArrayV3", tensor_array);
+  r.add("TensorArrayScatterV3", array_scatter);
+  r.add("TensorArrayWriteV3", array_write);
+  r.add("TensorArrayReadV3", array_read);
+  r.add("TensorArrayGatherV3", array_gather);
+  r.add("TensorArraySizeV3", array_size);
   r.add("TensorListReserve", reserve);
   r.add("TensorListFromTensor", from_tensor);
   r.add("TensorListGetItem", get_item);
