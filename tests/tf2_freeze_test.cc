@@ -294,6 +294,22 @@ TEST(Tf2Freeze, TfxKerasModelWithItsTransformResource) {
   EXPECT_TRUE(parses);
 }
 
+// run, verify and optimize take the SavedModel itself: its signature is frozen in memory first.
+TEST(Tf2Freeze, ExecutingCommandsTakeTheSavedModelItself) {
+  REQUIRE_FIXTURE(dir, kServing + "saved_model_half_plus_two_tf2_cpu/00000123");
+  const std::string tmp = test::temp_dir();
+  io::write_npy(floats({1}, {6}), tmp + "/x.npy");
+  test::CliResult r = test::run_cli({"run", dir, "-i", "x=" + tmp + "/x.npy", "--out-dir", tmp});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(as_doubles(io::read_npy(tmp + "/y.npy")), std::vector<double>{5.0});
+  ASSERT_EQ(test::run_cli({"freeze", dir, "-o", tmp + "/frozen.pb"}).exit_code, 0);
+  test::CliResult v = test::run_cli({"verify", dir, tmp + "/frozen.pb"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  test::CliResult o = test::run_cli({"optimize", dir, "-o", tmp + "/small.pb"});
+  EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("verified y"), std::string::npos) << o.out;
+}
+
 TEST(Tf2Freeze, InspectShowsWhatEachSignatureUses) {
   REQUIRE_FIXTURE(dir, "tensorflow-rust/examples/regression_savedmodel");
   test::CliResult r = test::run_cli({"inspect", dir});

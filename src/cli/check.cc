@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "cli/executable_model.h"
 #include "common/error.h"
 #include "io/model.h"
 #include "targets/targets.h"
@@ -18,7 +19,7 @@ struct CheckArgs {
 
 int run_check(const CheckArgs& a) {
   const targets::Target& target = targets::find_target(a.target);
-  io::Model model = io::load_model(a.model);
+  io::Model model = executable_model(io::load_model(a.model));
   auto rejections = targets::check_target(model.graph(), target);
   // One line per node, then a summary per fix so the user knows which pass to run.
   std::map<std::string, int> by_fix;

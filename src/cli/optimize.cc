@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/executable_model.h"
 #include "common/error.h"
 #include "common/file_util.h"
 #include "graph/graph_view.h"
@@ -144,7 +145,7 @@ int run_optimize(const OptimizeArgs& a) {
   targets::find_target(a.options.target);  // usage errors before any work
   if (!a.options.transforms.empty()) passes::parse_pipeline(a.options.transforms);
   refuse_overwriting_input(a.output, {a.input});
-  io::Model model = io::load_model(a.input);
+  io::Model model = executable_model(io::load_model(a.input));
   OptimizeOptions o = a.options;
   if (o.outputs.empty()) o.outputs = graph::likely_outputs(model);
   json report;

@@ -11,6 +11,7 @@
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "cli/executable_model.h"
 #include "freeze/freeze.h"
 #include "graph/summary.h"
 #include "io/npy.h"
@@ -71,7 +72,7 @@ struct RunArgs {
 };
 
 int run(const RunArgs& a) {
-  io::Model model = io::load_model(a.model, {a.tags});
+  io::Model model = a.checkpoint.empty() ? executable_model(io::load_model(a.model, {a.tags})) : io::load_model(a.model, {a.tags});
   std::vector<std::string> outputs = a.outputs.empty() ? graph::likely_outputs(model) : a.outputs;
   if (outputs.empty()) throw Error(ExitCode::kUsage, a.model + ": no outputs found; give --output");
   tf::GraphDef graph = executable_graph(model, a.checkpoint, outputs);
@@ -116,7 +117,7 @@ struct VerifyArgs {
 };
 
 int verify(const VerifyArgs& v) {
-  io::Model ma = io::load_model(v.a), mb = io::load_model(v.b);
+  io::Model ma = executable_model(io::load_model(v.a)), mb = executable_model(io::load_model(v.b));
   std::vector<std::string> outputs = v.outputs.empty() ? graph::likely_outputs(ma) : v.outputs;
   graph::GraphView vb(mb.graph());
   std::vector<std::string> common;
