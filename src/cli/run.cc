@@ -2,6 +2,7 @@
 // tffreeze verify A B [--input NAME=FILE.npy]... [--random N --seed S] [--rtol R --atol T]
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -69,6 +70,7 @@ struct RunArgs {
   std::string model, checkpoint, out_dir;
   std::vector<std::string> inputs, outputs, tags;
   bool profile = false;
+  int repeat = 1;
 };
 
 int run(const RunArgs& a) {
@@ -82,6 +84,12 @@ int run(const RunArgs& a) {
   std::map<std::string, double> per_op;
   if (a.profile) executor.set_profile(&per_op);
   auto results = executor.run(feeds, outputs);
+  if (a.repeat > 1) {  // latency: the first run above warmed up (constants decoded)
+    auto start = std::chrono::steady_clock::now();
+    for (int k = 0; k < a.repeat; ++k) executor.run(feeds, outputs);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::cout << "latency: " << ms / a.repeat << " ms per run (mean of " << a.repeat << ")\n";
+  }
   if (a.profile) {
     std::vector<std::pair<double, std::string>> sorted;
     double total = 0;
@@ -149,6 +157,7 @@ void add_run(CLI::App& app, Action* action) {
   cmd->add_option("-c,--checkpoint", a->checkpoint, "Variables from this checkpoint (freezes in memory)");
   cmd->add_option("--tags", a->tags, "SavedModel meta graph tags (default: serve)")->delimiter(',');
   cmd->add_flag("--profile", a->profile, "Print the kernel time spent per op type");
+  cmd->add_option("--repeat", a->repeat, "Run N more times and print the mean latency")->check(CLI::Range(1, 1000000));
   cmd->callback([=] { *action = [=] { return run(*a); }; });
 
   auto* ver = app.add_subcommand("verify", "Run two graphs on the same inputs and compare every common output (exit 1 if they differ)");

@@ -19,14 +19,10 @@ using graph::FunctionGraph;
 using graph::FunctionIndex;
 using graph::parse_input;
 
-bool is_if(const std::string& op) { return op == "If" || op == "StatelessIf"; }
-bool is_case(const std::string& op) { return op == "Case" || op == "StatelessCase"; }
-bool is_while(const std::string& op) { return op == "While" || op == "StatelessWhile"; }
-
-std::string func_attr(const tf::NodeDef& node, const std::string& name) {
-  auto it = node.attr().find(name);
-  return it == node.attr().end() ? "" : it->second.func().name();
-}
+using graph::function_attr;
+bool is_if(const std::string& op) { return graph::is_functional_if(op); }
+bool is_case(const std::string& op) { return graph::is_functional_case(op); }
+bool is_while(const std::string& op) { return graph::is_functional_while(op); }
 
 std::string string_attr(const tf::FunctionDef& f, const std::string& name) {
   auto it = f.attr().find(name);
@@ -130,15 +126,15 @@ class Inliner {
     for (const auto& in : node.input()) (in.rfind('^', 0) == 0 ? control : data).push_back(in);
     if (is_while(node.op())) {
       if (auto u = options_.unroll.find(node.name()); u != options_.unroll.end()) {
-        const tf::FunctionDef* body = library_.find(func_attr(node, "body"));
+        const tf::FunctionDef* body = library_.find(function_attr(node, "body"));
         if (!body) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") names a missing body function");
         unroll_while(node, data, control, *body, u->second, out);
         ++report_->loops_unrolled;
         return true;
       }
       if (!options_.lower_loops) return false;
-      const tf::FunctionDef* cond = library_.find(func_attr(node, "cond"));
-      const tf::FunctionDef* body = library_.find(func_attr(node, "body"));
+      const tf::FunctionDef* cond = library_.find(function_attr(node, "cond"));
+      const tf::FunctionDef* body = library_.find(function_attr(node, "body"));
       if (!cond || !body) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") names a missing function");
       lower_while(node, data, control, *cond, *body, out);
       ++report_->loops_lowered;
@@ -148,7 +144,7 @@ class Inliner {
       if (data.empty()) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") has no predicate input");
       std::vector<std::string> branches;
       if (is_if(node.op())) {
-        branches = {func_attr(node, "else_branch"), func_attr(node, "then_branch")};
+        branches = {function_attr(node, "else_branch"), function_attr(node, "then_branch")};
       } else if (auto it = node.attr().find("branches"); it != node.attr().end()) {
         for (const auto& f : it->second.list().func()) branches.push_back(f.name());
       }

@@ -12,8 +12,6 @@
 namespace tffreeze::freeze {
 namespace {
 
-bool is_loop(const std::string& op) { return op == "While" || op == "StatelessWhile"; }
-bool is_cond(const std::string& op) { return op == "If" || op == "StatelessIf"; }
 
 // A copy of `f` in which the arguments in `typed` carry values: reads become Identity, and
 // (for loop bodies) outputs that pass the argument on carry the value too.
@@ -93,11 +91,6 @@ tf::FunctionDef specialize(const tf::FunctionDef& f, const std::map<int, tf::Dat
   return c;
 }
 
-std::string func_name(const tf::NodeDef& node, const std::string& attr) {
-  auto it = node.attr().find(attr);
-  return it == node.attr().end() ? "" : it->second.func().name();
-}
-
 }  // namespace
 
 void specialize_frozen_loop_variables(tf::GraphDef* graph, const std::map<std::string, tf::DataType>& frozen) {
@@ -121,7 +114,7 @@ void specialize_frozen_loop_variables(tf::GraphDef* graph, const std::map<std::s
   for (const auto& f : graph->library().function()) names.insert(f.signature().name());
   graph::FunctionIndex library(graph->library());
   for (auto& node : *graph->mutable_node()) {
-    const bool loop = is_loop(node.op()), cond = is_cond(node.op());
+    const bool loop = graph::is_functional_while(node.op()), cond = graph::is_functional_if(node.op());
     if (!loop && !cond) continue;
     std::vector<std::string> data;
     for (const auto& in : node.input())
@@ -138,8 +131,8 @@ void specialize_frozen_loop_variables(tf::GraphDef* graph, const std::map<std::s
     for (const auto& [j, dtype] : typed)
       if (j < types.size()) types.Set(j, dtype);
     for (const std::string attr : loop ? std::vector<std::string>{"cond", "body"} : std::vector<std::string>{"then_branch", "else_branch"}) {
-      const tf::FunctionDef* f = library.find(func_name(node, attr));
-      if (!f) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' names missing function '" + func_name(node, attr) + "'");
+      const tf::FunctionDef* f = library.find(graph::function_attr(node, attr));
+      if (!f) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' names missing function '" + graph::function_attr(node, attr) + "'");
       std::string name = f->signature().name() + "_frozen";
       for (int k = 1; names.count(name); ++k) name = f->signature().name() + "_frozen_" + std::to_string(k);
       names.insert(name);

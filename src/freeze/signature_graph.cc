@@ -15,8 +15,8 @@ namespace tffreeze::freeze {
 namespace {
 
 bool is_call_or_cond(const std::string& op, const graph::FunctionIndex& library) {
-  return op == "PartitionedCall" || op == "StatefulPartitionedCall" || op == "If" || op == "StatelessIf" || op == "Case" ||
-         op == "StatelessCase" || library.find(op) != nullptr;
+  return op == "PartitionedCall" || op == "StatefulPartitionedCall" || graph::is_functional_if(op) || graph::is_functional_case(op) ||
+         library.find(op) != nullptr;
 }
 
 bool is_lookup_table_op(const std::string& op) {

@@ -37,11 +37,17 @@ const tf::FunctionDef* FunctionIndex::find(const std::string& name) const {
   return it == functions_.end() ? nullptr : it->second;
 }
 
+bool is_functional_while(const std::string& op) { return op == "While" || op == "StatelessWhile"; }
+bool is_functional_if(const std::string& op) { return op == "If" || op == "StatelessIf"; }
+bool is_functional_case(const std::string& op) { return op == "Case" || op == "StatelessCase"; }
+
+std::string function_attr(const tf::NodeDef& node, const std::string& attr) {
+  auto it = node.attr().find(attr);
+  return it == node.attr().end() || it->second.value_case() != tf::AttrValue::kFunc ? "" : it->second.func().name();
+}
+
 std::string called_function(const tf::NodeDef& node, const FunctionIndex& library) {
-  if (node.op() == "PartitionedCall" || node.op() == "StatefulPartitionedCall") {
-    auto f = node.attr().find("f");
-    return f == node.attr().end() ? "" : f->second.func().name();
-  }
+  if (node.op() == "PartitionedCall" || node.op() == "StatefulPartitionedCall") return function_attr(node, "f");
   return library.find(node.op()) ? node.op() : "";
 }
 

@@ -39,6 +39,14 @@ struct FunctionGraph {
 // and missing return values.
 FunctionGraph function_to_graph(const tf::FunctionDef& function, const FunctionIndex& library);
 
+// Functional control flow ops (each with a stateful and a stateless form).
+bool is_functional_while(const std::string& op);  // While, StatelessWhile
+bool is_functional_if(const std::string& op);     // If, StatelessIf
+bool is_functional_case(const std::string& op);   // Case, StatelessCase
+
+// The function an attr names ("" when the node has no such func attr).
+std::string function_attr(const tf::NodeDef& node, const std::string& attr);
+
 // The function a call node runs: PartitionedCall/StatefulPartitionedCall's `f`, or the op itself
 // when the library defines it. Empty for other nodes.
 std::string called_function(const tf::NodeDef& node, const FunctionIndex& library);

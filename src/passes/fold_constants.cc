@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/dtype.h"
+#include "graph/function_graph.h"
 #include "graph/node_builders.h"
 #include "graph/shape_inference.h"
 #include "graph/op_registry.h"
@@ -23,9 +24,9 @@ bool foldable_op(const std::string& op) {
                                                "Enter", "Exit", "NextIteration", "LoopCond", "Assert", "Print", "PrintV2"};
   // Functional ops run library functions (not available to a kernel here); tensor lists are
   // variants, which a Const cannot hold.
-  static const std::set<std::string> kFunctional = {"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase",
-                                                    "PartitionedCall", "StatefulPartitionedCall"};
-  if (kNever.count(op) || kFunctional.count(op) || op.rfind("TensorList", 0) == 0) return false;
+  const bool functional = graph::is_functional_while(op) || graph::is_functional_if(op) || graph::is_functional_case(op) ||
+                          op == "PartitionedCall" || op == "StatefulPartitionedCall";
+  if (kNever.count(op) || functional || op.rfind("TensorList", 0) == 0) return false;
   const auto* def = graph::OpRegistry::global().find(op);
   if (def && def->is_stateful()) return false;
   return runtime::KernelRegistry::global().find(op) != nullptr;

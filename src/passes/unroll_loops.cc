@@ -22,11 +22,6 @@
 namespace tffreeze::passes {
 namespace {
 
-std::string func_attr(const tf::NodeDef& node, const std::string& name) {
-  auto it = node.attr().find(name);
-  return it == node.attr().end() ? "" : it->second.func().name();
-}
-
 // Indices of the arguments (placeholders) that `outputs` of a function graph read.
 std::set<int> args_needed(const graph::FunctionGraph& f, const std::vector<std::string>& outputs, bool* stateful) {
   graph::GraphView view(f.graph);
@@ -90,8 +85,8 @@ std::optional<int> trip_count(const graph::GraphView& view, int w, const tf::Fun
                               std::string* why) {
   const tf::NodeDef& node = view.node(w);
   graph::FunctionIndex index(library);
-  const tf::FunctionDef* cond = index.find(func_attr(node, "cond"));
-  const tf::FunctionDef* body = index.find(func_attr(node, "body"));
+  const tf::FunctionDef* cond = index.find(graph::function_attr(node, "cond"));
+  const tf::FunctionDef* body = index.find(graph::function_attr(node, "body"));
   if (!cond || !body) {
     *why = "its cond or body function is missing";
     return std::nullopt;
@@ -170,7 +165,7 @@ PassReport unroll_loops(tf::GraphDef* graph, const PassContext& ctx) {
     graph::GraphView view(*graph);
     for (int i = 0; i < view.size(); ++i) {
       const auto& node = view.node(i);
-      if (node.op() != "While" && node.op() != "StatelessWhile") continue;
+      if (!graph::is_functional_while(node.op())) continue;
       std::string why;
       std::optional<int> n;
       try {
