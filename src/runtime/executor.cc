@@ -19,6 +19,7 @@ struct NodeState {
   bool dead = false;
   int pending_consumers = 0;  // how many needed consumers still have to read the outputs
   bool fetched = false;
+  bool held = false;          // read by a loop frame: kept to the end of the run
 };
 
 // Ops whose output is their first input, shared rather than copied.
@@ -279,8 +280,12 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
   for (int i = 0; i < n; ++i) {
     if (!needed[i] || !state[static_cast<std::size_t>(i)].fed.empty()) continue;
     // What a loop reads is read again every iteration: it is never released.
-    const int hold = plan_->frames.frame_of[static_cast<std::size_t>(i)] >= 0 ? 1 << 30 : 1;
-    for (const auto& e : view.inputs(i)) state[static_cast<std::size_t>(e.producer)].pending_consumers += hold;
+    const bool in_loop = plan_->frames.frame_of[static_cast<std::size_t>(i)] >= 0;
+    for (const auto& e : view.inputs(i)) {
+      auto& p = state[static_cast<std::size_t>(e.producer)];
+      if (in_loop) p.held = true;
+      else ++p.pending_consumers;
+    }
   }
   for (int step : plan_->frames.schedule) {
     if (step < 0) {  // a loop frame, run to its end
@@ -296,7 +301,7 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
     // Release inputs nobody else needs.
     for (const auto& e : view.inputs(i)) {
       auto& p = state[static_cast<std::size_t>(e.producer)];
-      if (--p.pending_consumers == 0 && !p.fetched) {
+      if (--p.pending_consumers == 0 && !p.fetched && !p.held) {
         p.outputs.clear();
         p.outputs.shrink_to_fit();
       }
