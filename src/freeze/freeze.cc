@@ -120,8 +120,7 @@ std::string default_checkpoint_for(const io::Model& model) {
 FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoint* checkpoint, const FreezeOptions& options) {
   FreezeResult result;
   FreezeReport& report = result.report;
-  tf::GraphDef g = model.graph();
-  report.nodes_before = g.node_size();
+  report.nodes_before = model.graph().node_size();
 
   // Outputs and inputs: given, else the signature's, else inferred.
   std::vector<std::string> outputs = options.outputs, inputs = options.inputs;
@@ -143,7 +142,10 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
   // TF 2: what the outputs need runs in functions; flatten it first. A TF 2 SavedModel's
   // signature keys become the input and output names.
   std::map<std::string, std::string> variable_keys;
-  if (needs_flattening(g, outputs, inputs)) {
+  tf::GraphDef g;  // what is frozen: the model's graph, or its flattened signature
+  if (!needs_flattening(model.graph(), outputs, inputs)) {
+    g = model.graph();
+  } else {
     const bool rename = signature && options.outputs.empty() && options.inputs.empty() && model.meta.has_object_graph_def();
     InlineOptions inline_options;
     inline_options.lower_conds = !options.keep_functional_conds;

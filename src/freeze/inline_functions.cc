@@ -444,9 +444,9 @@ void prune_library(tf::GraphDef* graph) {
   std::vector<const tf::NodeDef*> roots;
   for (const auto& n : graph->node()) roots.push_back(&n);
   const std::set<std::string> used = graph::reachable_functions(FunctionIndex(graph->library()), roots);
-  tf::FunctionDefLibrary kept;
-  for (const auto& f : graph->library().function())
-    if (used.count(f.signature().name())) *kept.add_function() = f;
+  tf::FunctionDefLibrary kept;  // moved, not copied
+  for (auto& f : *graph->mutable_library()->mutable_function())
+    if (used.count(f.signature().name())) kept.add_function()->Swap(&f);
   if (kept.function_size() == 0) {
     graph->clear_library();
   } else {

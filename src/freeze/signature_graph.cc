@@ -266,16 +266,27 @@ void drop_ordering_edges(tf::GraphDef* g) {
 // What the outputs need, and the inputs even when no output reads them (a signature keeps
 // all its inputs). Inputs' own inputs stay (a PlaceholderWithDefault keeps its default;
 // freezing cuts at the inputs later).
-tf::GraphDef keep_needed(const tf::GraphDef& g, const std::vector<std::string>& outputs, const std::vector<std::string>& inputs,
-                         const std::string& where) {
+std::vector<bool> needed_nodes(const tf::GraphDef& g, const std::vector<std::string>& outputs, const std::vector<std::string>& inputs,
+                               const std::string& where) {
   graph::GraphView view(g);
   std::vector<std::string> roots = outputs;
   roots.insert(roots.end(), inputs.begin(), inputs.end());
   try {
-    return graph::extract_subgraph(g, view.needed_by(roots));
+    return view.needed_by(roots);
   } catch (const Error& e) {
     throw Error(e.code(), where + ": " + e.what());
   }
+}
+
+// The same, in place: nodes and the library move, nothing is copied.
+void keep_needed(tf::GraphDef* g, const std::vector<std::string>& outputs, const std::vector<std::string>& inputs, const std::string& where) {
+  const std::vector<bool> needed = needed_nodes(*g, outputs, inputs, where);
+  tf::GraphDef kept;
+  *kept.mutable_versions() = g->versions();
+  kept.mutable_library()->Swap(g->mutable_library());
+  for (int i = 0; i < g->node_size(); ++i)
+    if (needed[static_cast<std::size_t>(i)]) kept.add_node()->Swap(g->mutable_node(i));
+  g->Swap(&kept);
 }
 
 }  // namespace
@@ -333,12 +344,18 @@ FlatGraph flatten_graph(const io::Model& model, const io::checkpoint::Checkpoint
   flat.outputs = outputs;
   flat.inputs = inputs;
   flat.variable_keys = captured_variable_keys(model, checkpoint, &flat.notes);
-  tf::GraphDef g = keep_needed(model.graph(), outputs, inputs, model.path);
-  *g.mutable_library() = model.graph().library();
+  tf::GraphDef g;  // the one copy of the model: what the outputs need, and the library
+  {
+    const std::vector<bool> needed = needed_nodes(model.graph(), outputs, inputs, model.path);
+    *g.mutable_versions() = model.graph().versions();
+    *g.mutable_library() = model.graph().library();
+    for (int i = 0; i < model.graph().node_size(); ++i)
+      if (needed[static_cast<std::size_t>(i)]) *g.add_node() = model.graph().node(i);
+  }
   if (signature) name_by_signature(&g, *signature, &flat.inputs, &flat.outputs, &flat.variable_keys);
 
   inline_functions(&g, options, &flat.inlined);
-  g = keep_needed(g, flat.outputs, flat.inputs, model.path);
+  keep_needed(&g, flat.outputs, flat.inputs, model.path);
   {
     graph::GraphView view(g);
     std::vector<bool> all(static_cast<std::size_t>(view.size()), true);
@@ -346,11 +363,9 @@ FlatGraph flatten_graph(const io::Model& model, const io::checkpoint::Checkpoint
     check_state(view, all, flat.outputs, flat.inputs, where, &flat.notes);
   }
   drop_ordering_edges(&g);
-  tf::GraphDef kept = keep_needed(g, flat.outputs, flat.inputs, model.path);
-  *kept.mutable_versions() = model.graph().versions();
-  *kept.mutable_library() = g.library();
-  prune_library(&kept);
-  flat.graph = std::move(kept);
+  keep_needed(&g, flat.outputs, flat.inputs, model.path);
+  prune_library(&g);
+  flat.graph = std::move(g);
 
   const InlineReport& r = flat.inlined;
   std::string summary = "flattened " + std::to_string(r.calls_inlined) + " function calls";
