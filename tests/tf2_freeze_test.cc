@@ -69,6 +69,12 @@ TEST(Tf2Freeze, HalfPlusTwoOtherSignatures) {
   EXPECT_EQ(r.report.inputs, std::vector<std::string>{"inputs"});
   EXPECT_EQ(r.report.outputs, std::vector<std::string>{"outputs"});
   EXPECT_FLOAT_EQ(run(r.graph, {{"inputs", floats({1}, {4.0f})}}, {"outputs"})[0].get<float>(0), 5.0f);
+  // Raw tensor names (no signature): the call's output keeps its name after inlining.
+  freeze::FreezeOptions raw;
+  raw.outputs = {"StatefulPartitionedCall_5:0"};
+  freeze::FreezeResult by_name = freeze_path(dir, raw);
+  expect_flat_and_frozen(by_name.graph, "--outputs StatefulPartitionedCall_5:0");
+  EXPECT_FLOAT_EQ(run(by_name.graph, {{"serving_default_x", floats({1}, {4.0f})}}, {"StatefulPartitionedCall_5:0"})[0].get<float>(0), 4.0f);
 }
 
 // tfjs-node's test models and the outputs its tests expect (MANIFEST.md).

@@ -354,7 +354,47 @@ FlatGraph flatten_graph(const io::Model& model, const io::checkpoint::Checkpoint
   }
   if (signature) name_by_signature(&g, *signature, &flat.inputs, &flat.outputs, &flat.variable_keys);
 
+  // Outputs named as a call's tensors ("StatefulPartitionedCall:0", given by --outputs) would
+  // vanish with the call: an IdentityN takes the call's name once it is inlined.
+  std::map<std::string, std::string> stand_ins;  // stand-in node -> call it replaces
+  {
+    graph::FunctionIndex library(g.library());
+    for (const auto& out : flat.outputs) {
+      const std::string node(graph::parse_input(out).node);
+      const tf::NodeDef* call = nullptr;
+      for (const auto& n : g.node())
+        if (n.name() == node && is_call_or_cond(n.op(), library)) call = &n;
+      if (!call || std::any_of(stand_ins.begin(), stand_ins.end(), [&](const auto& kv) { return kv.second == node; })) continue;
+      std::vector<int> types;
+      if (auto t = call->attr().find("Tout"); t != call->attr().end()) {
+        types.assign(t->second.list().type().begin(), t->second.list().type().end());
+      } else if (const tf::FunctionDef* f = library.find(call->op())) {
+        for (const auto& a : f->signature().output_arg()) types.push_back(a.type());
+      }
+      tf::NodeDef stand_in;
+      stand_in.set_name(free_name(g, node + "/outputs"));
+      stand_in.set_op("IdentityN");
+      for (std::size_t k = 0; k < types.size(); ++k) {
+        stand_in.add_input(graph::tensor_name(node, static_cast<int>(k)));
+        (*stand_in.mutable_attr())["T"].mutable_list()->add_type(static_cast<tf::DataType>(types[k]));
+      }
+      stand_ins[stand_in.name()] = node;
+      *g.add_node() = std::move(stand_in);
+    }
+    for (auto& out : flat.outputs) {  // the stand-ins are what the outputs need now
+      graph::TensorRef ref = graph::parse_input(out);
+      for (const auto& [stand_in, node] : stand_ins)
+        if (ref.node == node) out = graph::tensor_name(stand_in, ref.index);
+    }
+  }
   inline_functions(&g, options, &flat.inlined);
+  for (const auto& [stand_in, node] : stand_ins) {
+    rename_node(&g, stand_in, node, &flat.variable_keys);
+    for (auto& out : flat.outputs) {
+      graph::TensorRef ref = graph::parse_input(out);
+      if (ref.node == stand_in) out = graph::tensor_name(node, ref.index);
+    }
+  }
   keep_needed(&g, flat.outputs, flat.inputs, model.path);
   {
     graph::GraphView view(g);
