@@ -41,6 +41,10 @@ std::optional<std::int64_t> constant_scalar(const std::string& input, const std:
       continue;
     }
     if (n.op() != "Const" || !n.attr().count("value")) return std::nullopt;
+    const auto& proto = n.attr().at("value").tensor();
+    if (proto.tensor_shape().unknown_rank()) return std::nullopt;
+    for (const auto& d : proto.tensor_shape().dim())
+      if (d.size() != 1) return std::nullopt;  // a scalar, or all-ones dims; never expand a large constant
     Tensor t;
     try {
       t = tensor_from_proto(n.attr().at("value").tensor(), n.name());

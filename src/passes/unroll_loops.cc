@@ -92,46 +92,40 @@ std::optional<int> trip_count(const graph::GraphView& view, int w, const tf::Fun
     return std::nullopt;
   }
   graph::FunctionGraph cond_g = graph::function_to_graph(*cond, index), body_g = graph::function_to_graph(*body, index);
-  // Loop variables whose initial value is a constant, or does not change with the inputs.
-  std::map<int, Tensor> known;
-  int k = 0;
-  for (const auto& e : view.inputs(w)) {
-    if (e.control()) continue;
-    const int slot = k++;
+  // A loop variable's initial value when it is a constant, or does not change with the inputs.
+  auto initial_value = [&](int slot) -> std::optional<Tensor> {
+    if (slot >= node.input_size() || node.input(slot).rfind('^', 0) == 0) return std::nullopt;
     int c = const_through_identity(view, w, slot);
-    if (c >= 0) {
-      known[slot] = const_value(view.node(c));
-    } else if (auto v = input_invariant_value(view.graph(), node.input(slot))) {
-      known[slot] = std::move(*v);
-    }
-  }
-  // Keep only those whose update reads known variables alone (a fixpoint).
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (auto it = known.begin(); it != known.end();) {
-      bool stateful = false;
-      auto reads = it->first < static_cast<int>(body_g.outputs.size()) ? args_needed(body_g, {body_g.outputs[static_cast<std::size_t>(it->first)]}, &stateful)
-                                                                       : std::set<int>{-1};
-      bool ok = !stateful;
-      for (int a : reads) ok = ok && known.count(a);
-      if (ok) {
-        ++it;
-      } else {
-        it = known.erase(it);
-        changed = true;
-      }
-    }
-  }
+    if (c >= 0) return const_value(view.node(c));
+    return input_invariant_value(view.graph(), node.input(slot));
+  };
+  std::map<int, Tensor> known;
+  // The loop variables the cond depends on, through the body's updates (a closure): each must
+  // start known and be updated from those alone. Others (weights, states) never matter here.
   bool stateful = false;
-  for (int a : args_needed(cond_g, cond_g.outputs, &stateful)) {
+  std::set<int> relevant = args_needed(cond_g, cond_g.outputs, &stateful);
+  if (stateful) {
+    *why = "its cond is stateful";
+    return std::nullopt;
+  }
+  for (std::vector<int> todo(relevant.begin(), relevant.end()); !todo.empty();) {
+    const int a = todo.back();
+    todo.pop_back();
+    if (auto v = initial_value(a)) known[a] = std::move(*v);
     if (!known.count(a)) {
       *why = "its cond depends on loop variable " + std::to_string(a) + ", which is computed (the trip count is not static)";
       return std::nullopt;
     }
-  }
-  if (stateful) {
-    *why = "its cond is stateful";
-    return std::nullopt;
+    if (a >= static_cast<int>(body_g.outputs.size())) {
+      *why = "its body returns fewer values than the loop has variables";
+      return std::nullopt;
+    }
+    for (int b : args_needed(body_g, {body_g.outputs[static_cast<std::size_t>(a)]}, &stateful))
+      if (relevant.insert(b).second) todo.push_back(b);
+    if (stateful) {
+      *why = "the update of loop variable " + std::to_string(a) + " is stateful";
+      return std::nullopt;
+    }
   }
   runtime::Executor cond_run(cond_g.graph, &library), body_run(body_g.graph, &library);
   std::vector<std::string> fetches;
