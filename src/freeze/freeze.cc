@@ -48,7 +48,7 @@ void rewrite_resource_reader(tf::NodeDef* node, const tf::GraphDef& graph, tf::G
     std::int64_t batch_dims = node->attr().count("batch_dims") ? node->attr().at("batch_dims").i() : 0;
     tf::DataType dtype = node->attr().at("dtype").type();
     tf::DataType tindices = node->attr().count("Tindices") ? node->attr().at("Tindices").type() : tf::DT_INT32;
-    Tensor axis{tf::DT_INT32, {}, std::string(4, '\0'), {}};
+    Tensor axis{tf::DT_INT32, {}, std::string(4, '\0'), {}, {}};
     std::string axis_name = node->name() + "/axis";
     *added->add_node() = graph::make_const(axis_name, axis);
     node->set_op("GatherV2");

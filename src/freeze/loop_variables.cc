@@ -130,13 +130,13 @@ void specialize_frozen_loop_variables(tf::GraphDef* graph, const std::map<std::s
     if (typed.empty()) continue;
     for (const auto& [j, dtype] : typed)
       if (j < types.size()) types.Set(j, dtype);
-    for (const std::string attr : loop ? std::vector<std::string>{"cond", "body"} : std::vector<std::string>{"then_branch", "else_branch"}) {
+    for (const char* attr : loop ? std::vector<const char*>{"cond", "body"} : std::vector<const char*>{"then_branch", "else_branch"}) {
       const tf::FunctionDef* f = library.find(graph::function_attr(node, attr));
       if (!f) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' names missing function '" + graph::function_attr(node, attr) + "'");
       std::string name = f->signature().name() + "_frozen";
       for (int k = 1; names.count(name); ++k) name = f->signature().name() + "_frozen_" + std::to_string(k);
       names.insert(name);
-      added.push_back(specialize(*f, typed, loop && attr == "body", name, node.name()));
+      added.push_back(specialize(*f, typed, loop && std::string(attr) == "body", name, node.name()));
       (*node.mutable_attr())[attr].mutable_func()->set_name(name);
     }
   }

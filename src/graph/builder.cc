@@ -33,7 +33,7 @@ std::string GraphBuilder::constant(const std::string& name, const Tensor& value)
 }
 
 std::string GraphBuilder::random_constant(const std::string& name, std::vector<std::int64_t> shape, float lo, float hi) {
-  Tensor t{tf::DT_FLOAT, std::move(shape), {}, {}};
+  Tensor t{tf::DT_FLOAT, std::move(shape), {}, {}, {}};
   t.bytes.resize(static_cast<std::size_t>(t.num_elements()) * 4);
   std::uniform_real_distribution<float> u(lo, hi);
   for (std::int64_t i = 0; i < t.num_elements(); ++i) {
@@ -44,20 +44,20 @@ std::string GraphBuilder::random_constant(const std::string& name, std::vector<s
 }
 
 std::string GraphBuilder::scalar(const std::string& name, float value) {
-  Tensor t{tf::DT_FLOAT, {}, std::string(4, '\0'), {}};
+  Tensor t{tf::DT_FLOAT, {}, std::string(4, '\0'), {}, {}};
   std::memcpy(t.bytes.data(), &value, 4);
   return constant(name, t);
 }
 
 std::string GraphBuilder::ints(const std::string& name, std::vector<std::int32_t> values, bool is_scalar) {
-  Tensor t{tf::DT_INT32, {}, std::string(values.size() * 4, '\0'), {}};
+  Tensor t{tf::DT_INT32, {}, std::string(values.size() * 4, '\0'), {}, {}};
   if (!is_scalar) t.shape = {static_cast<std::int64_t>(values.size())};
   if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), values.size() * 4);  // (an empty vector's data() may be null)
   return constant(name, t);
 }
 
 std::string GraphBuilder::ints(const std::string& name, std::vector<std::int32_t> values, std::vector<std::int64_t> shape) {
-  Tensor t{tf::DT_INT32, std::move(shape), std::string(values.size() * 4, '\0'), {}};
+  Tensor t{tf::DT_INT32, std::move(shape), std::string(values.size() * 4, '\0'), {}, {}};
   if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), values.size() * 4);  // (an empty vector's data() may be null)
   return constant(name, t);
 }

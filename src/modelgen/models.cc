@@ -359,7 +359,7 @@ void write_training_checkpoint(const std::vector<Variable>& variables, const std
   for (const auto& v : variables) by_name[v.name] = &v;
   // A variable's values, regenerated from its own seed so a shadow can track it.
   auto fill = [&](const Variable& v, Rng r) {
-    Tensor t{v.dtype, v.shape, {}, {}};
+    Tensor t{v.dtype, v.shape, {}, {}, {}};
     const std::int64_t n = t.num_elements();
     if (v.dtype == tf::DT_INT64) {
       t.bytes.assign(static_cast<std::size_t>(n) * 8, '\0');

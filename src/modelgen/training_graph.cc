@@ -15,10 +15,10 @@ using graph::GraphBuilder;
 
 namespace {
 
-Tensor empty_float() { return Tensor{tf::DT_FLOAT, {0}, {}, {}}; }
+Tensor empty_float() { return Tensor{tf::DT_FLOAT, {0}, {}, {}, {}}; }
 
 Tensor string_tensor(const std::vector<std::string>& values, bool scalar) {
-  Tensor t{tf::DT_STRING, {}, {}, values};
+  Tensor t{tf::DT_STRING, {}, {}, values, {}};
   if (!scalar) t.shape = {static_cast<std::int64_t>(values.size())};
   return t;
 }
@@ -131,7 +131,7 @@ std::string TrainingGraph::batch_norm(const std::string& scope, const std::strin
   if (scale) {
     gamma = variable(scope + "/gamma", {channels}, Role::kGamma);
   } else {
-    Tensor ones{tf::DT_FLOAT, {channels}, std::string(static_cast<std::size_t>(channels) * 4, '\0'), {}};
+    Tensor ones{tf::DT_FLOAT, {channels}, std::string(static_cast<std::size_t>(channels) * 4, '\0'), {}, {}};
     for (std::int64_t c = 0; c < channels; ++c) {
       const float one = 1;
       std::memcpy(ones.bytes.data() + 4 * c, &one, 4);
@@ -308,7 +308,7 @@ void TrainingGraph::add_training(const std::string& logits, const std::string& l
   GraphBuilder::set_shape(step, "shape", {});
   GraphBuilder::attr(step, "container").set_s("");
   GraphBuilder::attr(step, "shared_name").set_s("");
-  Tensor zero{tf::DT_INT64, {}, std::string(8, '\0'), {}};
+  Tensor zero{tf::DT_INT64, {}, std::string(8, '\0'), {}, {}};
   b_.constant("global_step/Initializer/zeros", zero);
   b_.node("global_step/Assign", "Assign", {"global_step", "global_step/Initializer/zeros"}, tf::DT_INT64);
   b_.node("global_step/read", "Identity", {"global_step"}, tf::DT_INT64);
@@ -353,7 +353,7 @@ void TrainingGraph::add_training(const std::string& logits, const std::string& l
     GraphBuilder::attr(apply, "use_locking").set_b(false);
     train_ops_.push_back(apply->name());
   }
-  Tensor one{tf::DT_INT64, {}, std::string(8, '\0'), {}};
+  Tensor one{tf::DT_INT64, {}, std::string(8, '\0'), {}, {}};
   one.bytes[0] = 1;  // little-endian int64 1
   b_.constant("step_increment", one);
   b_.node(std::string(opt) + "/update_global_step", "AssignAdd", {"global_step", "step_increment"}, tf::DT_INT64);

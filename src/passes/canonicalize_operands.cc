@@ -34,7 +34,7 @@ PassReport canonicalize_operands(tf::GraphDef* graph, const PassContext&) {
       const auto& node = view.node(i);
       if (node.op() == "Sub" && node.input_size() == 2 && node.attr().count("T") && node.attr().at("T").type() == tf::DT_FLOAT &&
           const_through_identity(view, i, 0) >= 0 && const_through_identity(view, i, 1) < 0) {
-        Tensor minus_one{tf::DT_FLOAT, {}, std::string(4, '\0'), {}};
+        Tensor minus_one{tf::DT_FLOAT, {}, std::string(4, '\0'), {}, {}};
         const float m = -1;
         std::memcpy(minus_one.bytes.data(), &m, 4);
         added.push_back(graph::make_const(node.name() + "/minus_one", minus_one));

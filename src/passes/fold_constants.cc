@@ -97,7 +97,7 @@ std::optional<Tensor> zeros_of_placeholder(const tf::NodeDef& node) {
   if (!node.attr().count("shape") || !node.attr().count("dtype")) return std::nullopt;
   const auto& shape = node.attr().at("shape").shape();
   if (shape.unknown_rank()) return std::nullopt;
-  Tensor t{node.attr().at("dtype").type(), {}, {}, {}};
+  Tensor t{node.attr().at("dtype").type(), {}, {}, {}, {}};
   for (const auto& d : shape.dim()) {
     if (d.size() < 0) return std::nullopt;
     t.shape.push_back(d.size());
@@ -144,7 +144,7 @@ graph::Dims const_shape(const tf::NodeDef& node) {
 
 Tensor& materialize(Known& k) {
   if (k.zeros.shape != k.shape || (k.zeros.bytes.empty() && k.zeros.strings.empty())) {
-    k.zeros = Tensor{k.dtype, k.shape, {}, {}};
+    k.zeros = Tensor{k.dtype, k.shape, {}, {}, {}};
     const int esize = dtype_size(k.dtype);
     if (k.dtype == tf::DT_STRING) k.zeros.strings.assign(static_cast<std::size_t>(k.zeros.num_elements()), "");
     else k.zeros.bytes.assign(static_cast<std::size_t>(k.zeros.num_elements() * esize), '\0');
@@ -271,7 +271,7 @@ PassReport fold_once(tf::GraphDef* graph, const PassContext& ctx) {
       Tensor out;
       const tf::DataType t = node.attr().count("out_type") ? node.attr().at("out_type").type() : tf::DT_INT32;
       if (node.op() == "Shape") {
-        out = Tensor{t, {static_cast<std::int64_t>(d.size())}, std::string(d.size() * static_cast<std::size_t>(dtype_size(t)), '\0'), {}};
+        out = Tensor{t, {static_cast<std::int64_t>(d.size())}, std::string(d.size() * static_cast<std::size_t>(dtype_size(t)), '\0'), {}, {}};
         for (std::size_t k = 0; k < d.size(); ++k) {
           if (t == tf::DT_INT64) std::memcpy(out.bytes.data() + 8 * k, &d[k], 8);
           else { const std::int32_t v = static_cast<std::int32_t>(d[k]); std::memcpy(out.bytes.data() + 4 * k, &v, 4); }
@@ -282,7 +282,7 @@ PassReport fold_once(tf::GraphDef* graph, const PassContext& ctx) {
           v = 1;
           for (auto x : d) v *= x;
         }
-        out = Tensor{t, {}, std::string(static_cast<std::size_t>(dtype_size(t)), '\0'), {}};
+        out = Tensor{t, {}, std::string(static_cast<std::size_t>(dtype_size(t)), '\0'), {}, {}};
         if (t == tf::DT_INT64) std::memcpy(out.bytes.data(), &v, 8);
         else { const std::int32_t w = static_cast<std::int32_t>(v); std::memcpy(out.bytes.data(), &w, 4); }
       }
@@ -307,7 +307,7 @@ PassReport fold_once(tf::GraphDef* graph, const PassContext& ctx) {
       if (!out_shape) continue;
       const tf::DataType t = known[static_cast<std::size_t>(zero)]->dtype;
       if (node.op() == "Mul") {
-        Tensor zeros{t, *out_shape, {}, {}};
+        Tensor zeros{t, *out_shape, {}, {}, {}};
         zeros.bytes.assign(static_cast<std::size_t>(zeros.num_elements() * dtype_size(t)), '\0');
         replace_by_const(i, std::move(zeros));
         continue;

@@ -78,7 +78,7 @@ void write_float_const(tf::NodeDef* node, const std::vector<std::int64_t>& shape
 }
 
 Tensor float_tensor(std::vector<std::int64_t> shape, const std::vector<float>& v) {
-  Tensor t{tf::DT_FLOAT, std::move(shape), std::string(v.size() * 4, '\0'), {}};
+  Tensor t{tf::DT_FLOAT, std::move(shape), std::string(v.size() * 4, '\0'), {}, {}};
   if (!v.empty()) std::memcpy(t.bytes.data(), v.data(), v.size() * 4);
   return t;
 }

@@ -34,7 +34,7 @@ std::optional<std::vector<std::int64_t>> static_shape(const graph::GraphView& vi
 }
 
 Tensor int32_vector(const std::vector<std::int64_t>& v) {
-  Tensor t{tf::DT_INT32, {static_cast<std::int64_t>(v.size())}, std::string(v.size() * 4, '\0'), {}};
+  Tensor t{tf::DT_INT32, {static_cast<std::int64_t>(v.size())}, std::string(v.size() * 4, '\0'), {}, {}};
   for (std::size_t i = 0; i < v.size(); ++i) {
     std::int32_t x = static_cast<std::int32_t>(v[i]);
     std::memcpy(t.bytes.data() + 4 * i, &x, 4);

@@ -109,7 +109,7 @@ struct Executor::Plan : FunctionCaller {
       if (live < 0) {
         s.dead = true;
       } else {
-        Tensor index{tf::DT_INT32, {}, std::string(4, '\0'), {}};
+        Tensor index{tf::DT_INT32, {}, std::string(4, '\0'), {}, {}};
         std::memcpy(index.bytes.data(), &live, 4);
         s.outputs = {shared_input(view, i, live, state), std::make_shared<const Tensor>(std::move(index))};
       }
