@@ -242,6 +242,24 @@ TEST(OpenCvOracle, GeneratedModelsAfterFreezeOptimize) {
   }
 }
 
+// A TF 2 Keras SavedModel (Flatten, Dense-relu, Dense, Softmax): frozen (signature flattened,
+// captured variables frozen) and optimized for OpenCV; OpenCV against our executor on the frozen
+// graph before optimizing.
+TEST(OpenCvOracle, FrozenTf2KerasDenseModel) {
+  REQUIRE_FIXTURE(dir, "scisharp-tensorflow-net/test/TensorFlowNET.Keras.UnitTest/Assets/simple_model_from_auto_compile");
+  const std::string out = test::temp_dir();
+  auto frozen = test::run_cli({"freeze", dir, "--replace-input", "input_1=float32[1,28,28,1]", "-o", out + "/frozen.pb"});
+  ASSERT_EQ(frozen.exit_code, 0) << frozen.err;
+  auto optimized = test::run_cli({"optimize", out + "/frozen.pb", "--target", "opencv", "-o", out + "/opencv.pb"});
+  ASSERT_EQ(optimized.exit_code, 0) << optimized.out << optimized.err;
+  cv::dnn::Net net = cv::dnn::readNetFromTensorflow(out + "/opencv.pb");
+  Tensor x = random_tensor({1, 28, 28, 1}, 9);
+  net.setInput(to_blob(x));
+  cv::Mat theirs = net.forward();
+  Tensor ours = runtime::Executor(io::load_model(out + "/frozen.pb").graph()).run({{"input_1", x}}, {"softmax"})[0];
+  EXPECT_LT(max_abs_difference(theirs, ours), 1e-4);
+}
+
 TEST(OpenCvOracle, DsCnnKeywordSpotter) {
   REQUIRE_FIXTURE(path, "arm-ml-kws-for-mcu/Pretrained_models/DS_CNN/DS_CNN_S.pb");
   compare_kws(path, "labels_softmax", 9);
