@@ -2,6 +2,8 @@
 // must not, and the numbers before (our executor running the functions) and after (flat).
 #include <google/protobuf/util/message_differencer.h>
 
+#include <filesystem>
+
 #include "common/error.h"
 #include "freeze/inline_functions.h"
 #include "freeze_support.h"
@@ -434,6 +436,93 @@ TEST(InlineFunctions, LookupTablesAreRefusedNamingTheTable) {
     EXPECT_EQ(e.code(), ExitCode::kUnsupported);
     EXPECT_NE(std::string(e.what()).find("lookup table 'vocabulary_table'"), std::string::npos) << e.what();
   }
+}
+
+Tensor strings(std::vector<std::string> v) {
+  Tensor t;
+  t.dtype = tf::DT_STRING;
+  t.shape = {static_cast<std::int64_t>(v.size())};
+  t.strings = std::move(v);
+  return t;
+}
+
+// A vocabulary table as TF 2 saves it: the serving function looks keys up in the captured
+// table; an _initialize function (called by the init op, not by serving) fills it from a text
+// file whose name the call passes. The frozen graph carries the vocabulary as constants.
+TEST(InlineFunctions, VocabularyTablesAreFrozenFromTheirFile) {
+  tf::GraphDef g;
+  Fn lookup(&g, "lookup", {{"keys", tf::DT_STRING}, {"table", tf::DT_RESOURCE}}, {{"ids", tf::DT_INT64}});
+  lookup.constant("default", values_tensor<std::int64_t>(tf::DT_INT64, {}, {-1}));
+  auto* find = lookup.node("find", "LookupTableFindV2", {"table", "keys", "default:output:0"});
+  find->mutable_attr()->erase("T");
+  (*find->mutable_attr())["Tin"].set_type(tf::DT_STRING);
+  (*find->mutable_attr())["Tout"].set_type(tf::DT_INT64);
+  lookup.ret("ids", "find:values:0");
+  Fn init(&g, "initialize", {{"table", tf::DT_RESOURCE}, {"path", tf::DT_STRING}}, {});
+  auto* from_file = init.node("init", "InitializeTableFromTextFileV2", {"table", "path"});
+  from_file->mutable_attr()->erase("T");
+  (*from_file->mutable_attr())["key_index"].set_i(-2);   // the whole line
+  (*from_file->mutable_attr())["value_index"].set_i(-1);  // its line number
+  (*from_file->mutable_attr())["vocab_size"].set_i(-1);
+  (*from_file->mutable_attr())["delimiter"].set_s("\t");
+  auto* keys = test::add_node(&g, "keys", "Placeholder");
+  (*keys->mutable_attr())["dtype"].set_type(tf::DT_STRING);
+  auto* table = test::add_node(&g, "vocabulary_table", "HashTableV2");
+  (*table->mutable_attr())["key_dtype"].set_type(tf::DT_STRING);
+  (*table->mutable_attr())["value_dtype"].set_type(tf::DT_INT64);
+  const_node(&g, "vocabulary_path", strings({"/export/machine/assets/vocab.txt"}));  // where it was exported
+  call(&g, "serve", "lookup", {"keys", "vocabulary_table"}, {tf::DT_STRING, tf::DT_RESOURCE}, {tf::DT_INT64});
+  call(&g, "init_table", "initialize", {"vocabulary_table", "vocabulary_path"}, {tf::DT_RESOURCE, tf::DT_STRING}, {});
+  identity(&g, "ids", "serve", tf::DT_INT64);
+  const std::string dir = test::temp_dir();
+  test::write_bytes(dir + "/vocab.txt", "apple\nbanana\ncherry\n");
+  io::Model model = model_of(g);
+  model.path = dir + "/model.pb";  // the vocabulary is found by its name beside the model
+  freeze::FreezeOptions options;
+  options.outputs = {"ids"};
+  freeze::FreezeResult r = freeze::freeze_model(model, nullptr, options);
+  EXPECT_EQ(count_op(r.graph, "LookupTableImportV2"), 1);
+  EXPECT_EQ(count_op(r.graph, "InitializeTableFromTextFileV2"), 0);
+  EXPECT_EQ(r.graph.library().function_size(), 0);
+  bool noted = false;
+  for (const auto& n : r.report.notes) noted |= n.find("3 entries from vocabulary") != std::string::npos;
+  EXPECT_TRUE(noted);
+  EXPECT_EQ(eval(r.graph, {{"keys", strings({"cherry", "durian", "apple", "banana"})}}, "ids"), (std::vector<double>{2, -1, 0, 1}));
+  // Without its file the table cannot be frozen: exit 4, naming table and file.
+  std::filesystem::remove(dir + "/vocab.txt");
+  try {
+    freeze::freeze_model(model, nullptr, options);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("lookup table 'vocabulary_table'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("vocab.txt"), std::string::npos) << e.what();
+  }
+}
+
+// TF 1: a table initialized from constants beside it (tf.lookup.KeyValueTensorInitializer).
+TEST(InlineFunctions, ConstantTablesAreFrozen) {
+  tf::GraphDef g;
+  auto* keys = test::add_node(&g, "keys", "Placeholder");
+  (*keys->mutable_attr())["dtype"].set_type(tf::DT_INT64);
+  auto* table = test::add_node(&g, "table", "HashTableV2");
+  (*table->mutable_attr())["key_dtype"].set_type(tf::DT_INT64);
+  (*table->mutable_attr())["value_dtype"].set_type(tf::DT_FLOAT);
+  const_node(&g, "table_keys", values_tensor<std::int64_t>(tf::DT_INT64, {3}, {7, 8, 9}));
+  const_node(&g, "table_values", floats({3}, {0.5f, 1.5f, 2.5f}));
+  auto* init = test::add_node(&g, "table_init", "InitializeTableV2", {"table", "table_keys", "table_values"});
+  (*init->mutable_attr())["Tkey"].set_type(tf::DT_INT64);
+  (*init->mutable_attr())["Tval"].set_type(tf::DT_FLOAT);
+  const_node(&g, "missing", floats({}, {-9}));
+  auto* find = test::add_node(&g, "scores", "LookupTableFindV2", {"table", "keys", "missing"});
+  (*find->mutable_attr())["Tin"].set_type(tf::DT_INT64);
+  (*find->mutable_attr())["Tout"].set_type(tf::DT_FLOAT);
+  freeze::FreezeOptions options;
+  options.outputs = {"scores"};
+  freeze::FreezeResult r = freeze::freeze_model(model_of(g), nullptr, options);
+  EXPECT_EQ(test::node_named(r.graph, "table_init"), nullptr);  // the init op itself is not kept
+  EXPECT_EQ(eval(r.graph, {{"keys", values_tensor<std::int64_t>(tf::DT_INT64, {4}, {9, 1, 7, 8})}}, "scores"),
+            (std::vector<double>{2.5, -9, 0.5, 1.5}));
 }
 
 // A While that captures a variable: acc += read(v), three times. The loop stays; its functions

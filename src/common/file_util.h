@@ -30,6 +30,7 @@ bool is_directory(const std::string& path);
 bool is_regular_file(const std::string& path);
 std::string join_path(const std::string& dir, const std::string& name);
 std::string file_name(const std::string& path);   // last component
+std::string parent_dir(const std::string& path);  // all but the last component; "." for none
 std::string extension(const std::string& path);   // ".pb", lower case; "" if none
 
 }  // namespace tffreeze

@@ -10,6 +10,7 @@
 #include "freeze/checkpoint_keys.h"
 #include "freeze/feeds.h"
 #include "freeze/inline_functions.h"
+#include "freeze/lookup_tables.h"
 #include "freeze/loop_variables.h"
 #include "freeze/signature_graph.h"
 #include "graph/node_builders.h"
@@ -348,6 +349,7 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
   std::map<std::string, tf::DataType> frozen;
   for (const auto& v : report.variables) frozen[v.name] = v.dtype;
   specialize_frozen_loop_variables(&out, frozen);
+  freeze_lookup_tables(&out, model, &report.notes);
   prune_library(&out);
 
   // Inputs must be real inputs now.

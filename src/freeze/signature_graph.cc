@@ -19,8 +19,11 @@ bool is_call_or_cond(const std::string& op, const graph::FunctionIndex& library)
          library.find(op) != nullptr;
 }
 
-bool is_lookup_table_op(const std::string& op) {
-  return op.find("HashTable") != std::string::npos || op.rfind("LookupTable", 0) == 0 || op.rfind("InitializeTable", 0) == 0;
+// Tables whose contents change while serving: a frozen graph cannot hold them. (Constant
+// tables are frozen: see lookup_tables.h.)
+bool is_mutable_table_op(const std::string& op) {
+  return op.rfind("MutableHashTable", 0) == 0 || op.rfind("MutableDenseHashTable", 0) == 0 || op.rfind("LookupTableInsert", 0) == 0 ||
+         op.rfind("LookupTableRemove", 0) == 0;
 }
 
 // Breadth-first paths of a SavedObjectGraph, as object_attributes() does for checkpoints.
@@ -206,9 +209,9 @@ void check_state(const graph::GraphView& view, const std::vector<bool>& needed, 
     if (!needed[static_cast<std::size_t>(i)]) continue;
     for (const auto& name : graph::reachable_functions(library, {&view.node(i)})) {
       for (const auto& n : library.find(name)->node_def()) {
-        if (graph::is_state_update(n.op()) || is_lookup_table_op(n.op())) {
+        if (graph::is_state_update(n.op()) || is_mutable_table_op(n.op())) {
           throw Error(ExitCode::kUnsupported, where + ": '" + view.node(i).name() + "' runs function '" + name + "', which uses '" +
-                                                  n.name() + "' (" + n.op() + "); a frozen graph cannot hold state changes or lookup tables");
+                                                  n.name() + "' (" + n.op() + "); a frozen graph cannot hold state changes or mutable tables");
         }
       }
     }
@@ -216,9 +219,9 @@ void check_state(const graph::GraphView& view, const std::vector<bool>& needed, 
   for (int i = 0; i < view.size(); ++i) {
     if (!needed[static_cast<std::size_t>(i)]) continue;
     const auto& n = view.node(i);
-    if (is_lookup_table_op(n.op())) {
+    if (is_mutable_table_op(n.op())) {
       throw Error(ExitCode::kUnsupported, where + " uses lookup table '" + n.name() + "' (" + n.op() +
-                                              "); freezing lookup tables is not supported, so this signature cannot be frozen");
+                                              "), whose contents change while serving; a frozen graph cannot hold it");
     }
     if (!graph::is_state_update(n.op())) continue;
     int variable = view.inputs(i).empty() ? -1 : handle_source(view, view.inputs(i).front().producer);

@@ -197,6 +197,15 @@ std::vector<std::string> builtin_specs() {
       "validate_indices: bool = true; dtype: type; Tindices: {int32, int64}",
       "VariableShape[stateful](input: resource) -> (output: out_type) | out_type: {int32, int64} = int32",
       "DestroyResourceOp[stateful](resource: resource) -> () | ignore_lookup_error: bool = true",
+      // Lookup tables (vocabularies)
+      "HashTableV2[stateful]() -> (table_handle: resource) | container: string = ''; shared_name: string = ''; "
+      "use_node_name_sharing: bool = false; key_dtype: type; value_dtype: type",
+      "LookupTableFindV2[stateful](table_handle: resource, keys: Tin, default_value: Tout) -> (values: Tout) | Tin: type; Tout: type",
+      "LookupTableImportV2[stateful](table_handle: resource, keys: Tin, values: Tout) -> () | Tin: type; Tout: type",
+      "LookupTableSizeV2[stateful](table_handle: resource) -> (size: int64)",
+      "InitializeTableV2[stateful](table_handle: resource, keys: Tkey, values: Tval) -> () | Tkey: type; Tval: type",
+      "InitializeTableFromTextFileV2[stateful](table_handle: resource, filename: string) -> () | key_index: int; value_index: int; "
+      "vocab_size: int = -1; delimiter: string = '\t'",
       // TF 2 tensor lists (TensorArray inside tf.function)
       "TensorListReserve(element_shape: shape_type, num_elements: int32) -> (handle: variant) | element_dtype: type; shape_type: {int32, int64}",
       "TensorListFromTensor(tensor: element_dtype, element_shape: shape_type) -> (output_handle: variant) | element_dtype: type; shape_type: {int32, int64}",

@@ -121,11 +121,6 @@ std::size_t decode_weight(const WeightSpec& spec, std::string_view bytes, tf::Te
   return used;
 }
 
-std::string parent_dir(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
 }  // namespace
 
 tf::MetaGraphDef load_tfjs_graph_model(const std::string& json_path) {

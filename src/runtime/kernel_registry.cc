@@ -128,6 +128,7 @@ const KernelRegistry& KernelRegistry::global() {
     register_image_kernels(r);
     register_functional_kernels(r);
     register_list_kernels(r);
+    register_lookup_kernels(r);
     std::sort(r.kernels_.begin(), r.kernels_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     return r;
   }();
