@@ -474,6 +474,7 @@ TEST(InlineFunctions, VocabularyTablesAreFrozenFromTheirFile) {
   call(&g, "serve", "lookup", {"keys", "vocabulary_table"}, {tf::DT_STRING, tf::DT_RESOURCE}, {tf::DT_INT64});
   call(&g, "init_table", "initialize", {"vocabulary_table", "vocabulary_path"}, {tf::DT_RESOURCE, tf::DT_STRING}, {});
   identity(&g, "ids", "serve", tf::DT_INT64);
+  tf::GraphDef asset_variable = g;  // the same, with the path as TF 2.14 keeps it (see below)
   const std::string dir = test::temp_dir();
   test::write_bytes(dir + "/vocab.txt", "apple\nbanana\ncherry\n");
   io::Model model = model_of(g);
@@ -488,6 +489,39 @@ TEST(InlineFunctions, VocabularyTablesAreFrozenFromTheirFile) {
   for (const auto& n : r.report.notes) noted |= n.find("3 entries from vocabulary") != std::string::npos;
   EXPECT_TRUE(noted);
   EXPECT_EQ(eval(r.graph, {{"keys", strings({"cherry", "durian", "apple", "banana"})}}, "ids"), (std::vector<double>{2, -1, 0, 1}));
+  // TF 2 (as serving's half_plus_two_tf2_cpu fixture shows): the asset path is a string variable
+  // that the init op assigns from a placeholder, which asset_file_def names; the init function
+  // reads the variable.
+  {
+    tf::GraphDef& h = asset_variable;
+    tf::FunctionDef* f = nullptr;
+    for (auto& fn : *h.mutable_library()->mutable_function())
+      if (fn.signature().name() == "initialize") f = &fn;
+    ASSERT_NE(f, nullptr);
+    f->mutable_signature()->mutable_input_arg(1)->set_type(tf::DT_RESOURCE);
+    auto* read = f->add_node_def();
+    read->set_name("read_path");
+    read->set_op("ReadVariableOp");
+    read->add_input("path");
+    (*read->mutable_attr())["dtype"].set_type(tf::DT_STRING);
+    for (auto& n : *f->mutable_node_def())
+      if (n.name() == "init") n.set_input(1, "read_path:value:0");
+    auto* placeholder = test::add_node(&h, "asset_path_initializer", "Placeholder");
+    (*placeholder->mutable_attr())["dtype"].set_type(tf::DT_STRING);
+    auto* variable = test::add_node(&h, "Variable", "VarHandleOp");
+    (*variable->mutable_attr())["dtype"].set_type(tf::DT_STRING);
+    auto* assign = test::add_node(&h, "Variable/Assign", "AssignVariableOp", {"Variable", "asset_path_initializer"});
+    (*assign->mutable_attr())["dtype"].set_type(tf::DT_STRING);
+    for (auto& n : *h.mutable_node())
+      if (n.name() == "init_table") n.set_input(1, "Variable");
+    io::Model tf2 = model_of(h);
+    tf2.path = model.path;
+    auto* asset = tf2.meta.add_asset_file_def();
+    asset->mutable_tensor_info()->set_name("asset_path_initializer:0");
+    asset->set_filename("vocab.txt");
+    freeze::FreezeResult r2 = freeze::freeze_model(tf2, nullptr, options);
+    EXPECT_EQ(eval(r2.graph, {{"keys", strings({"banana"})}}, "ids"), (std::vector<double>{1}));
+  }
   // Without its file the table cannot be frozen: exit 4, naming table and file.
   std::filesystem::remove(dir + "/vocab.txt");
   try {

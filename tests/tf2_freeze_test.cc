@@ -5,6 +5,7 @@
 
 #include "common/dtype.h"
 #include "common/error.h"
+#include "freeze/lookup_tables.h"
 #include "freeze_support.h"
 #include "io/checkpoint/checkpoint.h"
 #include "io/npy.h"
@@ -314,6 +315,16 @@ TEST(Tf2Freeze, ExecutingCommandsTakeTheSavedModelItself) {
   test::CliResult o = test::run_cli({"optimize", dir, "-o", tmp + "/small.pb"});
   EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
   EXPECT_NE(o.out.find("verified y"), std::string::npos) << o.out;
+}
+
+// How TF 2 keeps an asset's path (what a vocabulary table's initializer reads): a string
+// variable that the init op assigns from the placeholder asset_file_def names.
+TEST(Tf2Freeze, AssetPathsResolveThroughTheirVariable) {
+  REQUIRE_FIXTURE(dir, kServing + "saved_model_half_plus_two_tf2_cpu/00000123");
+  io::Model model = io::load_model(dir);
+  EXPECT_EQ(freeze::asset_file_for(model, "Variable"), dir + "/assets/foo.txt");
+  EXPECT_EQ(freeze::asset_file_for(model, "asset_path_initializer:0"), dir + "/assets/foo.txt");
+  EXPECT_EQ(freeze::asset_file_for(model, "a"), "");  // a float variable names no file
 }
 
 TEST(Tf2Freeze, InspectShowsWhatEachSignatureUses) {

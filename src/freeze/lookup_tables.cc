@@ -46,6 +46,14 @@ std::optional<Tensor> top_level_value(const io::Model& model, const std::string&
       continue;
     }
     if (n->op() == "Const" && n->attr().count("value")) return tensor_from_proto(n->attr().at("value").tensor(), n->name());
+    if (n->op() == "VarHandleOp") {  // TF 2 keeps an asset's path in a string variable its init op assigns
+      const tf::NodeDef* assign = nullptr;
+      for (const auto& a : model.graph().node())
+        if (a.op() == "AssignVariableOp" && a.input_size() >= 2 && graph::parse_input(a.input(0)).node == name) assign = &a;
+      if (!assign) return std::nullopt;
+      name = std::string(graph::parse_input(assign->input(1)).node);
+      continue;
+    }
     if (n->op() == "Placeholder" || n->op() == "PlaceholderWithDefault") {
       for (const auto& asset : model.meta.asset_file_def()) {
         if (graph::parse_input(asset.tensor_info().name()).node != name) continue;
@@ -87,7 +95,15 @@ std::optional<Initializer> find_initializer(const io::Model& model, const std::s
         if (!is_initializer(n.op()) || n.input_size() == 0 || node_of(n.input(0)) != arg) continue;
         return Initializer{&n, [&model, f, data, &n](int i) -> std::optional<Tensor> {
                              if (i >= n.input_size()) return std::nullopt;
-                             const std::string ref = node_of(n.input(i));
+                             std::string ref = node_of(n.input(i));
+                             // Through Identity and ReadVariableOp (of an asset-path variable) to an argument.
+                             for (int hops = 0; hops < 16; ++hops) {
+                               const tf::NodeDef* b = nullptr;
+                               for (const auto& x : f->node_def())
+                                 if (x.name() == ref) b = &x;
+                               if (!b || (b->op() != "Identity" && b->op() != "ReadVariableOp") || b->input_size() == 0) break;
+                               ref = node_of(b->input(0));
+                             }
                              for (int a = 0; a < f->signature().input_arg_size(); ++a)
                                if (f->signature().input_arg(a).name() == ref)
                                  return a < static_cast<int>(data.size()) ? top_level_value(model, data[static_cast<std::size_t>(a)]) : std::nullopt;
@@ -186,6 +202,12 @@ std::pair<Tensor, Tensor> read_vocabulary(const std::string& path, const tf::Nod
 }
 
 }  // namespace
+
+std::string asset_file_for(const io::Model& model, const std::string& tensor) {
+  auto value = top_level_value(model, tensor);
+  if (!value || value->dtype != tf::DT_STRING || value->strings.size() != 1) return "";
+  return resolve_asset(model, value->strings[0]);
+}
 
 void freeze_lookup_tables(tf::GraphDef* frozen, const io::Model& model, std::vector<std::string>* notes) {
   std::vector<std::string> tables;

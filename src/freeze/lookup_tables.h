@@ -17,4 +17,9 @@ namespace tffreeze::freeze {
 // or its vocabulary file cannot be read.
 void freeze_lookup_tables(tf::GraphDef* frozen, const io::Model& model, std::vector<std::string>* notes);
 
+// The file a string tensor of the model names, when it is a constant, a placeholder the
+// SavedModel feeds with an asset's path (asset_file_def), or a variable its init op assigns
+// from one (TF 2); resolved among the SavedModel's assets or beside the model. "" if none.
+std::string asset_file_for(const io::Model& model, const std::string& tensor);
+
 }  // namespace tffreeze::freeze
