@@ -721,6 +721,34 @@ TEST(LoopPasses, LoweredV1LoopsRunInTheExecutor) {
   }
 }
 
+// A hostile v1 loop whose condition never turns false stops with an error, not a hang.
+TEST(LoopPasses, EndlessV1LoopsStop) {
+  tf::GraphDef g;
+  const_node(&g, "x", floats({}, {1}));
+  const_node(&g, "always", scalar_bool(true));
+  auto enter = [&](const std::string& name, const std::string& in, tf::DataType t) {
+    auto* n = test::add_node(&g, name, "Enter", {in});
+    (*n->mutable_attr())["T"].set_type(t);
+    (*n->mutable_attr())["frame_name"].set_s("endless");
+  };
+  enter("enter", "x", tf::DT_FLOAT);
+  enter("enter_cond", "always", tf::DT_BOOL);
+  auto* merge = test::add_node(&g, "merge", "Merge", {"enter", "next"});
+  (*merge->mutable_attr())["N"].set_i(2);
+  test::add_node(&g, "cond", "LoopCond", {"enter_cond"});
+  test::add_node(&g, "switch", "Switch", {"merge", "cond"});
+  test::add_node(&g, "exit", "Exit", {"switch"});
+  identity(&g, "body", "switch:1");
+  test::add_node(&g, "next", "NextIteration", {"body"});
+  try {
+    runtime::Executor(g).run({}, {"exit"});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("loop 'endless' stopped after"), std::string::npos) << e.what();
+  }
+}
+
 TEST(LoopPasses, LoopsWithoutAStaticTripCountStay) {
   using passes::test_support::run_pass;
   tf::GraphDef g = cumulative_sum_loop("placeholder");  // limit is an input

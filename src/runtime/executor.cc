@@ -28,8 +28,10 @@ bool is_pass_through(const std::string& op) {
          is_loop_op(op);  // Enter, Exit, NextIteration, LoopCond: the frame runner gives them their meaning
 }
 
-// Untrusted graphs must not loop forever.
+// Untrusted graphs must not loop forever (nor for minutes): iterations, and iterations times
+// the loop's size, are capped.
 constexpr std::int64_t kMaxLoopIterations = 1'000'000;
+constexpr std::int64_t kMaxLoopNodeRuns = 20'000'000;
 
 // The value behind data input number `k` of node i (skipping control inputs).
 std::shared_ptr<const Tensor> shared_input(const graph::GraphView& view, int i, int k, const std::vector<NodeState>& state) {
@@ -158,9 +160,10 @@ struct Executor::Plan : FunctionCaller {
     }
     std::map<int, std::shared_ptr<const Tensor>> carried;  // NextIteration node -> its last value (null: dead)
     for (std::int64_t iteration = 0;; ++iteration) {
-      if (iteration > kMaxLoopIterations) {
-        throw Error(ExitCode::kBadInput, "loop '" + frames.names[static_cast<std::size_t>(f)] + "' stopped after " +
-                                             std::to_string(kMaxLoopIterations) + " iterations");
+      if (iteration > kMaxLoopIterations || iteration * static_cast<std::int64_t>(members.size()) > kMaxLoopNodeRuns) {
+        throw Error(ExitCode::kBadInput, "loop '" + frames.names[static_cast<std::size_t>(f)] + "' stopped after " + std::to_string(iteration) +
+                                             " iterations (at most " + std::to_string(kMaxLoopIterations) + ", and " +
+                                             std::to_string(kMaxLoopNodeRuns) + " node runs)");
       }
       for (int i : members) {
         if (iteration > 0 && (view.node(i).op() == "Enter" || view.node(i).op() == "RefEnter")) continue;  // entered once
