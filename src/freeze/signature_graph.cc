@@ -1,7 +1,6 @@
 #include "freeze/signature_graph.h"
 
 #include <algorithm>
-#include <deque>
 #include <set>
 #include <unordered_map>
 
@@ -26,30 +25,6 @@ bool is_mutable_table_op(const std::string& op) {
          op.rfind("LookupTableRemove", 0) == 0;
 }
 
-// Breadth-first paths of a SavedObjectGraph, as object_attributes() does for checkpoints.
-std::vector<std::string> object_paths(const tf::SavedObjectGraph& graph) {
-  std::vector<std::string> path(static_cast<std::size_t>(graph.nodes_size()));
-  std::vector<bool> seen(path.size(), false);
-  std::deque<int> todo;
-  if (!path.empty()) {
-    seen[0] = true;
-    todo.push_back(0);
-  }
-  while (!todo.empty()) {
-    int id = todo.front();
-    todo.pop_front();
-    for (const auto& child : graph.nodes(id).children()) {
-      int c = child.node_id();
-      if (c < 0 || c >= graph.nodes_size() || seen[static_cast<std::size_t>(c)]) continue;
-      seen[static_cast<std::size_t>(c)] = true;
-      const std::string& parent = path[static_cast<std::size_t>(id)];
-      path[static_cast<std::size_t>(c)] = parent.empty() ? child.local_name() : parent + "/" + child.local_name();
-      todo.push_back(c);
-    }
-  }
-  return path;
-}
-
 // Captured variables: a concrete function's last inputs are its captures, and bound_inputs
 // names the saved objects behind them; the checkpoint's object graph gives each object's key
 // (matched by object path, else by node id).
@@ -70,7 +45,7 @@ std::map<std::string, std::string> captured_variable_keys(const io::Model& model
     key_by_path.emplace(a.path, a.checkpoint_key);
     key_by_id.emplace(a.node_id, a.checkpoint_key);
   }
-  const std::vector<std::string> paths = object_paths(objects);
+  const std::vector<std::string> paths = io::checkpoint::walk_objects(objects).path;
   for (const auto& node : model.graph().node()) {
     if (node.op() != "StatefulPartitionedCall" && node.op() != "PartitionedCall") continue;
     auto f = node.attr().find("f");

@@ -1,6 +1,5 @@
 #include "io/checkpoint/object_graph.h"
 
-#include <deque>
 
 #include "common/error.h"
 #include "io/proto_io.h"
@@ -24,25 +23,10 @@ std::optional<tf::TrackableObjectGraph> read_object_graph(const Checkpoint& chec
 
 std::vector<ObjectAttribute> object_attributes(const tf::TrackableObjectGraph& graph) {
   std::vector<ObjectAttribute> out;
-  const int n = graph.nodes_size();
-  if (n == 0) return out;
-  std::vector<std::string> path(static_cast<std::size_t>(n));
-  std::vector<bool> seen(static_cast<std::size_t>(n), false);
-  std::deque<int> queue{0};
-  seen[0] = true;
-  while (!queue.empty()) {
-    int id = queue.front();
-    queue.pop_front();
-    const auto& node = graph.nodes(id);
-    for (const auto& attr : node.attributes()) out.push_back({id, path[id], attr.name(), attr.checkpoint_key()});
-    for (const auto& child : node.children()) {
-      int c = child.node_id();
-      if (c < 0 || c >= n || seen[c]) continue;
-      seen[c] = true;
-      path[c] = path[id].empty() ? child.local_name() : path[id] + "/" + child.local_name();
-      queue.push_back(c);
-    }
-  }
+  const ObjectWalk walk = walk_objects(graph);
+  for (int id : walk.order)
+    for (const auto& attr : graph.nodes(id).attributes())
+      out.push_back({id, walk.path[static_cast<std::size_t>(id)], attr.name(), attr.checkpoint_key()});
   return out;
 }
 
