@@ -1,6 +1,5 @@
 #include "io/checkpoint/object_graph.h"
 
-
 #include "common/error.h"
 #include "io/proto_io.h"
 
