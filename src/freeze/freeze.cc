@@ -121,7 +121,8 @@ std::string default_checkpoint_for(const io::Model& model) {
 FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoint* checkpoint, const FreezeOptions& options) {
   FreezeResult result;
   FreezeReport& report = result.report;
-  report.nodes_before = model.graph().node_size();
+  report.nodes_before = model.graph().node_size();  // and the nodes inside functions, which flattening may bring in
+  for (const auto& f : model.graph().library().function()) report.nodes_before += f.node_def_size();
 
   // Outputs and inputs: given, else the signature's, else inferred.
   std::vector<std::string> outputs = options.outputs, inputs = options.inputs;
@@ -369,6 +370,7 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
   }
 
   report.nodes_after = out.node_size();
+  for (const auto& f : out.library().function()) report.nodes_after += f.node_def_size();
   for (const auto& n : out.node())
     if (n.op() == "Placeholder" || n.op() == "PlaceholderWithDefault") report.inputs.push_back(n.name());
   report.outputs = outputs;

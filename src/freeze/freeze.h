@@ -35,7 +35,7 @@ struct FrozenVariable {
 };
 
 struct FreezeReport {
-  int nodes_before = 0, nodes_after = 0;
+  int nodes_before = 0, nodes_after = 0;  // graph and function nodes
   std::vector<FrozenVariable> variables;
   std::vector<std::string> variables_without_average;  // with --use-moving-averages
   std::int64_t constant_bytes = 0;
