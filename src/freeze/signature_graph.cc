@@ -360,17 +360,18 @@ FlatGraph flatten_graph(const io::Model& model, const io::checkpoint::Checkpoint
       *g.add_node() = std::move(stand_in);
     }
     for (auto& out : flat.outputs) {  // the stand-ins are what the outputs need now
-      graph::TensorRef ref = graph::parse_input(out);
-      for (const auto& [stand_in, node] : stand_ins)
-        if (ref.node == node) out = graph::tensor_name(stand_in, ref.index);
+      const graph::TensorRef ref = graph::parse_input(out);
+      const std::string node(ref.node);  // `out` changes below; ref.node views it
+      for (const auto& [stand_in, call] : stand_ins)
+        if (node == call) out = graph::tensor_name(stand_in, ref.index);
     }
   }
   inline_functions(&g, options, &flat.inlined);
   for (const auto& [stand_in, node] : stand_ins) {
     rename_node(&g, stand_in, node, &flat.variable_keys);
     for (auto& out : flat.outputs) {
-      graph::TensorRef ref = graph::parse_input(out);
-      if (ref.node == stand_in) out = graph::tensor_name(node, ref.index);
+      const graph::TensorRef ref = graph::parse_input(out);
+      if (ref.node == stand_in) out = graph::tensor_name(node, ref.index);  // ref is not read after this
     }
   }
   keep_needed(&g, flat.outputs, flat.inputs, model.path);
