@@ -749,6 +749,45 @@ TEST(LoopPasses, EndlessV1LoopsStop) {
   }
 }
 
+// Frozen with --lower-loops: constants of the cond and the body keep the control edges that put
+// them in the loop's frame (from the first Merge and the Switch's Identity; TensorFlow requires
+// every node of a loop in its frame), while other ordering edges go.
+TEST(LoopPasses, LoweredLoopConstantsStayInTheirFrame) {
+  tf::GraphDef g;
+  Fn cond(&g, "cond", {{"i", tf::DT_INT32}, {"acc", tf::DT_FLOAT}}, {{"go", tf::DT_BOOL}});
+  cond.constant("four", scalar_int(4));
+  cond.node("less", "Less", {"i", "four:output:0"}, tf::DT_INT32);
+  cond.ret("go", "less:z:0");
+  Fn body(&g, "body", {{"i", tf::DT_INT32}, {"acc", tf::DT_FLOAT}}, {{"i_next", tf::DT_INT32}, {"acc_next", tf::DT_FLOAT}});
+  body.constant("one", scalar_int(1));
+  body.constant("two", floats({}, {2}));
+  body.node("inc", "AddV2", {"i", "one:output:0"}, tf::DT_INT32);
+  body.node("twice", "Mul", {"acc", "two:output:0"});
+  body.ret("i_next", "inc:z:0");
+  body.ret("acc_next", "twice:z:0");
+  test::add_placeholder(&g, "x", {2});
+  const_node(&g, "zero", scalar_int(0));
+  auto* loop = test::add_node(&g, "loop", "StatelessWhile", {"zero", "x"});
+  (*loop->mutable_attr())["cond"].mutable_func()->set_name("cond");
+  (*loop->mutable_attr())["body"].mutable_func()->set_name("body");
+  for (auto t : {tf::DT_INT32, tf::DT_FLOAT}) (*loop->mutable_attr())["T"].mutable_list()->add_type(t);
+  identity(&g, "out", "loop:1");
+  freeze::FreezeOptions options;
+  options.outputs = {"out"};
+  options.lower_loops = true;
+  freeze::FreezeResult r = freeze::freeze_model(model_of(g), nullptr, options);
+  std::map<std::string, std::string> op_of;
+  for (const auto& n : r.graph.node()) op_of[n.name()] = n.op();
+  std::map<std::string, int> tied;  // op of the control source -> constants it ties in
+  for (const auto& n : r.graph.node())
+    if (n.op() == "Const")
+      for (const auto& in : n.input())
+        if (in[0] == '^') ++tied[op_of[in.substr(1)]];
+  EXPECT_EQ(tied["Merge"], 1);     // "four"
+  EXPECT_EQ(tied["Identity"], 2);  // "one", "two"
+  EXPECT_EQ(eval(r.graph, {{"x", floats({2}, {1, -3})}}, "out"), (std::vector<double>{16, -48}));
+}
+
 TEST(LoopPasses, LoopsWithoutAStaticTripCountStay) {
   using passes::test_support::run_pass;
   tf::GraphDef g = cumulative_sum_loop("placeholder");  // limit is an input

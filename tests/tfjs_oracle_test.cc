@@ -163,6 +163,7 @@ TEST(TfjsOracle, LstmLoweredToAV1LoopMatchesTheKeptWhile) {
   EXPECT_EQ(ops["Enter"], ops["NextIteration"]);
   EXPECT_GE(ops["Enter"], 5);
   EXPECT_GE(ops["Exit"], 1);
+
   tf::GraphDef exported = lowered.graph;
   graph::add_default_attributes(&exported);
   const std::string json = test::temp_dir() + "/model.json";

@@ -13,9 +13,10 @@
 namespace tffreeze::freeze {
 namespace {
 
+// Nodes that flattening may replace (a While only when it is lowered or unrolled).
 bool is_call_or_cond(const std::string& op, const graph::FunctionIndex& library) {
   return op == "PartitionedCall" || op == "StatefulPartitionedCall" || graph::is_functional_if(op) || graph::is_functional_case(op) ||
-         library.find(op) != nullptr;
+         graph::is_functional_while(op) || library.find(op) != nullptr;
 }
 
 // Tables whose contents change while serving: a frozen graph cannot hold them. (Constant
@@ -210,9 +211,12 @@ void check_state(const graph::GraphView& view, const std::vector<bool>& needed, 
   }
 }
 
-// A v1 cond pivot (Identity of a Switch): its control edges make branch nodes dead.
+// v1 control flow whose control edges carry meaning: a cond pivot (Identity of a Switch) makes
+// branch nodes dead; a loop Merge ties constants into the loop frame.
 bool is_pivot(const graph::GraphView& view, int i) {
   const auto& n = view.node(i);
+  // A lowered loop's cond constants enter its frame through its first Merge.
+  if (n.op() == "Merge" || n.op() == "RefMerge") return true;
   if (n.op() != "Identity" || view.inputs(i).empty()) return false;
   const auto& op = view.node(view.inputs(i).front().producer).op();
   return op == "Switch" || op == "RefSwitch";
@@ -368,6 +372,15 @@ FlatGraph flatten_graph(const io::Model& model, const io::checkpoint::Checkpoint
   }
   inline_functions(&g, options, &flat.inlined);
   for (const auto& [stand_in, node] : stand_ins) {
+    if (has_node(g, node)) {  // kept (a While): its outputs keep their names, the stand-in goes
+      for (auto& out : flat.outputs) {
+        const graph::TensorRef ref = graph::parse_input(out);
+        if (ref.node == stand_in) out = graph::tensor_name(node, ref.index);
+      }
+      auto* nodes = g.mutable_node();
+      nodes->erase(std::remove_if(nodes->begin(), nodes->end(), [&](const tf::NodeDef& n) { return n.name() == stand_in; }), nodes->end());
+      continue;
+    }
     rename_node(&g, stand_in, node, &flat.variable_keys);
     for (auto& out : flat.outputs) {
       const graph::TensorRef ref = graph::parse_input(out);
