@@ -377,8 +377,9 @@ FlatGraph flatten_graph(const io::Model& model, const io::checkpoint::Checkpoint
         const graph::TensorRef ref = graph::parse_input(out);
         if (ref.node == stand_in) out = graph::tensor_name(node, ref.index);
       }
+      const std::string gone = stand_in;  // (clang cannot capture a structured binding)
       auto* nodes = g.mutable_node();
-      nodes->erase(std::remove_if(nodes->begin(), nodes->end(), [&](const tf::NodeDef& n) { return n.name() == stand_in; }), nodes->end());
+      nodes->erase(std::remove_if(nodes->begin(), nodes->end(), [&](const tf::NodeDef& n) { return n.name() == gone; }), nodes->end());
       continue;
     }
     rename_node(&g, stand_in, node, &flat.variable_keys);
