@@ -20,9 +20,9 @@ using graph::FunctionIndex;
 using graph::parse_input;
 
 using graph::function_attr;
-bool is_if(const std::string& op) { return graph::is_functional_if(op); }
-bool is_case(const std::string& op) { return graph::is_functional_case(op); }
-bool is_while(const std::string& op) { return graph::is_functional_while(op); }
+using graph::is_functional_case;
+using graph::is_functional_if;
+using graph::is_functional_while;
 
 std::string string_attr(const tf::FunctionDef& f, const std::string& name) {
   auto it = f.attr().find(name);
@@ -78,7 +78,7 @@ class Inliner {
     // Predicates are read before any node moves.
     std::unordered_map<std::string, std::int64_t> predicates;
     for (const auto& n : graph_->node()) {
-      if ((is_if(n.op()) || is_case(n.op())) && n.input_size() > 0 && n.input(0).rfind('^', 0) != 0)
+      if ((is_functional_if(n.op()) || is_functional_case(n.op())) && n.input_size() > 0 && n.input(0).rfind('^', 0) != 0)
         if (auto v = constant_scalar(n.input(0), by_name)) predicates[n.name()] = *v;
     }
     tf::GraphDef next;
@@ -128,7 +128,7 @@ class Inliner {
   bool expand(const tf::NodeDef& node, std::optional<std::int64_t> predicate, tf::GraphDef* out) {
     std::vector<std::string> data, control;
     for (const auto& in : node.input()) (in.rfind('^', 0) == 0 ? control : data).push_back(in);
-    if (is_while(node.op())) {
+    if (is_functional_while(node.op())) {
       if (auto u = options_.unroll.find(node.name()); u != options_.unroll.end()) {
         const tf::FunctionDef* body = library_.find(function_attr(node, "body"));
         if (!body) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") names a missing body function");
@@ -144,10 +144,10 @@ class Inliner {
       ++report_->loops_lowered;
       return true;
     }
-    if (is_if(node.op()) || is_case(node.op())) {
+    if (is_functional_if(node.op()) || is_functional_case(node.op())) {
       if (data.empty()) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") has no predicate input");
       std::vector<std::string> branches;
-      if (is_if(node.op())) {
+      if (is_functional_if(node.op())) {
         branches = {function_attr(node, "else_branch"), function_attr(node, "then_branch")};
       } else if (auto it = node.attr().find("branches"); it != node.attr().end()) {
         for (const auto& f : it->second.list().func()) branches.push_back(f.name());
@@ -157,7 +157,7 @@ class Inliner {
       if (branches.empty()) throw Error(ExitCode::kBadInput, "node '" + node.name() + "' (" + node.op() + ") has no branches");
       std::vector<std::string> args(data.begin() + 1, data.end());
       if (auto value = predicate) {
-        std::size_t taken = is_if(node.op()) ? (*value != 0 ? 1 : 0)
+        std::size_t taken = is_functional_if(node.op()) ? (*value != 0 ? 1 : 0)
                                              : (*value < 0 || *value >= static_cast<std::int64_t>(branches.size()) ? branches.size() - 1
                                                                                                                  : static_cast<std::size_t>(*value));
         inline_body(node, *library_.find(branches[taken]), args, control, "", out);
@@ -165,7 +165,7 @@ class Inliner {
         return true;
       }
       if (!options_.lower_conds) return false;
-      if (is_case(node.op())) {
+      if (is_functional_case(node.op())) {
         throw Error(ExitCode::kUnsupported, "node '" + node.name() + "' (" + node.op() +
                                                 "): a Case whose branch index is computed cannot be flattened; set the inputs it depends on with --set");
       }
@@ -438,8 +438,8 @@ void inline_functions(tf::GraphDef* graph, const InlineOptions& options, InlineR
     if (rounds > 10'000) throw Error(ExitCode::kUnsupported, "inlining functions does not terminate (recursive functions?)");
   }
   for (const auto& n : graph->node()) {
-    if (is_while(n.op())) report->kept_loops.push_back(n.name());
-    if (is_if(n.op()) || is_case(n.op())) report->kept_conds.push_back(n.name());
+    if (is_functional_while(n.op())) report->kept_loops.push_back(n.name());
+    if (is_functional_if(n.op()) || is_functional_case(n.op())) report->kept_conds.push_back(n.name());
   }
   prune_library(graph);
 }

@@ -2,6 +2,7 @@
 // If / Case / calls when a graph was not flattened. Their bodies run as library functions.
 #include <cstring>
 
+#include "graph/function_graph.h"
 #include "runtime/kernel.h"
 
 namespace tffreeze::runtime {
@@ -11,9 +12,9 @@ namespace {
 constexpr std::int64_t kMaxIterations = 1'000'000;
 
 std::string func_attr(const KernelContext& ctx, const std::string& name) {
-  auto it = ctx.node().attr().find(name);
-  if (it == ctx.node().attr().end() || it->second.value_case() != tf::AttrValue::kFunc) ctx.fail("has no function attr '" + name + "'");
-  return it->second.func().name();
+  std::string f = graph::function_attr(ctx.node(), name);
+  if (f.empty()) ctx.fail("has no function attr '" + name + "'");
+  return f;
 }
 
 std::vector<Tensor> inputs_from(const KernelContext& ctx, int first) {
