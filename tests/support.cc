@@ -65,13 +65,13 @@ std::vector<std::string> fixtures_with_suffix(const std::vector<std::string>& su
   return out;
 }
 
-CliResult run_cli(const std::vector<std::string>& args) {
+CliResult run_cli(const std::vector<std::string>& args, unsigned timeout_seconds) {
   std::vector<std::string> argv = {TFFREEZE_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv);
+  return run_process(argv, timeout_seconds);
 }
 
-CliResult run_process(const std::vector<std::string>& args) {
+CliResult run_process(const std::vector<std::string>& args, unsigned timeout_seconds) {
   std::string dir = temp_dir();
   std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
   pid_t pid = ::fork();
@@ -86,6 +86,7 @@ CliResult run_process(const std::vector<std::string>& args) {
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
+    if (timeout_seconds > 0) ::alarm(timeout_seconds);  // survives exec: SIGALRM ends a hang
     ::execvp(copy[0].c_str(), argv.data());
     ::_exit(127);
   }

@@ -29,13 +29,14 @@ std::vector<std::string> fixtures_with_suffix(const std::vector<std::string>& su
 
 struct CliResult {
   int exit_code = -1;  // -1: killed by a signal
-  int signal = 0;
+  int signal = 0;      // SIGALRM: it ran past its time limit
   std::string out, err;
 };
-// Runs the tffreeze binary with the given arguments (no shell involved).
-CliResult run_cli(const std::vector<std::string>& args);
+// Runs the tffreeze binary with the given arguments (no shell involved); a time limit in
+// seconds (0: none) ends a hanging process with SIGALRM.
+CliResult run_cli(const std::vector<std::string>& args, unsigned timeout_seconds = 0);
 // Runs any program (argv[0] looked up on PATH).
-CliResult run_process(const std::vector<std::string>& argv);
+CliResult run_process(const std::vector<std::string>& argv, unsigned timeout_seconds = 0);
 
 // A fresh directory for one test's files.
 std::string temp_dir();

@@ -13,11 +13,15 @@ data=${TFFREEZE_TESTDATA:-../shared/testdata}
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(graphdef pbtxt metagraph savedmodel checkpoint npy tfjs transforms executor)
 
+# The build's output goes to a log, printed when the build fails (CI must show why).
+mkdir -p build-fuzz
+build_log=build-fuzz/build.log
+quiet() { "$@" >"$build_log" 2>&1 || { cat "$build_log" >&2; echo "fuzz: build failed: $*" >&2; exit 1; }; }
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
-  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DTFFREEZE_FUZZ=ON \
-    "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -g -DNDEBUG" >/dev/null
+  quiet env CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DTFFREEZE_FUZZ=ON \
+    "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -g -DNDEBUG"
 fi
-ninja -C build-fuzz $(printf 'fuzz_%s ' "${targets[@]}") tffreeze-modelgen >/dev/null
+quiet ninja -C build-fuzz $(printf 'fuzz_%s ' "${targets[@]}") tffreeze-modelgen
 
 if [ ! -d "$data" ]; then
   if [ "${CI:-}" = "true" ]; then echo "fuzz: $data missing (CI=true)" >&2; exit 1; fi

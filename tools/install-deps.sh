@@ -9,7 +9,7 @@ pkgs=(
   libleveldb-dev libsnappy-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopencv-dev python3-opencv python3-numpy
-  clang libomp-dev
+  clang libclang-rt-14-dev libomp-dev  # clang's runtimes: libFuzzer, ASan, UBSan (tools/fuzz.sh)
 )
 missing=()
 for p in "${pkgs[@]}"; do

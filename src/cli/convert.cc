@@ -20,6 +20,7 @@ void add_convert(CLI::App& app, Action* action) {
   cmd->callback([=] {
     *action = [=] {
       refuse_overwriting_input(*out, {*in});
+      io::check_output_path(*out);
       io::Model model = io::load_model(*in, {*tags});
       if (extension(*out) == ".json") {
         // TF.js reads attrs that old producers omitted (Conv2D's dilations...): fill defaults.

@@ -53,6 +53,7 @@ void print_report(const freeze::FreezeReport& r, const std::string& out) {
 int run_freeze(const FreezeArgs& a) {
   std::vector<std::string> inputs_to_protect = {a.model};
   refuse_overwriting_input(a.output, inputs_to_protect);
+  io::check_output_path(a.output);
   io::Model model = io::load_model(a.model, {a.tags});
   std::string ckpt_path = a.checkpoint.empty() ? freeze::default_checkpoint_for(model) : a.checkpoint;
   std::unique_ptr<io::checkpoint::Checkpoint> ckpt;

@@ -8,6 +8,22 @@
 #include "cli/commands.h"
 #include "common/error.h"
 
+namespace {
+
+// Errors quote names from the user's files, which may hold any bytes: one line, always.
+std::string one_line(const std::string& message) {
+  std::string out;
+  for (unsigned char c : message) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c < 0x20 || c == 0x7f) out += "\\x" + std::string(1, "0123456789abcdef"[c >> 4]) + "0123456789abcdef"[c & 15];
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace tffreeze;
   // Protobuf logs parse complaints (e.g. invalid UTF-8 while trying one message type) on
@@ -49,14 +65,14 @@ int main(int argc, char** argv) {
   try {
     return action ? action() : 0;
   } catch (const Error& e) {
-    std::cerr << "tffreeze: " << e.what() << "\n";
+    std::cerr << "tffreeze: " << one_line(e.what()) << "\n";
     return static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
     if (memory_limit_mib > 0) std::cerr << "tffreeze: out of memory: the work needs more than --memory-limit " << memory_limit_mib << " MiB\n";
     else std::cerr << "tffreeze: out of memory\n";
     return static_cast<int>(ExitCode::kUnsupported);
   } catch (const std::exception& e) {
-    std::cerr << "tffreeze: internal error: " << e.what() << "\n";
-    return static_cast<int>(ExitCode::kBadInput);
+    std::cerr << "tffreeze: " << one_line(internal_error_message(e.what())) << "\n";
+    return static_cast<int>(ExitCode::kInternal);
   }
 }

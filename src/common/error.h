@@ -15,6 +15,7 @@ enum class ExitCode : int {
   kUsage = 2,        // bad command line
   kBadInput = 3,     // unreadable, corrupt or invalid input
   kUnsupported = 4,  // valid input that uses something tffreeze does not support (yet)
+  kInternal = 5,     // a bug of tffreeze (a pass made an invalid graph, a broken invariant)
 };
 
 class Error : public std::runtime_error {
@@ -29,5 +30,9 @@ class Error : public std::runtime_error {
 // "path: what" with a bad-input code: the common case for parsers.
 [[noreturn]] void throw_bad_input(const std::string& path, const std::string& what);
 [[noreturn]] void throw_unsupported(const std::string& path, const std::string& what);
+// "internal error: what; this is a bug in tffreeze, please report it ...": exit 5, never the
+// user's file to blame.
+[[noreturn]] void throw_internal(const std::string& what);
+std::string internal_error_message(const std::string& what);
 
 }  // namespace tffreeze

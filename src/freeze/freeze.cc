@@ -98,6 +98,18 @@ std::string hint_for(const std::string& category) {
   return "choose --outputs that do not need them, or optimize --transforms strip_training_ops";
 }
 
+// The frozen graph must be valid. A problem the model itself has (in the part that was kept) is
+// the model's (exit 3); one that freezing introduced is a bug of tffreeze (exit 5).
+void refuse_invalid_result(const io::Model& model, const tf::GraphDef& frozen) {
+  auto problems = graph::validate_graph(frozen);
+  if (problems.empty()) return;
+  auto original = graph::validate_graph(model.graph());
+  const std::set<std::string> known(original.begin(), original.end());
+  for (const auto& p : problems)
+    if (!known.count(p)) throw_internal(model.path + ": freezing produced an invalid graph: " + p);
+  throw Error(ExitCode::kBadInput, model.path + ": the model's graph is invalid: " + problems.front());
+}
+
 }  // namespace
 
 std::string default_checkpoint_for(const io::Model& model) {
@@ -364,10 +376,7 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
       }
     }
   }
-  auto problems = graph::validate_graph(out);
-  if (!problems.empty()) {
-    throw Error(ExitCode::kBadInput, model.path + ": the frozen graph would be invalid: " + problems.front());
-  }
+  refuse_invalid_result(model, out);
 
   report.nodes_after = out.node_size();
   for (const auto& f : out.library().function()) report.nodes_after += f.node_def_size();

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/tensor.h"
+#include "graph/unique_names.h"
 #include "graph/function_graph.h"
 #include "graph/tensor_ref.h"
 
@@ -70,10 +71,10 @@ class Inliner {
   // One pass over the graph; false when nothing was left to flatten.
   bool round() {
     std::unordered_map<std::string, const tf::NodeDef*> by_name;
-    names_.clear();
+    names_ = graph::UniqueNames();
     for (const auto& n : graph_->node()) {
       by_name.emplace(n.name(), &n);
-      names_.insert(n.name());
+      names_.reserve(n.name());
     }
     // Predicates are read before any node moves.
     std::unordered_map<std::string, std::int64_t> predicates;
@@ -199,12 +200,7 @@ class Inliner {
     return other;
   }
 
-  std::string unique_name(const std::string& wanted) {
-    std::string name = wanted;
-    for (int k = 1; names_.count(name); ++k) name = wanted + "_" + std::to_string(k);
-    names_.insert(name);
-    return name;
-  }
+  std::string unique_name(const std::string& wanted) { return names_.fresh(wanted); }
 
   // Copies the body of `f` into `out` under "<node>/", its args bound to `args`. Nodes of the
   // body without inputs get `source_controls` (the call's control inputs, or a cond's pivot).
@@ -424,7 +420,7 @@ class Inliner {
   static constexpr int kMaxDepth = 64;
   std::unordered_map<std::string, FunctionGraph> bodies_;  // converted once per function
   std::unordered_map<std::string, int> depth_;  // inlined node -> how many calls deep
-  std::unordered_set<std::string> names_;
+  graph::UniqueNames names_;
   std::unordered_map<std::string, std::string> outputs_;   // "call:k" -> body tensor
   std::unordered_map<std::string, std::string> controls_;  // call -> "^a\n^b"
 };

@@ -1,6 +1,8 @@
 #include "io/model.h"
 
 #include <algorithm>
+#include <cctype>
+#include <set>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -13,10 +15,18 @@ namespace {
 
 // A binary parse can "succeed" on the wrong message type (e.g. a MetaGraphDef read as a
 // GraphDef): accept a candidate only if TF would recognise it as that kind of file.
+// Op types are identifiers (TF's op names, or library function names): another message's bytes
+// read as a GraphDef give op "names" with spaces and control characters.
+bool plausible_op_name(const std::string& op) {
+  return !op.empty() && std::all_of(op.begin(), op.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '>' || c == '/';
+  });
+}
+
 bool plausible_graph(const tf::GraphDef& g) {
   if (g.node_size() == 0 && g.library().function_size() == 0) return false;
   for (const auto& n : g.node()) {
-    if (n.name().empty() || n.op().empty()) return false;
+    if (n.name().empty() || !plausible_op_name(n.op())) return false;
   }
   return count_unknown_fields(g) == 0;
 }
@@ -201,7 +211,16 @@ tf::GraphDef parse_graph_def(const std::string& bytes, const std::string& path) 
   return g;
 }
 
+void check_output_path(const std::string& path) {
+  static const std::set<std::string> kKnown = {".pb", ".pbtxt", ".txt", ".json"};
+  if (path == "-" || kKnown.count(extension(path))) return;
+  const std::string ext = extension(path);
+  throw Error(ExitCode::kUsage, path + ": cannot write " + (ext.empty() ? std::string("a file without an extension") : "'" + ext + "' files") +
+                                    " (known: .pb binary GraphDef, .pbtxt or .txt text GraphDef, .json TF.js graph model, - text to stdout)");
+}
+
 void save_graph(const tf::GraphDef& graph, const std::string& path) {
+  check_output_path(path);
   std::string ext = extension(path);
   if (ext == ".json") return save_tfjs_graph_model(graph, path);
   bool text = path == "-" || ext == ".pbtxt" || ext == ".txt";

@@ -50,8 +50,12 @@ Model load_model(const std::string& path, const LoadOptions& options = {});
 // Parses one GraphDef file (binary or text by content); path is for messages.
 tf::GraphDef parse_graph_def(const std::string& bytes, const std::string& path);
 
-// Writes a GraphDef atomically: ".pbtxt"/".txt" or "-" (stdout) as text, ".json" as a TF.js
-// graph model (model.json + weights), otherwise binary.
+// Writes a GraphDef atomically: ".pb" binary, ".pbtxt"/".txt" or "-" (stdout) as text, ".json"
+// as a TF.js graph model (model.json + weights); any other extension is refused (exit 2).
 void save_graph(const tf::GraphDef& graph, const std::string& path);
+
+// Throws Error (exit 2) when save_graph does not know how to write `path` (by its extension),
+// listing the formats it does know; call it before any work.
+void check_output_path(const std::string& path);
 
 }  // namespace tffreeze::io

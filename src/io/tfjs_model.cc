@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/tensor.h"
+#include "graph/default_attrs.h"
 
 namespace tffreeze::io {
 namespace {
@@ -171,6 +172,10 @@ tf::MetaGraphDef load_tfjs_graph_model(const std::string& json_path) {
       rest.remove_prefix(used);
     }
   }
+  // The converter leaves attrs out (T on its Prelu and fused ops, num_args, defaults): TF.js
+  // does not need them, every other reader does.
+  graph::infer_attributes_from_inputs(meta.mutable_graph_def());
+  graph::add_default_attributes(meta.mutable_graph_def());
   return meta;
 }
 

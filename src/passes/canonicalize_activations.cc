@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "graph/node_builders.h"
+#include "graph/unique_names.h"
 #include "passes/graph_edit.h"
 #include "passes/pass.h"
 
@@ -50,6 +51,7 @@ PassReport canonicalize_activations(tf::GraphDef* graph, const PassContext& ctx)
   for (bool progress = true; progress;) {
     progress = false;
     graph::GraphView view(*graph);
+    graph::UniqueNames names(*graph);
     std::map<int, tf::NodeDef> replace;
     std::vector<tf::NodeDef> added;
     auto touched = [&](int i) { return replace.count(i) > 0; };
@@ -85,11 +87,12 @@ PassReport canonicalize_activations(tf::GraphDef* graph, const PassContext& ctx)
           const std::string& mn_name = view.node(mn).name();
           replace[mx] = unary(view.node(mx).name(), "Relu", xin, view.node(mx));
           replace[mn] = unary(mn_name, "Neg", xin, view.node(mn));
-          added.push_back(unary(mn_name + "/Relu", "Relu", mn_name, view.node(mn)));
-          added.push_back(graph::make_const(view.node(mul).name() + "/neg_gamma", float_tensor(gamma.shape, v)));
+          const std::string neg_relu = names.fresh(mn_name + "/Relu");
+          added.push_back(unary(neg_relu, "Relu", mn_name, view.node(mn)));
+          added.push_back(graph::make_const(names.fresh(view.node(mul).name() + "/neg_gamma"), float_tensor(gamma.shape, v)));
           tf::NodeDef m = view.node(mul);
           m.set_input(0, added.back().name());
-          m.set_input(1, mn_name + "/Relu");
+          m.set_input(1, neg_relu);
           replace[mul] = m;
           tf::NodeDef add = node;
           add.set_op("Add");  // the op type OpenCV's PReLU pattern names

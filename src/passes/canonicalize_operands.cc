@@ -10,6 +10,7 @@
 
 #include "graph/node_builders.h"
 
+#include "graph/unique_names.h"
 #include "passes/graph_edit.h"
 #include "passes/pass.h"
 
@@ -30,6 +31,7 @@ PassReport canonicalize_operands(tf::GraphDef* graph, const PassContext&) {
   std::vector<tf::NodeDef> added;
   {
     graph::GraphView view(*graph);
+    graph::UniqueNames names(*graph);
     for (int i = 0; i < view.size(); ++i) {
       const auto& node = view.node(i);
       if (node.op() == "Sub" && node.input_size() == 2 && node.attr().count("T") && node.attr().at("T").type() == tf::DT_FLOAT &&
@@ -37,9 +39,9 @@ PassReport canonicalize_operands(tf::GraphDef* graph, const PassContext&) {
         Tensor minus_one{tf::DT_FLOAT, {}, std::string(4, '\0'), {}, {}};
         const float m = -1;
         std::memcpy(minus_one.bytes.data(), &m, 4);
-        added.push_back(graph::make_const(node.name() + "/minus_one", minus_one));
+        added.push_back(graph::make_const(names.fresh(node.name() + "/minus_one"), minus_one));
         tf::NodeDef negated;
-        negated.set_name(node.name() + "/negated");
+        negated.set_name(names.fresh(node.name() + "/negated"));
         negated.set_op("Mul");
         negated.add_input(node.input(1));
         negated.add_input(added.back().name());

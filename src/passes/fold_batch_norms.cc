@@ -16,6 +16,7 @@
 
 #include "common/dtype.h"
 #include "graph/node_builders.h"
+#include "graph/unique_names.h"
 #include "passes/graph_edit.h"
 #include "passes/pass.h"
 
@@ -132,7 +133,7 @@ void fold_decomposed(tf::GraphDef* graph, const PassContext& ctx, PassReport* re
       }
       if (m->bias_node >= 0) remove[static_cast<std::size_t>(m->bias_node)] = true;
       if (consumer_count(view, constant) == 1) remove[static_cast<std::size_t>(constant)] = true;
-      const std::string bias_name = name + "/folded_bias";
+      const std::string bias_name = graph::UniqueNames(*graph).fresh(name + "/folded_bias");
       *graph->mutable_node(i) = bias_add_node(name, conv_name, bias_name, node);
       *graph->add_node() = graph::make_const(bias_name, float_tensor({static_cast<std::int64_t>(m->channels)}, bias));
       remove.push_back(false);
@@ -264,7 +265,7 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
         if (consumer_count(view, params[k]) == 1) remove[static_cast<std::size_t>(params[k])] = true;
       // Rewrite in place: the weights constant, and the batch norm becomes the BiasAdd.
       write_float_const(graph->mutable_node(weights), w.shape, wv);
-      const std::string bias_name = bn_name + "/folded_bias";
+      const std::string bias_name = graph::UniqueNames(*graph).fresh(bn_name + "/folded_bias");
       *graph->mutable_node(bn) = bias_add_node(bn_name, conv_out, bias_name, node, data_format);
       *graph->add_node() = graph::make_const(bias_name, float_tensor({static_cast<std::int64_t>(C)}, bias));
       remove.push_back(false);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "graph/node_builders.h"
+#include "graph/unique_names.h"
 #include "passes/graph_edit.h"
 #include "passes/pass.h"
 
@@ -51,6 +52,7 @@ std::vector<float> per_channel(const Tensor& t, std::int64_t C, bool nchw) {
 PassReport fuse_bias_add(tf::GraphDef* graph, const PassContext&) {
   PassReport report;
   graph::GraphView view(*graph);
+  graph::UniqueNames names(*graph);
   std::vector<std::pair<int, tf::NodeDef>> rewritten;
   std::vector<tf::NodeDef> new_consts;
   for (int i = 0; i < view.size(); ++i) {
@@ -71,7 +73,7 @@ PassReport fuse_bias_add(tf::GraphDef* graph, const PassContext&) {
       }
       std::string bias_input = node.input(k);
       if (value.shape.size() != 1) {  // BiasAdd wants a vector
-        new_consts.push_back(graph::make_const(node.name() + "/bias", float_tensor({C}, bias)));
+        new_consts.push_back(graph::make_const(names.fresh(node.name() + "/bias"), float_tensor({C}, bias)));
         bias_input = new_consts.back().name();
       }
       rewritten.emplace_back(i, bias_add_node(node.name(), node.input(1 - k), bias_input, node, nchw ? "NCHW" : "NHWC"));

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "graph/node_builders.h"
+#include "graph/unique_names.h"
 #include "passes/graph_edit.h"
 #include "passes/pass.h"
 
@@ -45,6 +46,7 @@ Tensor int32_vector(std::int32_t v) {
 PassReport lower_tensor_lists(tf::GraphDef* graph, const PassContext& ctx) {
   PassReport report;
   graph::GraphView view(*graph);
+  graph::UniqueNames names(*graph);
   std::map<int, tf::NodeDef> replaced;  // in place, keeping the name: outputs may be lowered too
   std::vector<tf::NodeDef> added;
   for (int i = 0; i < view.size(); ++i) {
@@ -59,14 +61,15 @@ PassReport lower_tensor_lists(tf::GraphDef* graph, const PassContext& ctx) {
         continue;
       }
       const std::string base = node.name() + "/slice";  // the constants' prefix
-      added.push_back(graph::make_const(base + "/begin", int32_vector(static_cast<std::int32_t>(*k))));
-      added.push_back(graph::make_const(base + "/end", int32_vector(static_cast<std::int32_t>(*k + 1))));
-      added.push_back(graph::make_const(base + "/strides", int32_vector(1)));
+      const std::string begin = names.fresh(base + "/begin"), end = names.fresh(base + "/end"), strides = names.fresh(base + "/strides");
+      added.push_back(graph::make_const(begin, int32_vector(static_cast<std::int32_t>(*k))));
+      added.push_back(graph::make_const(end, int32_vector(static_cast<std::int32_t>(*k + 1))));
+      added.push_back(graph::make_const(strides, int32_vector(1)));
       tf::NodeDef slice;
       slice.set_name(node.name());
       slice.set_op("StridedSlice");
       slice.add_input(view.node(list).input(0));
-      for (const char* part : {"/begin", "/end", "/strides"}) slice.add_input(base + part);
+      for (const std::string* part : {&begin, &end, &strides}) slice.add_input(*part);
       auto& a = *slice.mutable_attr();
       a["T"].set_type(dtype);
       a["Index"].set_type(tf::DT_INT32);

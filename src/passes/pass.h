@@ -67,8 +67,11 @@ std::int64_t int_arg(const PassContext& ctx, const std::string& name, std::int64
 inline constexpr const char* kDefaultPipeline =
     "strip_unused_nodes remove_nodes(op=Identity) fold_constants fold_batch_norms sort_by_execution_order";
 
-// Runs the passes in order on `graph`; ctx.args is set from each invocation.
-std::vector<PipelineStep> run_pipeline(tf::GraphDef* graph, const std::vector<PassInvocation>& pipeline, PassContext ctx);
+// Runs the passes in order on `graph`; ctx.args is set from each invocation. A pass whose result
+// has a validation problem its input did not have throws Error (exit 5, internal) naming the pass
+// and the node.
+std::vector<PipelineStep> run_pipeline(tf::GraphDef* graph, const std::vector<PassInvocation>& pipeline, PassContext ctx,
+                                       const PassRegistry& registry = PassRegistry::global());
 
 // One per pass file; pass_registry.cc calls them all.
 void register_strip_unused_nodes(PassRegistry& r);

@@ -1,6 +1,8 @@
 #include <cctype>
+#include <set>
 
 #include "common/error.h"
+#include "graph/validate.h"
 #include "passes/pass.h"
 
 namespace tffreeze::passes {
@@ -120,10 +122,26 @@ std::vector<PassInvocation> parse_pipeline(const std::string& spec) {
   return out;
 }
 
-std::vector<PipelineStep> run_pipeline(tf::GraphDef* graph, const std::vector<PassInvocation>& pipeline, PassContext ctx) {
+namespace {
+
+// A pass must leave a valid graph valid: a problem that was not there before it ran is a bug of
+// that pass (exit 5), not of the user's model. Problems the input already had are the input's.
+void check_pass_result(const tf::GraphDef& graph, const std::string& pass, std::set<std::string>* known_problems) {
+  for (auto& problem : graph::validate_graph(graph)) {
+    if (known_problems->count(problem)) continue;
+    throw_internal("pass '" + pass + "' produced an invalid graph: " + problem);
+  }
+}
+
+}  // namespace
+
+std::vector<PipelineStep> run_pipeline(tf::GraphDef* graph, const std::vector<PassInvocation>& pipeline, PassContext ctx,
+                                       const PassRegistry& registry) {
   std::vector<PipelineStep> steps;
+  auto before = graph::validate_graph(*graph);
+  std::set<std::string> known_problems(before.begin(), before.end());
   for (const auto& inv : pipeline) {
-    const PassInfo* pass = PassRegistry::global().find(inv.name);
+    const PassInfo* pass = registry.find(inv.name);
     if (!pass) throw Error(ExitCode::kUsage, "unknown pass '" + inv.name + "'");
     ctx.args = inv.args;
     PipelineStep step;
@@ -133,6 +151,7 @@ std::vector<PipelineStep> run_pipeline(tf::GraphDef* graph, const std::vector<Pa
     step.report = pass->run(graph, ctx);
     step.nodes_after = graph->node_size();
     step.bytes_after = graph->ByteSizeLong();
+    check_pass_result(*graph, inv.name, &known_problems);
     steps.push_back(std::move(step));
   }
   return steps;

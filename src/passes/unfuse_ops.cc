@@ -8,6 +8,7 @@
 // unchanged; the others are named "<name>/<Op>". Unknown post-ops are left fused, with the reason.
 #include <set>
 
+#include "graph/unique_names.h"
 #include "passes/graph_edit.h"
 #include "passes/pass.h"
 
@@ -26,7 +27,7 @@ void copy_attrs(const tf::NodeDef& from, tf::NodeDef* to, std::initializer_list<
 }
 
 // The parts of one fused node, or an error message.
-std::vector<tf::NodeDef> unfuse(const tf::NodeDef& fused, std::string* why) {
+std::vector<tf::NodeDef> unfuse(const tf::NodeDef& fused, graph::UniqueNames& names, std::string* why) {
   std::vector<std::string> post;
   if (fused.attr().count("fused_ops"))
     for (const auto& s : fused.attr().at("fused_ops").list().s()) post.push_back(s);
@@ -89,7 +90,7 @@ std::vector<tf::NodeDef> unfuse(const tf::NodeDef& fused, std::string* why) {
   }
   // Names and chaining: the last part is the fused node itself.
   for (std::size_t k = 0; k < parts.size(); ++k) {
-    parts[k].set_name(k + 1 == parts.size() ? fused.name() : fused.name() + "/" + parts[k].op());
+    parts[k].set_name(k + 1 == parts.size() ? fused.name() : names.fresh(fused.name() + "/" + parts[k].op()));
     parts[k].set_device(fused.device());
     if (k > 0) parts[k].set_input(0, parts[k - 1].name());
   }
@@ -101,13 +102,14 @@ std::vector<tf::NodeDef> unfuse(const tf::NodeDef& fused, std::string* why) {
 PassReport unfuse_ops(tf::GraphDef* graph, const PassContext&) {
   PassReport report;
   tf::GraphDef out;
+  graph::UniqueNames names(*graph);
   for (auto& node : *graph->mutable_node()) {
     if (!base_ops().count(node.op())) {
       out.add_node()->Swap(&node);
       continue;
     }
     std::string why;
-    auto parts = unfuse(node, &why);
+    auto parts = unfuse(node, names, &why);
     if (parts.empty()) {
       report.refused.push_back("node '" + node.name() + "': " + why);
       out.add_node()->Swap(&node);

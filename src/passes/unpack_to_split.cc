@@ -9,6 +9,7 @@
 
 #include "common/dtype.h"
 #include "graph/node_builders.h"
+#include "graph/unique_names.h"
 #include "passes/graph_edit.h"
 #include "passes/pass.h"
 
@@ -46,6 +47,7 @@ PassReport unpack_to_split(tf::GraphDef* graph, const PassContext& ctx) {
   PassReport report;
   graph::GraphView view(*graph);
   Rewrite rw(view.size());
+  graph::UniqueNames names(*graph);
   std::vector<tf::NodeDef> added;
   for (int i = 0; i < view.size(); ++i) {
     const auto& node = view.node(i);
@@ -85,12 +87,14 @@ PassReport unpack_to_split(tf::GraphDef* graph, const PassContext& ctx) {
     }
     Tensor split_dim = int32_vector({axis});
     split_dim.shape.clear();  // a scalar
-    added.push_back(graph::make_const(node.name() + "/split_dim", split_dim));
-    if (!pieces_final) added.push_back(graph::make_const(node.name() + "/piece_shape", int32_vector(piece)));
+    const std::string split_dim_name = names.fresh(node.name() + "/split_dim");
+    added.push_back(graph::make_const(split_dim_name, split_dim));
+    const std::string piece_shape_name = pieces_final ? "" : names.fresh(node.name() + "/piece_shape");
+    if (!pieces_final) added.push_back(graph::make_const(piece_shape_name, int32_vector(piece)));
     tf::NodeDef split;
-    split.set_name(node.name() + "/split");
+    split.set_name(names.fresh(node.name() + "/split"));
     split.set_op("Split");
-    split.add_input(node.name() + "/split_dim");
+    split.add_input(split_dim_name);
     split.add_input(split_input);
     (*split.mutable_attr())["T"].set_type(T);
     (*split.mutable_attr())["num_split"].set_i(num);
@@ -100,10 +104,10 @@ PassReport unpack_to_split(tf::GraphDef* graph, const PassContext& ctx) {
       rw.tensor[graph::tensor_name(node.name(), static_cast<int>(k))] = graph::tensor_name(split.name(), static_cast<int>(k));
     for (std::int64_t k = 0; k < num && !pieces_final; ++k) {
       tf::NodeDef reshape;
-      reshape.set_name(node.name() + "/piece_" + std::to_string(k));
+      reshape.set_name(names.fresh(node.name() + "/piece_" + std::to_string(k)));
       reshape.set_op("Reshape");
       reshape.add_input(graph::tensor_name(split.name(), static_cast<int>(k)));
-      reshape.add_input(node.name() + "/piece_shape");
+      reshape.add_input(piece_shape_name);
       (*reshape.mutable_attr())["T"].set_type(T);
       (*reshape.mutable_attr())["Tshape"].set_type(tf::DT_INT32);
       reshape.set_device(node.device());

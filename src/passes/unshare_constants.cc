@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "graph/unique_names.h"
 #include "passes/graph_edit.h"
 #include "passes/pass.h"
 
@@ -18,6 +19,7 @@ PassReport unshare_constants(tf::GraphDef* graph, const PassContext& ctx) {
   std::stringstream spec(ctx.args.count("op") ? ctx.args.at("op") : "ConcatV2|Concat|Pack");
   for (std::string op; std::getline(spec, op, '|');) ops.insert(op);
   graph::GraphView view(*graph);
+  graph::UniqueNames names(*graph);
   std::vector<tf::NodeDef> copies;
   std::vector<std::pair<int, std::pair<int, std::string>>> rewired;  // node, (input slot, new input)
   for (int i = 0; i < view.size(); ++i) {
@@ -27,7 +29,7 @@ PassReport unshare_constants(tf::GraphDef* graph, const PassContext& ctx) {
     for (const auto& e : readers) {
       if (e.control() || !ops.count(view.node(e.consumer).op())) continue;
       tf::NodeDef copy = view.node(i);
-      copy.set_name(view.node(i).name() + "/for_" + view.node(e.consumer).name());
+      copy.set_name(names.fresh(view.node(i).name() + "/for_" + view.node(e.consumer).name()));
       rewired.push_back({e.consumer, {e.input_slot, copy.name()}});
       copies.push_back(std::move(copy));
       ++report.changed;

@@ -324,4 +324,34 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
   return results;
 }
 
+namespace {
+
+bool runs_without_kernel(const std::string& op) {
+  return op == "Const" || op == "Placeholder" || op == "Merge" || op == "RefMerge" || is_pass_through(op);
+}
+
+}  // namespace
+
+std::map<std::string, std::vector<std::string>> ops_without_kernels(const tf::GraphDef& graph, const std::vector<std::string>& fetches) {
+  const auto& kernels = KernelRegistry::global();
+  graph::FunctionIndex functions(graph.library());
+  std::map<std::string, std::vector<std::string>> missing;
+  auto visit = [&](const tf::NodeDef& node, const std::string& scope) {
+    if (runs_without_kernel(node.op()) || kernels.find(node.op()) || functions.find(node.op())) return;
+    missing[node.op()].push_back(scope + node.name());
+  };
+  graph::GraphView view(graph);
+  auto needed = view.needed_by(fetches);
+  std::vector<const tf::NodeDef*> roots;
+  for (int i = 0; i < view.size(); ++i) {
+    if (!needed[static_cast<std::size_t>(i)]) continue;
+    visit(view.node(i), "");
+    roots.push_back(&view.node(i));
+  }
+  for (const auto& name : graph::reachable_functions(functions, roots))
+    if (const auto* f = functions.find(name))
+      for (const auto& node : f->node_def()) visit(node, name + "/");
+  return missing;
+}
+
 }  // namespace tffreeze::runtime

@@ -37,4 +37,9 @@ class Executor {
   std::map<std::string, double>* profile_ = nullptr;
 };
 
+// The ops that the fetches need and the executor has no kernel for (op -> node names), looking
+// into the library functions those nodes call too. Empty when the graph can run.
+std::map<std::string, std::vector<std::string>> ops_without_kernels(const tffreeze::tf::GraphDef& graph,
+                                                                    const std::vector<std::string>& fetches);
+
 }  // namespace tffreeze::runtime

@@ -298,7 +298,7 @@ void add_channel(const KernelContext& ctx, Tensor* x, const Tensor& bias, bool n
     using T = decltype(t);
     T* p = data<T>(*x);
     const T* b = data<T>(bias);
-    const std::int64_t outer = C * inner ? x->num_elements() / (C * inner) : 0;
+    const std::int64_t outer = C * inner != 0 ? x->num_elements() / (C * inner) : 0;
     for (std::int64_t o = 0; o < outer; ++o)  // [outer, C, inner] without a division per element
       for (std::int64_t c = 0; c < C; ++c) {
         T* row = p + (o * C + c) * inner;
@@ -331,7 +331,7 @@ void batch_norm_apply(const KernelContext& ctx, Tensor* x, const Tensor& scale, 
   std::int64_t inner = 1;
   for (std::int64_t d = c_axis + 1; d < rank; ++d) inner *= x->shape[static_cast<std::size_t>(d)];
   float* p = data<float>(*x);
-  const std::int64_t outer = C * inner ? x->num_elements() / (C * inner) : 0;
+  const std::int64_t outer = C * inner != 0 ? x->num_elements() / (C * inner) : 0;
   for (std::int64_t o = 0; o < outer; ++o)
     for (std::int64_t c = 0; c < C; ++c) {
       float* row = p + (o * C + c) * inner;

@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""Runs a frozen graph in OpenCV DNN (readNetFromTensorflow) on given inputs and saves its outputs, as a child
+process a caller can time out or see crash. Debian's python3-opencv and numpy.
+
+  tools/opencv_run.py MODEL.pb OUTDIR [--input NAME=X.npy ...] --output NAME [--output NAME ...]
+
+4-D float inputs are NHWC in the .npy and go to OpenCV as NCHW blobs; 4-D outputs come back NHWC. Each output is
+written as OUTDIR/<name with / and : as _>.npy. On a cv2.error: one line `opencv: <message>` on stderr, exit 2.
+"""
+import argparse
+import os
+import sys
+
+import cv2
+import numpy as np
+
+
+def main():
+    parser = argparse.ArgumentParser(usage=__doc__)
+    parser.add_argument("model")
+    parser.add_argument("outdir")
+    parser.add_argument("--input", action="append", default=[], metavar="NAME=X.npy")
+    parser.add_argument("--output", action="append", required=True, metavar="NAME")
+    args = parser.parse_args()
+    try:
+        net = cv2.dnn.readNetFromTensorflow(args.model)
+        for spec in args.input:
+            name, path = spec.rsplit("=", 1)
+            x = np.load(path)
+            if x.ndim == 4 and x.dtype.kind == "f":
+                x = x.transpose(0, 3, 1, 2)  # OpenCV wants NCHW blobs for TF graphs
+            net.setInput(np.ascontiguousarray(x), name)
+        outputs = net.forward(args.output)
+    except cv2.error as e:
+        lines = [line for line in str(e).splitlines() if line.strip()]
+        print(f"opencv: {lines[0].strip() if lines else 'error'}", file=sys.stderr)
+        sys.exit(2)
+    os.makedirs(args.outdir, exist_ok=True)
+    for name, y in zip(args.output, outputs):
+        if y.ndim == 4:
+            y = y.transpose(0, 2, 3, 1)
+        np.save(os.path.join(args.outdir, name.replace("/", "_").replace(":", "_") + ".npy"), y)
+
+
+if __name__ == "__main__":
+    main()
