@@ -2,10 +2,12 @@
 """Runs a frozen graph in OpenCV DNN (readNetFromTensorflow) on given inputs and saves its outputs, as a child
 process a caller can time out or see crash. Debian's python3-opencv and numpy.
 
-  tools/opencv_run.py MODEL.pb OUTDIR [--input NAME=X.npy ...] --output NAME [--output NAME ...]
+  tools/opencv_run.py MODEL.pb OUTDIR [--input NAME=X.npy ...] --output NAME[:K] [--output ...]
 
-4-D float inputs are NHWC in the .npy and go to OpenCV as NCHW blobs; 4-D outputs come back NHWC. Each output is
-written as OUTDIR/<name with / and : as _>.npy. On a cv2.error: one line `opencv: <message>` on stderr, exit 2.
+4-D float inputs are NHWC in the .npy and go to OpenCV as NCHW blobs; 4-D outputs come back NHWC. NAME:K is output K
+of layer NAME. Each output is written as OUTDIR/<name with / and : as _>.npy. On a cv2.error: one line
+`opencv: <message>` on stderr, exit 2. cv2 4.6 reads a 3-D array as a 2-D multi-channel Mat: 3-D inputs do not
+reach OpenCV as such.
 """
 import argparse
 import os
@@ -20,8 +22,9 @@ def main():
     parser.add_argument("model")
     parser.add_argument("outdir")
     parser.add_argument("--input", action="append", default=[], metavar="NAME=X.npy")
-    parser.add_argument("--output", action="append", required=True, metavar="NAME")
+    parser.add_argument("--output", action="append", required=True, metavar="NAME[:K]")
     args = parser.parse_args()
+    pins = [(name, 0) if ":" not in name else (name.rsplit(":", 1)[0], int(name.rsplit(":", 1)[1])) for name in args.output]
     try:
         net = cv2.dnn.readNetFromTensorflow(args.model)
         for spec in args.input:
@@ -30,7 +33,10 @@ def main():
             if x.ndim == 4 and x.dtype.kind == "f":
                 x = x.transpose(0, 3, 1, 2)  # OpenCV wants NCHW blobs for TF graphs
             net.setInput(np.ascontiguousarray(x), name)
-        outputs = net.forward(args.output)
+        if all(k == 0 for _, k in pins):
+            outputs = net.forward([layer for layer, _ in pins])
+        else:  # every output of each layer
+            outputs = [blobs[k] for blobs, (_, k) in zip(net.forwardAndRetrieve([layer for layer, _ in pins]), pins)]
     except cv2.error as e:
         lines = [line for line in str(e).splitlines() if line.strip()]
         print(f"opencv: {lines[0].strip() if lines else 'error'}", file=sys.stderr)

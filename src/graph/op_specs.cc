@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "graph/op_registry.h"
+#include "graph/op_specs_families.h"
 
 namespace tffreeze::graph {
 namespace {
@@ -270,6 +271,8 @@ const OpRegistry& OpRegistry::global() {
   static const OpRegistry registry = [] {
     OpRegistry r;
     for (const auto& spec : builtin_specs()) r.add(spec);
+    for (auto family : {bitwise_op_specs, indexing_op_specs, matrix_op_specs, special_op_specs, volume_op_specs})
+      for (const auto& spec : family()) r.add(spec);
     return r;
   }();
   return registry;

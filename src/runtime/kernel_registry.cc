@@ -129,6 +129,11 @@ const KernelRegistry& KernelRegistry::global() {
     register_functional_kernels(r);
     register_list_kernels(r);
     register_lookup_kernels(r);
+    register_bitwise_kernels(r);
+    register_indexing_kernels(r);
+    register_matrix_kernels(r);
+    register_special_kernels(r);
+    register_volume_kernels(r);
     std::sort(r.kernels_.begin(), r.kernels_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     return r;
   }();

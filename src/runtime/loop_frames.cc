@@ -101,7 +101,12 @@ LoopFrames find_loop_frames(const graph::GraphView& view, const std::vector<int>
   }
   int scheduled_nodes = 0;
   for (int s : frames.schedule) scheduled_nodes += s >= 0 ? 1 : static_cast<int>(frames.members[static_cast<std::size_t>(-s - 1)].size());
-  if (scheduled_nodes != n) throw Error(ExitCode::kBadInput, "the graph's loops are entangled: a loop's result flows back into it");
+  if (scheduled_nodes != n) {
+    // Nested loops do not contract to one step each; that is our limit, not a broken graph.
+    for (const auto& why : frames.unsupported)
+      if (!why.empty()) throw Error(ExitCode::kUnsupported, why + " (nested v1 loops are not supported yet)");
+    throw Error(ExitCode::kBadInput, "the graph's loops are entangled: a loop's result flows back into it");
+  }
   return frames;
 }
 
