@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.h"
 #include "graph/validate.h"
 #include "io/model.h"
@@ -153,6 +155,16 @@ TEST(OptimizeFailures, RefusalNamesEveryOpWithoutKernelAndTheWayOut) {
   auto unproven = test::run_cli({"optimize", dir + "/g.pbtxt", "--outputs", "y", "--no-verify", "-o", dir + "/o.pb"});
   EXPECT_EQ(unproven.exit_code, 0) << unproven.err;
   EXPECT_TRUE(std::filesystem::exists(dir + "/o.pb"));
+  // A user can ask beforehand: inspect names the model's ops without a kernel, ops lists all kernels.
+  auto inspect = test::run_cli({"inspect", dir + "/g.pbtxt", "--json"});
+  ASSERT_EQ(inspect.exit_code, 0);
+  auto summary = nlohmann::json::parse(inspect.out);
+  EXPECT_EQ(summary["ops_without_kernel"], nlohmann::json({{"MysteryOpA", 1}, {"MysteryOpB", 2}}));
+  EXPECT_NE(test::run_cli({"inspect", dir + "/g.pbtxt"}).out.find("executor:  no kernel for MysteryOpA (1) MysteryOpB (2)"), std::string::npos);
+  auto ops = test::run_cli({"ops"});
+  EXPECT_EQ(ops.exit_code, 0);
+  EXPECT_NE(ops.out.find("\nRelu\n"), std::string::npos);
+  EXPECT_EQ(ops.out.find("MysteryOpA"), std::string::npos);
 }
 
 // Until the ONNX writer exists, a GraphDef must not be written under a name that says otherwise.

@@ -21,5 +21,6 @@ void add_freeze(CLI::App& app, Action* action);
 void add_run(CLI::App& app, Action* action);  // run and verify
 void add_optimize(CLI::App& app, Action* action);
 void add_check(CLI::App& app, Action* action);
+void add_ops(CLI::App& app, Action* action);
 
 }  // namespace tffreeze::cli

@@ -9,6 +9,7 @@
 #include "io/checkpoint/checkpoint.h"
 #include "graph/summary.h"
 #include "io/model.h"
+#include "runtime/executor.h"
 
 namespace tffreeze::cli {
 namespace {
@@ -87,6 +88,13 @@ void print_text(const json& s) {
   }
   if (!s["tags"].empty()) std::cout << "tags:      " << s["tags"].dump() << "\n";
   if (!s["control_flow"].empty()) std::cout << "control flow: " << s["control_flow"].dump() << "\n";
+  if (s["ops_without_kernel"].empty()) {
+    std::cout << "executor:  has a kernel for every op (run, verify and optimize's proof can run it)\n";
+  } else {
+    std::cout << "executor:  no kernel for";
+    for (const auto& [op, n] : s["ops_without_kernel"].items()) std::cout << " " << op << " (" << n.get<int>() << ")";
+    std::cout << ": run, verify and optimize's proof refuse it (optimize --no-verify writes it unproven)\n";
+  }
   if (s["training_ops"].empty()) {
     std::cout << "training-only ops: none\n";
   } else {
@@ -98,6 +106,16 @@ void print_text(const json& s) {
       std::cout << "\n";
     }
   }
+}
+
+// The ops of the model (graph and every function its nodes call) our executor cannot run:
+// `run`, `verify` and optimize's proof would refuse them.
+json ops_without_kernel_json(const tf::GraphDef& graph) {
+  std::vector<const tf::NodeDef*> all;
+  for (const auto& n : graph.node()) all.push_back(&n);
+  json out = json::object();
+  for (const auto& [op, nodes] : runtime::ops_without_kernels(graph, all)) out[op] = nodes.size();
+  return out;
 }
 
 // A checkpoint (prefix, .index, or a directory of checkpoints) rather than a model.
@@ -135,6 +153,7 @@ void add_inspect(CLI::App& app, Action* action) {
       }
       io::Model model = io::load_model(*path, {*tags});
       json summary = graph::summarize_model(model);
+      summary["ops_without_kernel"] = ops_without_kernel_json(model.graph());
       if (*as_json) std::cout << summary.dump(2) << "\n";
       else print_text(summary);
       return 0;

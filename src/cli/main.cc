@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   cli::add_run(app, &action);
   cli::add_optimize(app, &action);
   cli::add_check(app, &action);
+  cli::add_ops(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -333,6 +333,15 @@ bool runs_without_kernel(const std::string& op) {
 }  // namespace
 
 std::map<std::string, std::vector<std::string>> ops_without_kernels(const tf::GraphDef& graph, const std::vector<std::string>& fetches) {
+  graph::GraphView view(graph);
+  auto needed = view.needed_by(fetches);
+  std::vector<const tf::NodeDef*> nodes;
+  for (int i = 0; i < view.size(); ++i)
+    if (needed[static_cast<std::size_t>(i)]) nodes.push_back(&view.node(i));
+  return ops_without_kernels(graph, nodes);
+}
+
+std::map<std::string, std::vector<std::string>> ops_without_kernels(const tf::GraphDef& graph, const std::vector<const tf::NodeDef*>& nodes) {
   const auto& kernels = KernelRegistry::global();
   graph::FunctionIndex functions(graph.library());
   std::map<std::string, std::vector<std::string>> missing;
@@ -340,15 +349,8 @@ std::map<std::string, std::vector<std::string>> ops_without_kernels(const tf::Gr
     if (runs_without_kernel(node.op()) || kernels.find(node.op()) || functions.find(node.op())) return;
     missing[node.op()].push_back(scope + node.name());
   };
-  graph::GraphView view(graph);
-  auto needed = view.needed_by(fetches);
-  std::vector<const tf::NodeDef*> roots;
-  for (int i = 0; i < view.size(); ++i) {
-    if (!needed[static_cast<std::size_t>(i)]) continue;
-    visit(view.node(i), "");
-    roots.push_back(&view.node(i));
-  }
-  for (const auto& name : graph::reachable_functions(functions, roots))
+  for (const auto* node : nodes) visit(*node, "");
+  for (const auto& name : graph::reachable_functions(functions, nodes))
     if (const auto* f = functions.find(name))
       for (const auto& node : f->node_def()) visit(node, name + "/");
   return missing;

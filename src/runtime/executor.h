@@ -41,5 +41,8 @@ class Executor {
 // into the library functions those nodes call too. Empty when the graph can run.
 std::map<std::string, std::vector<std::string>> ops_without_kernels(const tffreeze::tf::GraphDef& graph,
                                                                     const std::vector<std::string>& fetches);
+// The same for the given nodes of `graph` (all of them: every node, for `inspect`).
+std::map<std::string, std::vector<std::string>> ops_without_kernels(const tffreeze::tf::GraphDef& graph,
+                                                                    const std::vector<const tffreeze::tf::NodeDef*>& nodes);
 
 }  // namespace tffreeze::runtime
