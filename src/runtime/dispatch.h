@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "common/dtype.h"
 #include "runtime/kernel.h"
@@ -31,6 +32,30 @@ decltype(auto) dispatch_any(const KernelContext& ctx, tf::DataType dtype, F&& f)
   return dispatch_numeric(ctx, dtype, f);
 }
 
+// The integer dtypes, unsigned 32- and 64-bit included (bitwise ops).
+template <class F>
+decltype(auto) dispatch_integer(const KernelContext& ctx, tf::DataType dtype, F&& f) {
+  switch (dtype) {
+    case tf::DT_INT8: return f(std::int8_t{});
+    case tf::DT_INT16: return f(std::int16_t{});
+    case tf::DT_INT32: return f(std::int32_t{});
+    case tf::DT_INT64: return f(std::int64_t{});
+    case tf::DT_UINT8: return f(std::uint8_t{});
+    case tf::DT_UINT16: return f(std::uint16_t{});
+    case tf::DT_UINT32: return f(std::uint32_t{});
+    case tf::DT_UINT64: return f(std::uint64_t{});
+    default: ctx.unsupported("dtype " + dtype_name(dtype) + " (this kernel takes integers)");
+  }
+}
+
+// Every real dtype the executor stores natively: numeric, bool, uint32 and uint64 (Cast).
+template <class F>
+decltype(auto) dispatch_real(const KernelContext& ctx, tf::DataType dtype, F&& f) {
+  if (dtype == tf::DT_UINT32) return f(std::uint32_t{});
+  if (dtype == tf::DT_UINT64) return f(std::uint64_t{});
+  return dispatch_any(ctx, dtype, f);
+}
+
 template <class F>
 decltype(auto) dispatch_float(const KernelContext& ctx, tf::DataType dtype, F&& f) {
   switch (dtype) {
@@ -50,6 +75,8 @@ constexpr tf::DataType dtype_of() {
   else if constexpr (std::is_same_v<T, std::int8_t>) return tf::DT_INT8;
   else if constexpr (std::is_same_v<T, std::int16_t>) return tf::DT_INT16;
   else if constexpr (std::is_same_v<T, std::uint16_t>) return tf::DT_UINT16;
+  else if constexpr (std::is_same_v<T, std::uint32_t>) return tf::DT_UINT32;
+  else if constexpr (std::is_same_v<T, std::uint64_t>) return tf::DT_UINT64;
   else if constexpr (std::is_same_v<T, bool>) return tf::DT_BOOL;
   else return tf::DT_INVALID;
 }

@@ -1,6 +1,10 @@
 // Constants, identities, control flow (Switch), Cast, random numbers.
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <random>
+
+#include <Eigen/Core>
 
 #include "common/dtype.h"
 #include "runtime/dispatch.h"
@@ -49,32 +53,99 @@ void switch_kernel(KernelContext& ctx) {
   ctx.output(taken ? 1 : 0) = ctx.input(0);  // the other output stays dtype-less: dead
 }
 
+// Float to integer as TensorFlow's x86-64 build converts (cvttss2si): NaN and values out of range
+// give the "integer indefinite" minimum; narrower types wrap through int32, uint32 through int64.
+template <class I, class S>
+I truncate_x86(S v) {
+  constexpr S lo = static_cast<S>(std::numeric_limits<I>::min());  // -2^31 or -2^63, exact
+  if (!(v >= lo && v < -lo)) return std::numeric_limits<I>::min();
+  return static_cast<I>(v);
+}
+
+template <class D, class S>
+D float_to_int(S v) {
+  if constexpr (std::is_same_v<D, std::int64_t>) {
+    return truncate_x86<std::int64_t>(v);
+  } else if constexpr (std::is_same_v<D, std::uint64_t>) {
+    constexpr S two63 = static_cast<S>(9223372036854775808.0);
+    if (!(v >= two63)) return static_cast<D>(truncate_x86<std::int64_t>(v));
+    return static_cast<D>(truncate_x86<std::int64_t>(v - two63)) ^ (std::uint64_t{1} << 63);
+  } else if constexpr (std::is_same_v<D, std::uint32_t>) {
+    return static_cast<D>(truncate_x86<std::int64_t>(v));
+  } else {
+    return static_cast<D>(truncate_x86<std::int32_t>(v));
+  }
+}
+
 template <class From, class To>
 To convert(From v) {
   if constexpr (std::is_same_v<To, bool>) return v != From{};
+  else if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) return float_to_int<To>(v);
   else return static_cast<To>(v);
 }
 
+// Cast(Truncate=true) to a float type with fewer mantissa bits drops the extra bits first
+// (TensorFlow's LSBZeroSetter), so the conversion truncates instead of rounding.
+template <class S>
+S drop_mantissa_bits(S v, int keep_digits) {
+  using U = std::conditional_t<sizeof(S) == 8, std::uint64_t, std::uint32_t>;
+  const int drop = std::numeric_limits<S>::digits - keep_digits;
+  if (drop <= 0 || std::isnan(v)) return v;
+  U bits;
+  std::memcpy(&bits, &v, sizeof v);
+  bits &= ~((U{1} << drop) - 1);
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+int mantissa_digits(tf::DataType t) {
+  switch (t) {
+    case tf::DT_HALF: return 11;
+    case tf::DT_BFLOAT16: return 8;
+    case tf::DT_FLOAT: return 24;
+    default: return 53;
+  }
+}
+
+// float32 rounded to half or bfloat16 precision: the executor computes both in float32.
+float round_to(tf::DataType t, float v) {
+  if (t == tf::DT_HALF) return static_cast<float>(Eigen::half(v));
+  if (t == tf::DT_BFLOAT16) return static_cast<float>(Eigen::bfloat16(v));
+  return v;
+}
+
+Tensor widened(const KernelContext& ctx, const Tensor& x) {
+  if (x.dtype != tf::DT_HALF && x.dtype != tf::DT_BFLOAT16) return x;
+  Tensor wide = make_tensor(ctx, tf::DT_FLOAT, x.shape);
+  for (std::int64_t i = 0, n = x.num_elements(); i < n; ++i) data<float>(wide)[i] = static_cast<float>(element_as_double(x, i));
+  return wide;
+}
+
+// Every real dtype to every other; half and bfloat16 results are float32 values rounded to them.
 void cast(KernelContext& ctx) {
-  const Tensor& x = ctx.input(0);
-  tf::DataType to = ctx.attr_type("DstT", tf::DT_FLOAT);
-  if (x.dtype == to) {
-    ctx.output(0) = x;
+  const tf::DataType to = ctx.attr_type("DstT", tf::DT_FLOAT);
+  if (ctx.input(0).dtype == to) {
+    ctx.output(0) = ctx.input(0);
     return;
   }
-  Tensor src = x;
-  if (x.dtype == tf::DT_HALF || x.dtype == tf::DT_BFLOAT16) {  // widen to float first
-    src = make_tensor(ctx, tf::DT_FLOAT, x.shape);
-    for (std::int64_t i = 0, n = x.num_elements(); i < n; ++i) data<float>(src)[i] = static_cast<float>(element_as_double(x, i));
-  }
-  Tensor out = make_tensor(ctx, to, x.shape);
-  dispatch_any(ctx, src.dtype, [&](auto s) {
+  const Tensor src = widened(ctx, ctx.input(0));
+  const bool narrow = to == tf::DT_HALF || to == tf::DT_BFLOAT16;
+  const bool truncate = ctx.attr_bool("Truncate", false);
+  Tensor out = make_tensor(ctx, narrow ? tf::DT_FLOAT : to, src.shape);
+  dispatch_real(ctx, src.dtype, [&](auto s) {
     using S = decltype(s);
-    dispatch_any(ctx, to, [&](auto d) {
+    dispatch_real(ctx, out.dtype, [&](auto d) {
       using D = decltype(d);
       const S* in = data<S>(src);
       D* o = data<D>(out);
-      for (std::int64_t i = 0, n = src.num_elements(); i < n; ++i) o[i] = convert<S, D>(in[i]);
+      for (std::int64_t i = 0, n = src.num_elements(); i < n; ++i) {
+        S v = in[i];
+        if constexpr (std::is_floating_point_v<S>) {
+          if (truncate) v = drop_mantissa_bits(v, mantissa_digits(to));
+        }
+        o[i] = convert<S, D>(v);
+        if constexpr (std::is_same_v<D, float>) o[i] = round_to(to, o[i]);
+      }
     });
   });
   ctx.output(0) = std::move(out);
