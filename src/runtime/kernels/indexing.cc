@@ -1,7 +1,9 @@
 // Index and sequence ops: reverse, roll, cumulative sums and products, where, segments, partitions, scatter, bincount, histograms, nth element.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <numeric>
 #include <unordered_set>
 
 #include "common/dtype.h"
@@ -14,9 +16,10 @@ namespace {
 using Shape = std::vector<std::int64_t>;
 
 std::int64_t product(const Shape& v, std::size_t from = 0, std::size_t to = std::string::npos) {
-  std::int64_t p = 1;
-  for (std::size_t i = from; i < std::min(to, v.size()); ++i) p *= v[i];
-  return p;
+  to = std::min(to, v.size());
+  if (from >= to) return 1;
+  return std::accumulate(v.begin() + static_cast<std::ptrdiff_t>(from), v.begin() + static_cast<std::ptrdiff_t>(to), std::int64_t{1},
+                         std::multiplies<>());
 }
 
 Shape strides_of(const Shape& shape) {
@@ -308,7 +311,8 @@ void histogram_fixed_width(KernelContext& ctx) {
       if constexpr (std::is_floating_point_v<T>)
         if (std::isnan(v)) ctx.fail("Histogram values must not contain NaN");
       const double at = (static_cast<double>(std::min(std::max(v, lo), hi)) - static_cast<double>(lo)) / step;
-      ++counts[nbins[0] == 1 ? 0 : static_cast<std::size_t>(std::min(at, static_cast<double>(nbins[0] - 1)))];
+      const double last = static_cast<double>(nbins[0] - 1);
+      ++counts[static_cast<std::size_t>(at < last ? at : last)];  // also a NaN or infinite `at` (step 0)
     }
   });
   ctx.output(0) = int_tensor(ctx, ctx.attr_type("dtype", tf::DT_INT32), counts);
