@@ -3,6 +3,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <sstream>
 
 #include <Eigen/Core>
 
@@ -42,6 +43,28 @@ void check_numerics(KernelContext& ctx) {
     }
   });
   ctx.output(0) = x;
+}
+
+// Assert: no outputs; fails with its data (at most `summarize` values each) when the condition is false.
+void assert_kernel(KernelContext& ctx) {
+  const Tensor& cond = ctx.input(0);
+  if (cond.dtype != tf::DT_BOOL || cond.num_elements() != 1) ctx.fail("Assert's condition must be a scalar bool");
+  if (cond.bytes[0] != 0) return;
+  const std::int64_t summarize = ctx.attr_int("summarize", 3);
+  std::string message = "assertion failed:";
+  for (int i = 1; i < ctx.num_inputs(); ++i) {
+    const Tensor& t = ctx.input(i);
+    const std::int64_t n = t.dtype == tf::DT_STRING ? static_cast<std::int64_t>(t.strings.size()) : t.num_elements();
+    message += " [";
+    for (std::int64_t k = 0; k < std::min(n, summarize); ++k) {
+      std::ostringstream v;
+      if (t.dtype == tf::DT_STRING) v << t.strings[static_cast<std::size_t>(k)];
+      else v << element_as_double(t, k);
+      message += (k ? " " : "") + v.str();
+    }
+    message += n > summarize ? "...]" : "]";
+  }
+  ctx.fail(message);
 }
 
 void switch_kernel(KernelContext& ctx) {
@@ -201,6 +224,7 @@ void register_basic_kernels(KernelRegistry& r) {
   r.add("NoOp", no_op);
   r.add("ControlTrigger", no_op);
   r.add("CheckNumerics", check_numerics);
+  r.add("Assert", assert_kernel);
   r.add("Switch", switch_kernel);
   r.add("RefSwitch", switch_kernel);
   r.add("Cast", cast);
