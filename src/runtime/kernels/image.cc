@@ -155,6 +155,10 @@ void resize_bicubic(KernelContext& ctx) {
   const Resize r = resize_geometry(ctx, true);
   const std::vector<float> in = to_floats(ctx, ctx.input(0));
   Tensor y = make_tensor(ctx, tf::DT_FLOAT, {r.N, r.OH, r.OW, r.C});
+  if (y.num_elements() == 0) {
+    ctx.output(0) = std::move(y);
+    return;
+  }
   float* out = data<float>(y);
   std::vector<CubicTaps> xs;
   for (std::int64_t ow = 0; ow < r.OW; ++ow) xs.push_back(cubic_taps(r.sx, ow, r.W, r.half));
@@ -199,6 +203,10 @@ void resize_area(KernelContext& ctx) {
   const Resize r = resize_geometry(ctx, false);
   const std::vector<float> in = to_floats(ctx, ctx.input(0));
   Tensor y = make_tensor(ctx, tf::DT_FLOAT, {r.N, r.OH, r.OW, r.C});
+  if (y.num_elements() == 0) {
+    ctx.output(0) = std::move(y);
+    return;
+  }
   float* out = data<float>(y);
   const auto scale = static_cast<float>(1.0 / (r.sy * r.sx));
   std::vector<AreaSpan> xs;
@@ -408,7 +416,7 @@ void extract_image_patches(KernelContext& ctx) {
   std::array<std::int64_t, 2> out{}, pad{};
   for (std::size_t i = 0; i < 2; ++i) {
     const std::int64_t in = x.shape[i + 1], kk = k[i + 1], ss = s[i + 1], rr = rate[i + 1];
-    if (kk < 1 || ss < 1 || rr < 1 || kk > (1 << 30) || rr > (1 << 30)) ctx.fail("ksizes, strides and rates must be positive");
+    if (kk < 1 || ss < 1 || rr < 1 || kk > (1 << 30) || ss > (1 << 30) || rr > (1 << 30)) ctx.fail("ksizes, strides and rates must be positive");
     const std::int64_t eff = kk + (kk - 1) * (rr - 1);
     out[i] = same ? (in + ss - 1) / ss : (in >= eff ? (in - eff) / ss + 1 : 0);
     if (same) pad[i] = std::max<std::int64_t>((out[i] - 1) * ss + eff - in, 0) / 2;
@@ -565,12 +573,9 @@ void non_max_suppression(KernelContext& ctx) {
   if (sigma < 0) ctx.fail("soft_nms_sigma must be >= 0");
   NmsResult r = nms_select(to_floats(ctx, boxes), to_floats(ctx, scores), max_out, iou_threshold, score_threshold, sigma);
   const auto valid = static_cast<std::int32_t>(r.selected.size());
-  if (v >= 4 && ctx.attr_bool("pad_to_max_output_size", false)) {
-    r.selected.resize(static_cast<std::size_t>(max_out), 0);
-    r.scores.resize(static_cast<std::size_t>(max_out), 0.0f);
-  }
-  const auto count = static_cast<std::int64_t>(r.selected.size());
-  Tensor indices = make_tensor(ctx, tf::DT_INT32, {count});
+  const bool pad = v >= 4 && ctx.attr_bool("pad_to_max_output_size", false);
+  const std::int64_t count = pad ? max_out : static_cast<std::int64_t>(r.selected.size());
+  Tensor indices = make_tensor(ctx, tf::DT_INT32, {count});  // padded with zeros
   std::copy(r.selected.begin(), r.selected.end(), data<std::int32_t>(indices));
   ctx.output(0) = std::move(indices);
   if (v == 5) {

@@ -118,6 +118,22 @@ void for_each_tap(const Geometry& g, std::int64_t o, F f) {
   }
 }
 
+// Calls f(voxel) for the input voxels of output voxel `o`'s window (no dilation), in row-major
+// order, skipping the padding.
+template <class F>
+void for_each_inside(const Geometry& g, std::int64_t o, F f) {
+  const std::array<std::int64_t, 3> at = {o / (g.out[2] * g.out[1]), (o / g.out[2]) % g.out[1], o % g.out[2]};
+  std::array<std::int64_t, 3> lo{}, hi{};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const std::int64_t start = at[i] * g.stride[i] - g.pad[i];
+    lo[i] = std::max<std::int64_t>(start, 0);
+    hi[i] = std::min(start + g.k[i], g.in[i]);
+  }
+  for (std::int64_t id = lo[0]; id < hi[0]; ++id)
+    for (std::int64_t ih = lo[1]; ih < hi[1]; ++ih)
+      for (std::int64_t iw = lo[2]; iw < hi[2]; ++iw) f((id * g.in[1] + ih) * g.in[2] + iw);
+}
+
 // Rows of output voxels handled per GEMM, so the patch matrix stays near 4M values.
 std::int64_t tile_rows(std::int64_t voxels, std::int64_t patch) {
   return std::max<std::int64_t>(1, std::min<std::int64_t>(voxels, (std::int64_t{1} << 22) / std::max<std::int64_t>(patch, 1)));
@@ -182,7 +198,8 @@ void conv3d(KernelContext& ctx) {
   check_filter(ctx, f, x.shape[4], x.dtype);
   Geometry g = geometry(ctx, x.shape, {f.shape[0], f.shape[1], f.shape[2]}, ctx.attr_ints("strides"), ctx.attr_ints("dilations"));
   Tensor y = make_tensor(ctx, x.dtype, {g.N, g.out[0], g.out[1], g.out[2], f.shape[4]});
-  dispatch_float(ctx, x.dtype, [&](auto t) {
+  if (y.num_elements() > 0 && x.num_elements() > 0)  // else the window sizes need not be real
+    dispatch_float(ctx, x.dtype, [&](auto t) {
     using T = decltype(t);
     conv3d_ndhwc<T>(g, f.shape[4], data<T>(x), data<T>(f), data<T>(y));
   });
@@ -207,7 +224,8 @@ void conv3d_backprop_input(KernelContext& ctx) {
     ctx.fail("out_backprop " + dims_string(dy.shape) + " does not fit input_sizes and filter " + dims_string(f.shape));
   }
   Tensor dx = make_tensor(ctx, dy.dtype, ndhwc);
-  dispatch_float(ctx, dy.dtype, [&](auto t) {
+  if (dx.num_elements() > 0 && dy.num_elements() > 0)  // else the window sizes need not be real
+    dispatch_float(ctx, dy.dtype, [&](auto t) {
     using T = decltype(t);
     conv3d_backprop_ndhwc<T>(g, OC, data<T>(dy), data<T>(f), data<T>(dx));
   });
@@ -222,7 +240,7 @@ void pool3d(KernelContext& ctx) {
   if (ksize.size() != 5) ctx.fail("ksize must have 5 values");
   Geometry g = geometry(ctx, x.shape, {spatial(ctx, ksize, 0), spatial(ctx, ksize, 1), spatial(ctx, ksize, 2)}, ctx.attr_ints("strides"), {});
   Tensor y = make_tensor(ctx, x.dtype, {g.N, g.out[0], g.out[1], g.out[2], g.C});
-  dispatch_float(ctx, x.dtype, [&](auto t) {
+  if (y.num_elements() > 0) dispatch_float(ctx, x.dtype, [&](auto t) {
     using T = decltype(t);
     const T* in = data<T>(x);
     T* out = data<T>(y);
@@ -231,8 +249,7 @@ void pool3d(KernelContext& ctx) {
         T* dst = out + (n * g.out_voxels() + o) * g.C;
         std::fill_n(dst, g.C, kMax ? std::numeric_limits<T>::lowest() : T(0));
         std::int64_t count = 0;
-        for_each_tap(g, o, [&](std::int64_t, std::int64_t v) {
-          if (v < 0) return;
+        for_each_inside(g, o, [&](std::int64_t v) {
           ++count;
           const T* src = in + (n * g.in_voxels() + v) * g.C;
           for (std::int64_t c = 0; c < g.C; ++c) dst[c] = kMax ? std::max(dst[c], src[c]) : dst[c] + src[c];
@@ -261,7 +278,7 @@ void max_pool_with_argmax(KernelContext& ctx) {
   const bool with_batch = ctx.attr_bool("include_batch_in_index", false);
   Tensor y = make_tensor(ctx, x.dtype, {g.N, g.out[1], g.out[2], g.C});
   Tensor arg = make_tensor(ctx, index_type, {g.N, g.out[1], g.out[2], g.C});
-  dispatch_numeric(ctx, x.dtype, [&](auto t) {
+  if (y.num_elements() > 0) dispatch_numeric(ctx, x.dtype, [&](auto t) {
     using T = decltype(t);
     const T* in = data<T>(x);
     T* out = data<T>(y);
@@ -271,8 +288,7 @@ void max_pool_with_argmax(KernelContext& ctx) {
         const std::int64_t at = (n * g.out_voxels() + o) * g.C;
         std::fill_n(out + at, g.C, std::numeric_limits<T>::lowest());
         std::fill(best.begin(), best.end(), -1);
-        for_each_tap(g, o, [&](std::int64_t, std::int64_t v) {
-          if (v < 0) return;
+        for_each_inside(g, o, [&](std::int64_t v) {
           const std::int64_t base = ((with_batch ? n * g.in_voxels() : 0) + v) * g.C;
           for (std::int64_t c = 0; c < g.C; ++c) {
             const T value = in[(n * g.in_voxels() + v) * g.C + c];
