@@ -1,10 +1,5 @@
 // Volumetric (3-D) convolutions and pooling in NDHWC or NCDHW (Conv3D, Conv3DBackpropInput(V2),
 // MaxPool3D, AvgPool3D): im2col + Eigen GEMM as Conv2D in nn.cc; and 2-D MaxPoolWithArgmax.
-// GCC 12 reports '__Y may be used uninitialized' inside its own avx512fintrin.h when Eigen's
-// AVX-512 packets are inlined here (GCC bug 105593; CMakeLists.txt silences it for nn.cc).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <Eigen/Core>
 #include <algorithm>
 #include <array>
