@@ -1,5 +1,5 @@
 // Op definitions of the matrix kernels (runtime/kernels/matrix.cc), in REGISTER_OP notation.
-// From tensorflow/core/ops/array_ops.cc (diagonals, bands) and linalg_ops.cc.
+// From tensorflow/core/ops/array_ops.cc (diagonals, bands), math_ops.cc (Cross) and linalg_ops.cc.
 #include "graph/op_specs_families.h"
 
 namespace tffreeze::graph {
@@ -20,6 +20,7 @@ std::vector<std::string> matrix_op_specs() {
       "MatrixSetDiag(input: T, diagonal: T) -> (output: T) | T: type",
       "MatrixSetDiagV2" + set_v2,
       "MatrixSetDiagV3" + set_v2 + align,
+      "Cross(a: T, b: T) -> (product: T) | T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}",
       "MatrixBandPart(input: T, num_lower: Tindex, num_upper: Tindex) -> (band: T) | T: type; Tindex: {int32, int64} = int64",
       "MatrixDeterminant(input: T) -> (output: T) | T: {half, float, double, complex64, complex128}",
       "LogMatrixDeterminant(input: T) -> (sign: T, log_abs_determinant: T) | T: {half, float, double, complex64, complex128}",

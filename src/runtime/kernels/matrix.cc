@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "runtime/broadcast.h"
 #include "runtime/dispatch.h"
@@ -218,6 +219,37 @@ void matrix_band_part(KernelContext& ctx) {
     const std::int64_t i = o / b.cols % b.rows, j = o % b.cols;
     if ((lower < 0 || i - j <= lower) && (upper < 0 || j - i <= upper)) put(out, o, at(in, o, es), es);
   }
+  ctx.output(0) = std::move(out);
+}
+
+// Cross: the cross product of 3-vectors along the last dim (integers wrap, as TensorFlow's do).
+template <class T>
+T wrap_cross_term(T a, T b, T c, T d) {  // a * b - c * d
+  if constexpr (std::is_integral_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(a) * static_cast<U>(b) - static_cast<U>(c) * static_cast<U>(d)));
+  } else {
+    return a * b - c * d;
+  }
+}
+
+void cross(KernelContext& ctx) {
+  const Tensor& a = ctx.input(0);
+  const Tensor& b = ctx.input(1);
+  if (a.dtype != b.dtype || a.shape != b.shape) ctx.fail("both inputs must be of the same dtype and shape: " + dims_string(a.shape) + " vs " + dims_string(b.shape));
+  if (a.shape.empty() || a.shape.back() != 3) ctx.fail("cross-products are only defined for 3-element vectors, got " + dims_string(a.shape));
+  Tensor out = make_tensor(ctx, a.dtype, a.shape);
+  dispatch_numeric(ctx, a.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = data<T>(a);
+    const T* y = data<T>(b);
+    T* o = data<T>(out);
+    for (std::int64_t i = 0, n = a.num_elements(); i < n; i += 3) {
+      o[i] = wrap_cross_term(x[i + 1], y[i + 2], x[i + 2], y[i + 1]);
+      o[i + 1] = wrap_cross_term(x[i + 2], y[i], x[i], y[i + 2]);
+      o[i + 2] = wrap_cross_term(x[i], y[i + 1], x[i + 1], y[i]);
+    }
+  });
   ctx.output(0) = std::move(out);
 }
 
@@ -473,6 +505,7 @@ void register_matrix_kernels(KernelRegistry& r) {
   for (const char* op : {"MatrixDiagPart", "MatrixDiagPartV2", "MatrixDiagPartV3"}) r.add(op, matrix_diag_part);
   for (const char* op : {"MatrixSetDiag", "MatrixSetDiagV2", "MatrixSetDiagV3"}) r.add(op, matrix_set_diag);
   r.add("MatrixBandPart", matrix_band_part);
+  r.add("Cross", cross);
   r.add("MatrixInverse", matrix_inverse);
   r.add("MatrixDeterminant", determinant);
   r.add("LogMatrixDeterminant", determinant);
