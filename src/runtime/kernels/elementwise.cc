@@ -51,6 +51,15 @@ void arithmetic(KernelContext& ctx) {
 }
 
 template <class Op>
+void arithmetic_float(KernelContext& ctx) {
+  check_same_dtype(ctx);
+  ctx.output(0) = dispatch_float(ctx, ctx.input(0).dtype, [&](auto t) {
+    using T = decltype(t);
+    return broadcast_binary<T, T>(ctx, ctx.input(0), ctx.input(1), [](T x, T y) { return Op::template apply<T>(x, y); });
+  });
+}
+
+template <class Op>
 void comparison(KernelContext& ctx) {
   check_same_dtype(ctx);
   ctx.output(0) = dispatch_any(ctx, ctx.input(0).dtype, [&](auto t) {
@@ -78,6 +87,7 @@ BINARY(MulOp, static_cast<T>(x * y))
 BINARY(MaxOp, std::max(x, y))
 BINARY(MinOp, std::min(x, y))
 BINARY(SquaredDiffOp, static_cast<T>((x - y) * (x - y)))
+BINARY(Atan2Op, std::atan2(x, y))
 #undef BINARY
 
 struct DivOp {  // RealDiv/Div: integer division truncates (TF's Div on ints)
@@ -204,6 +214,17 @@ UNARY_FLOAT(tanh_k, std::tanh(x))
 UNARY_FLOAT(sin_k, std::sin(x))
 UNARY_FLOAT(cos_k, std::cos(x))
 UNARY_FLOAT(erf_k, std::erf(x))
+UNARY_FLOAT(erfc_k, std::erfc(x))
+UNARY_FLOAT(tan_k, std::tan(x))
+UNARY_FLOAT(asin_k, std::asin(x))
+UNARY_FLOAT(acos_k, std::acos(x))
+UNARY_FLOAT(atan_k, std::atan(x))
+UNARY_FLOAT(sinh_k, std::sinh(x))
+UNARY_FLOAT(cosh_k, std::cosh(x))
+UNARY_FLOAT(asinh_k, std::asinh(x))
+UNARY_FLOAT(acosh_k, std::acosh(x))
+UNARY_FLOAT(atanh_k, std::atanh(x))
+UNARY_FLOAT(rint_k, std::rint(x))  // half to even
 UNARY_FLOAT(softplus, x > 20 ? x : std::log1p(std::exp(x)))
 UNARY_FLOAT(softsign, x / (1 + std::abs(x)))
 UNARY_FLOAT(elu, x < 0 ? std::expm1(x) : x)
@@ -220,15 +241,21 @@ void leaky_relu(KernelContext& ctx) {
   unary_float(ctx, [&](auto x) { return x < 0 ? alpha * x : x; });
 }
 
-void is_nan(KernelContext& ctx) {
+// IsNan, IsInf, IsFinite: a bool per element of a float tensor.
+template <class Pred>
+void float_predicate(KernelContext& ctx, Pred pred) {
   const Tensor& x = ctx.input(0);
   Tensor out = make_tensor(ctx, tf::DT_BOOL, x.shape);
   dispatch_float(ctx, x.dtype, [&](auto t) {
     using T = decltype(t);
-    for (std::int64_t i = 0, n = x.num_elements(); i < n; ++i) data<bool>(out)[i] = std::isnan(data<T>(x)[i]);
+    for (std::int64_t i = 0, n = x.num_elements(); i < n; ++i) data<bool>(out)[i] = pred(data<T>(x)[i]);
   });
   ctx.output(0) = std::move(out);
 }
+
+void is_nan(KernelContext& ctx) { float_predicate(ctx, [](auto v) { return std::isnan(v); }); }
+void is_inf(KernelContext& ctx) { float_predicate(ctx, [](auto v) { return std::isinf(v); }); }
+void is_finite(KernelContext& ctx) { float_predicate(ctx, [](auto v) { return std::isfinite(v); }); }
 
 void logical_not(KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
@@ -325,6 +352,18 @@ void register_elementwise_kernels(KernelRegistry& r) {
   r.add("Sin", sin_k);
   r.add("Cos", cos_k);
   r.add("Erf", erf_k);
+  r.add("Erfc", erfc_k);
+  r.add("Tan", tan_k);
+  r.add("Asin", asin_k);
+  r.add("Acos", acos_k);
+  r.add("Atan", atan_k);
+  r.add("Sinh", sinh_k);
+  r.add("Cosh", cosh_k);
+  r.add("Asinh", asinh_k);
+  r.add("Acosh", acosh_k);
+  r.add("Atanh", atanh_k);
+  r.add("Rint", rint_k);
+  r.add("Atan2", arithmetic_float<Atan2Op>);
   r.add("Softplus", softplus);
   r.add("Softsign", softsign);
   r.add("Elu", elu);
@@ -337,6 +376,8 @@ void register_elementwise_kernels(KernelRegistry& r) {
   r.add("Relu", relu);
   r.add("Relu6", relu6);
   r.add("IsNan", is_nan);
+  r.add("IsInf", is_inf);
+  r.add("IsFinite", is_finite);
   r.add("Select", select);
   r.add("SelectV2", select);
   r.add("ClipByValue", clip_by_value);
