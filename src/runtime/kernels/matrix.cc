@@ -1,12 +1,6 @@
 // Matrix ops: diagonals and bands, and the linear algebra of Eigen (inverse, determinants, solves, decompositions).
 // The decompositions use the Eigen classes and storage orders of TensorFlow's CPU kernels
 // (tensorflow/core/kernels/linalg/), so signs and orders of Q, R, U, V and pivots agree.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-// GCC 12 reports '__Y (may be) used uninitialized' inside its own avx512fintrin.h when Eigen's
-// AVX-512 packets are inlined here (GCC bug 105593, as for nn.cc): not our code, and not real.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
