@@ -6,6 +6,7 @@
 // relative to max |value| when above 1.
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -69,7 +70,11 @@ Tensor random_input(tf::DataType dtype, std::vector<std::int64_t> shape, unsigne
 struct Verdict {
   bool accepted = false;
   std::string finding;  // empty: OpenCV agreed (or check refused)
+  bool unmeasured = false;  // an input the harness cannot hand to OpenCV (see finding)
 };
+
+std::string run_opencv_and_compare(const std::vector<std::string>& cv_args, const std::vector<std::string>& outputs,
+                                   const std::function<std::string(std::string)>& opencv_name, const std::string& dir);
 
 // check, then (when accepted) OpenCV and our executor on the same random inputs.
 Verdict measure(const std::string& model) {
@@ -88,6 +93,9 @@ Verdict measure(const std::string& model) {
     std::vector<std::int64_t> shape;
     if (!in.contains("shape") || in["shape"].is_null()) return {true, "input '" + in["name"].get<std::string>() + "' has an unknown shape"};
     for (auto d : in["shape"]) shape.push_back(d.get<std::int64_t>() < 0 ? 1 : d.get<std::int64_t>());
+    // cv2's Python binding turns a 3-D array into a 2-D multi-channel Mat: such an input cannot
+    // be handed to the net as it is from Python.
+    if (shape.size() == 3) return {true, "a 3-D input (not passable through cv2's Python binding)", true};
     auto dtype = parse_dtype(in["dtype"].get<std::string>());
     Tensor x = random_input(dtype ? *dtype : tf::DT_INVALID, shape, seed++);
     if (x.dtype == tf::DT_INVALID) return {true, "input dtype " + in["dtype"].get<std::string>()};
@@ -119,25 +127,40 @@ Verdict measure(const std::string& model) {
   }
   auto ours = test::run_cli(run_args);
   if (ours.exit_code != 0) return {true, "our executor: " + ours.err};
+  // Image tensors go to OpenCV as NCHW blobs; a graph OpenCV keeps in TensorFlow's layout (NCHW
+  // convolutions, a reshape of the raw input) takes them as they are: either counts.
+  std::string finding = run_opencv_and_compare(cv_args, outputs, opencv_name, dir);
+  if (!finding.empty()) {
+    cv_args.push_back("--no-transpose");
+    if (run_opencv_and_compare(cv_args, outputs, opencv_name, dir).empty()) finding.clear();
+  }
+  return {true, finding};
+}
+
+std::string run_opencv_and_compare(const std::vector<std::string>& cv_args, const std::vector<std::string>& outputs,
+                                   const std::function<std::string(std::string)>& opencv_name, const std::string& dir) {
   auto theirs = test::run_process(cv_args, kOpenCvSeconds);
-  if (theirs.signal != 0) return {true, "OpenCV was killed by signal " + std::to_string(theirs.signal) + (theirs.signal == 14 ? " (hang)" : "")};
-  if (theirs.exit_code != 0) return {true, "OpenCV: " + theirs.err.substr(0, 300)};
+  if (theirs.signal != 0) return "OpenCV was killed by signal " + std::to_string(theirs.signal) + (theirs.signal == 14 ? " (hang)" : "");
+  if (theirs.exit_code != 0) return "OpenCV: " + theirs.err.substr(0, 300);
   for (const auto& o : outputs) {
     Tensor a = io::read_npy(dir + "/ours/" + file_safe(o) + ".npy"), b = io::read_npy(dir + "/opencv/" + file_safe(opencv_name(o)) + ".npy");
-    if (a.num_elements() != b.num_elements()) {
-      return {true, "output '" + o + "': " + std::to_string(b.num_elements()) + " values from OpenCV, " + std::to_string(a.num_elements()) + " from ours"};
-    }
+    if (a.num_elements() != b.num_elements())
+      return "output '" + o + "': " + std::to_string(b.num_elements()) + " values from OpenCV, " + std::to_string(a.num_elements()) + " from ours";
     double scale = 1, worst = 0;
     for (std::int64_t i = 0; i < a.num_elements(); ++i) scale = std::max(scale, std::abs(element_as_double(a, i)));
     for (std::int64_t i = 0; i < a.num_elements(); ++i) worst = std::max(worst, std::abs(element_as_double(a, i) - element_as_double(b, i)));
-    if (!(worst <= 1e-4 * scale)) return {true, "output '" + o + "' differs: max abs " + std::to_string(worst) + " (values up to " + std::to_string(scale) + ")"};
+    if (!(worst <= 1e-4 * scale)) return "output '" + o + "' differs: max abs " + std::to_string(worst) + " (values up to " + std::to_string(scale) + ")";
   }
-  return v;
+  return "";
 }
 
 struct Tally {
-  int accepted = 0, refused = 0;
+  int accepted = 0, refused = 0, unmeasured = 0;
   void count(const std::string& what, const Verdict& v) {
+    if (v.unmeasured) {
+      ++unmeasured;
+      return;
+    }
     (v.accepted ? accepted : refused)++;
     if (v.accepted) EXPECT_EQ(v.finding, "") << what << ": check --target opencv accepts it, OpenCV does not agree";
   }
@@ -224,8 +247,9 @@ TEST(OpenCvTruthfulness, Tf2KerasSavedModels) {
   freeze_and_measure("Keras Conv1D", {conv1d}, &tally);
 }
 
-// The conformance corpus: `optimize --target opencv` on each graph; where check accepts the
-// result, OpenCV must run it to the executor's numbers.
+// The conformance corpus, as a deploy graph looks: its first variable (`in_0`, frozen as a
+// constant) becomes the input, the others stay weights. Frozen and optimized for OpenCV; where
+// check accepts the result, OpenCV must run it to the executor's numbers.
 TEST(OpenCvTruthfulness, ConformanceCorpus) {
   REQUIRE_OPENCV_PYTHON();
   Tally tally;
@@ -236,26 +260,26 @@ TEST(OpenCvTruthfulness, ConformanceCorpus) {
   }
   for (const auto& g : graphs) {
     if (g.find("konduitai-dl4j-test-resources") == std::string::npos) continue;
-    const std::string out = test::temp_dir() + "/opt.pb";
-    std::vector<std::string> args = {"optimize", g, "--target", "opencv", "-o", out};
-    // The placeholders TensorFlow fed, at the shapes it fed them.
-    for (const auto& e : fs::directory_iterator(fs::path(g).parent_path())) {
-      const std::string name = e.path().filename().string();
-      const std::string suffix = ".placeholder.shape";
-      if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
-      std::ifstream f(e.path());
-      std::string dims, line;
-      while (std::getline(f, line))
-        if (!line.empty()) dims += (dims.empty() ? "" : ",") + line;
-      args.insert(args.end(), {"--shape", name.substr(0, name.size() - suffix.size()) + "=[" + dims + "]"});
+    io::Model m = io::load_model(g);
+    std::string input;
+    for (const auto& n : m.graph().node()) {
+      if (n.name() != "in_0" || n.op() != "Const" || n.attr().at("dtype").type() != tf::DT_FLOAT) continue;
+      std::string dims;
+      for (const auto& d : n.attr().at("value").tensor().tensor_shape().dim()) dims += (dims.empty() ? "" : ",") + std::to_string(d.size());
+      input = "in_0=float32[" + dims + "]";
     }
-    auto r = test::run_cli(args);
+    if (input.empty()) continue;
+    const std::string what = g.substr(g.find("examples/") + 9);
+    const std::string out = test::temp_dir() + "/opt.pb";
+    auto r = test::run_cli({"freeze", g, "--replace-input", input, "--optimize", "--target", "opencv", "-o", out});
     if (r.exit_code != 0) continue;  // refusals are the sweep test's subject
     Verdict v = measure(out);
-    if (v.accepted) std::cout << "[ info ] " << g.substr(g.find("examples/") + 9) << ": check accepts" << (v.finding.empty() ? "" : "; " + v.finding) << "\n";
-    tally.count(g, v);
+    if (v.accepted && !v.unmeasured) std::cout << "[ info ] " << what << ": check accepts" << (v.finding.empty() ? "" : "; " + v.finding) << "\n";
+    tally.count(what, v);
   }
-  std::cout << "[ info ] conformance corpus after --target opencv: check accepts " << tally.accepted << ", rejects " << tally.refused << "\n";
+  std::cout << "[ info ] conformance corpus (in_0 fed) after --target opencv: check accepts " << tally.accepted << ", rejects "
+            << tally.refused << ", " << tally.unmeasured << " with 3-D inputs not measured\n";
+  EXPECT_GE(tally.accepted, 50);  // the rules must not simply refuse everything
 }
 
 }  // namespace

@@ -183,5 +183,17 @@ TEST(OptimizeFailures, OutputExtensionsTheWriterDoesNotKnowAreRefused) {
   EXPECT_EQ(test::run_cli({"convert", path, dir + "/model.pb"}).exit_code, 0);
 }
 
+// check says whether its verdict was measured against the runtime or comes from a published list.
+TEST(OptimizeFailures, CheckSaysHowItsVerdictWasEstablished) {
+  REQUIRE_FIXTURE(path, "tensorflow-onnx/tests/models/fc-layers/frozen.pb");
+  auto opencv = test::run_cli({"check", path, "--target", "opencv"});
+  EXPECT_NE(opencv.out.find("measured against OpenCV 4.6"), std::string::npos) << opencv.out;
+  for (const char* target : {"tflite", "tensorrt"}) {
+    auto r = test::run_cli({"check", path, "--target", target});
+    EXPECT_NE(r.out.find("published"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("not measured"), std::string::npos) << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace tffreeze

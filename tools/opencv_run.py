@@ -4,7 +4,7 @@ process a caller can time out or see crash. Debian's python3-opencv and numpy.
 
   tools/opencv_run.py MODEL.pb OUTDIR [--input NAME=X.npy ...] --output NAME[:K] [--output ...] [--no-transpose]
 
-4-D float inputs are NHWC in the .npy and go to OpenCV as NCHW blobs; 4-D outputs come back NHWC (--no-transpose:
+4-D (5-D) float inputs are NHWC (NDHWC) in the .npy and go to OpenCV as NCHW (NCDHW) blobs; outputs come back (--no-transpose:
 as they are, for NCHW graphs and those OpenCV keeps in TensorFlow's layout). NAME:K is output K
 of layer NAME. Each output is written as OUTDIR/<name with / and : as _>.npy. On a cv2.error: one line
 `opencv: <message>` on stderr, exit 2. cv2 4.6 reads a 3-D array as a 2-D multi-channel Mat: 3-D inputs do not
@@ -45,8 +45,8 @@ def main():
         for spec in args.input:
             name, path = spec.rsplit("=", 1)
             x = np.load(path)
-            if x.ndim == 4 and x.dtype.kind == "f" and not args.no_transpose:
-                x = x.transpose(0, 3, 1, 2)  # OpenCV wants NCHW blobs for TF graphs
+            if x.ndim in (4, 5) and x.dtype.kind == "f" and not args.no_transpose:
+                x = np.moveaxis(x, -1, 1)  # OpenCV wants NCHW (NCDHW) blobs for TF graphs
             net.setInput(np.ascontiguousarray(x), name)
         pins = [(layer_name(net, layer, len(pins)), k) for layer, k in pins]
         if all(k == 0 for _, k in pins):
@@ -59,8 +59,8 @@ def main():
         sys.exit(2)
     os.makedirs(args.outdir, exist_ok=True)
     for name, y in zip(args.output, outputs):
-        if y.ndim == 4 and not args.no_transpose:
-            y = y.transpose(0, 2, 3, 1)
+        if y.ndim in (4, 5) and not args.no_transpose:
+            y = np.moveaxis(y, 1, -1)
         np.save(os.path.join(args.outdir, name.replace("/", "_").replace(":", "_") + ".npy"), y)
 
 

@@ -28,9 +28,11 @@ int run_check(const CheckArgs& a) {
     ++by_fix[r.fix];
   }
   if (rejections.empty()) {
-    std::cout << a.model << ": " << target.name << " accepts every node (" << model.graph().node_size() << ")\n";
+    std::cout << a.model << ": " << target.name << " accepts every node (" << model.graph().node_size() << "); verdict "
+              << target.verdict_basis << "\n";
     return 0;
   }
+  std::cout << "verdict " << target.verdict_basis << "\n";
   std::cout << rejections.size() << " node(s) " << target.name << " would reject:\n";
   for (const auto& [fix, n] : by_fix) std::cout << "  " << n << " -> " << fix << "\n";
   return static_cast<int>(ExitCode::kCheckFailed);

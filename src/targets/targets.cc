@@ -7,6 +7,7 @@
 #include "graph/graph_view.h"
 #include "graph/op_registry.h"
 #include "graph/training_ops.h"
+#include "targets/opencv_rules.h"
 
 namespace tffreeze::targets {
 namespace {
@@ -103,6 +104,11 @@ std::string fix_for(const std::string& op) {
 
 bool is_commutative_with_weights(const std::string& op) { return op == "Mul" || op == "Add" || op == "AddV2"; }
 
+bool constant_first(const graph::GraphView& view, const tf::NodeDef& node) {
+  int first = view.find(graph::parse_input(node.input(0)).node), second = view.find(graph::parse_input(node.input(1)).node);
+  return first >= 0 && second >= 0 && view.node(first).op() == "Const" && view.node(second).op() != "Const";
+}
+
 // OpenCV fuses Add(Relu(x), Mul(Const, Relu(Neg(x)))) into its PReLU layer (the form
 // canonicalize_activations writes): that Neg, and the constant first in that Mul, are accepted.
 bool single_consumer_op(const graph::GraphView& view, int i, const std::string& op, int* next) {
@@ -129,10 +135,14 @@ bool in_opencv_prelu(const graph::GraphView& view, int i) {
 
 const std::vector<Target>& all_targets() {
   static const std::vector<Target> kTargets = {
-      {"generic", kGenericPipeline, "any TensorFlow runtime: training leftovers stripped, constants and batch norms folded"},
-      {"opencv", kOpenCvPipeline, "OpenCV DNN's TF importer (4.x): its op set, weights as the second operand, execution order"},
-      {"tflite", kConverterPipeline, "the TFLite converter's builtin op set"},
-      {"tensorrt", kConverterPipeline, "TensorRT's TF converters (TF-TRT, UFF)"},
+      {"generic", kGenericPipeline, "any TensorFlow runtime: training leftovers stripped, constants and batch norms folded",
+       "TensorFlow's op set"},
+      {"opencv", kOpenCvPipeline, "OpenCV DNN's TF importer (4.x): its op set, weights as the second operand, execution order",
+       "measured against OpenCV 4.6 (Debian's libopencv-dnn) on every shared model and the conformance corpus"},
+      {"tflite", kConverterPipeline, "the TFLite converter's builtin op set",
+       "from the TFLite converter's published op list, not measured (no TFLite converter or runtime is reachable here)"},
+      {"tensorrt", kConverterPipeline, "TensorRT's TF converters (TF-TRT, UFF)",
+       "from TensorRT's published TF converter list, not measured (no TensorRT is reachable here)"},
   };
   return kTargets;
 }
@@ -155,6 +165,13 @@ std::vector<Rejection> check_target(const tf::GraphDef& graph, const Target& tar
   for (const auto& [category, names] : training)
     for (const auto& n : names)
       if (category != "training_flags") training_category[n] = category;
+  if (target.name == "opencv" && !opencv_has_layers(view)) {
+    // Measured: OpenCV's forward() fails on a net without layers ("!empty()").
+    for (int i = 0; i < view.size(); ++i)
+      if (view.consumers(i).empty())
+        out.push_back({view.node(i).name(), view.node(i).op(), "nothing for OpenCV to compute: the outputs are constants or inputs", "none needed: the values are known"});
+    return out;
+  }
   for (int i = 0; i < view.size(); ++i) {
     const auto& node = view.node(i);
     const std::string& op = node.op();
@@ -168,13 +185,14 @@ std::vector<Rejection> check_target(const tf::GraphDef& graph, const Target& tar
       r.why = "op " + op + " is not supported by " + target.name;
     } else if (!accepted && !graph::OpRegistry::global().find(op)) {
       r.why = "op " + op + " is not a known TensorFlow op";
-    } else if (target.name == "opencv" && is_commutative_with_weights(op) && node.input_size() >= 2) {
+    } else if (target.name == "opencv" && is_commutative_with_weights(op) && node.input_size() >= 2 && constant_first(view, node)) {
       // OpenCV reads weights from the second operand: Mul(Const, x) fails to load.
-      int first = view.find(graph::parse_input(node.input(0)).node), second = view.find(graph::parse_input(node.input(1)).node);
-      if (first >= 0 && second >= 0 && view.node(first).op() == "Const" && view.node(second).op() != "Const") {
-        r.why = "constant operand first (OpenCV looks for weights second)";
-        r.fix = "canonicalize_operands";
-      }
+      r.why = "constant operand first (OpenCV looks for weights second)";
+      r.fix = "canonicalize_operands";
+    } else if (target.name == "opencv") {
+      auto rejected = opencv_rejects(view, i);
+      r.why = rejected.why;
+      if (!rejected.fix.empty()) r.fix = rejected.fix;
     }
     if (!r.why.empty()) {
       if (r.fix.empty()) r.fix = "no pass removes it: the target cannot run this op";

@@ -13,6 +13,7 @@ struct Target {
   std::string name;         // generic, opencv, tflite, tensorrt
   std::string pipeline;     // optimize's default --transforms for it
   std::string description;
+  std::string verdict_basis;  // how check's verdict was established: measured, or a published list
 };
 
 const std::vector<Target>& all_targets();
