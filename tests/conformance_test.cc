@@ -234,9 +234,6 @@ Outcome run_case(const TestCase& c, std::string* why) {
 const std::map<std::string, std::string> kKnownDisagreements = {
     {"conv_4", "one output of 400 is 1.6e-3 off (a convolution case)"},
     {"log_softmax/rank3_half_with_axis", "LogSoftmax in half precision is computed in float32 (TF rounds in half)"},
-    {"topk/rank1_k5", "sorted=false: TF returns the order of its heap (gtl::TopN::ExtractUnsorted), we return it sorted"},
-    {"topk/rank2_k5", "sorted=false: TF's heap order"},
-    {"topk/rank3_k3", "sorted=false: TF's heap order"},
 };
 
 // Tests whose data the corpus lacks (MANIFEST.md: the input file was not in the source repository).
