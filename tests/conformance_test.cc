@@ -233,7 +233,6 @@ Outcome run_case(const TestCase& c, std::string* why) {
 // disagreement fails the test, and so does a fix that forgets to shrink this list.
 const std::map<std::string, std::string> kKnownDisagreements = {
     {"conv_4", "one output of 400 is 1.6e-3 off (a convolution case)"},
-    {"log_softmax/rank3_half_with_axis", "LogSoftmax in half precision is computed in float32 (TF rounds in half)"},
 };
 
 // Tests whose data the corpus lacks (MANIFEST.md: the input file was not in the source repository).
