@@ -471,20 +471,35 @@ void prelu(KernelContext& ctx) {
 
 // ---- softmax and pooling -------------------------------------------------------------------------
 
+// One row of (Log)Softmax in TensorFlow's steps (SoftmaxEigenImpl, softmax_op_functor.h), each
+// computed in A: shifted = x - max; log: shifted - log(sum(exp(shifted))); else exp(shifted) * (1 / sum).
+// A is Eigen::half for a half node (stored widened to float32): TF's CPU kernel rounds every step to half.
+template <class A, class T>
+void softmax_row(T* row, std::int64_t C, bool take_log) {
+  using std::exp;
+  using std::log;
+  A mx = A(row[0]);
+  for (std::int64_t c = 1; c < C; ++c) mx = mx < A(row[c]) ? A(row[c]) : mx;
+  A sum = A(0);
+  for (std::int64_t c = 0; c < C; ++c) sum = sum + A(exp(A(A(row[c]) - mx)));
+  const A scale = take_log ? A(log(sum)) : A(A(1) / sum);
+  for (std::int64_t c = 0; c < C; ++c) {
+    const A shifted = A(A(row[c]) - mx);
+    row[c] = static_cast<T>(static_cast<float>(take_log ? A(shifted - scale) : A(A(exp(shifted)) * scale)));
+  }
+}
+
 void softmax(KernelContext& ctx) {
   Tensor y = ctx.input(0);
   if (y.shape.empty()) ctx.fail("softmax needs rank >= 1");
-  const bool log = ctx.node().op() == "LogSoftmax";
+  const bool take_log = ctx.node().op() == "LogSoftmax", half = ctx.attr_type("T", y.dtype) == tf::DT_HALF;
   dispatch_float(ctx, y.dtype, [&](auto t) {
     using T = decltype(t);
     const std::int64_t C = y.shape.back(), rows = C ? y.num_elements() / C : 0;
     T* p = data<T>(y);
     for (std::int64_t r = 0; r < rows; ++r) {
-      T* row = p + r * C;
-      T mx = *std::max_element(row, row + C);
-      T sum = 0;
-      for (std::int64_t c = 0; c < C; ++c) sum += std::exp(row[c] - mx);
-      for (std::int64_t c = 0; c < C; ++c) row[c] = log ? row[c] - mx - std::log(sum) : std::exp(row[c] - mx) / sum;
+      if (half) softmax_row<Eigen::half>(p + r * C, C, take_log);
+      else softmax_row<T>(p + r * C, C, take_log);
     }
   });
   ctx.output(0) = std::move(y);

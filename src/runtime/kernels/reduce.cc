@@ -132,26 +132,57 @@ void arg_extreme(KernelContext& ctx) {
   ctx.output(0) = std::move(out);
 }
 
-// TopKV2(x, k): the k largest values along the last axis and their indices, largest first;
-// equal values keep their index order (TensorFlow's documented tie rule).
+// The order TensorFlow's CPU TopK kernel (topk_op.cc) returns a row's k best indices in. "Better" is
+// larger value, then lower index. k == 1: the first maximum. sorted or k == n: best first. Otherwise
+// (sorted=false) the internal order of gtl::TopN's heap: the first k + 1 indices are heapified, the
+// worst popped, and each later index that beats the heap's worst replaces it (push_heap, pop_heap).
+template <class T>
+void top_k_order(const T* row, std::int32_t n, std::int32_t k, bool sorted, std::vector<std::int32_t>& idx) {
+  auto better = [row](std::int32_t a, std::int32_t b) {
+    if (row[b] < row[a]) return true;
+    if (row[b] > row[a]) return false;
+    return a < b;
+  };
+  idx.resize(static_cast<std::size_t>(n));
+  for (std::int32_t i = 0; i < n; ++i) idx[static_cast<std::size_t>(i)] = i;
+  if (k == 1) {
+    idx[0] = static_cast<std::int32_t>(std::max_element(row, row + n, [](T a, T b) { return a < b; }) - row);
+  } else if (sorted || k == n) {
+    std::stable_sort(idx.begin(), idx.end(), better);
+  } else {
+    const auto heap_end = idx.begin() + k + 1;
+    std::make_heap(idx.begin(), heap_end, better);
+    std::pop_heap(idx.begin(), heap_end, better);
+    for (std::int32_t c = k + 1; c < n; ++c) {
+      if (!better(c, idx[0])) continue;
+      idx[static_cast<std::size_t>(k)] = c;
+      std::push_heap(idx.begin(), heap_end, better);
+      std::pop_heap(idx.begin(), heap_end, better);
+    }
+  }
+}
+
+// TopKV2(x, k): the k largest values along the last axis and their indices, in TensorFlow's order
+// (top_k_order: with sorted=false, not necessarily sorted).
 void top_k(KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
   auto k_values = ctx.input_ints(1);
   if (k_values.size() != 1 || x.shape.empty()) ctx.fail("k must be a scalar and the input at least 1-D");
   const std::int64_t n = x.shape.back(), k = k_values[0];
   if (k < 0 || k > n) ctx.fail("k = " + std::to_string(k) + " is outside [0, " + std::to_string(n) + "]");
+  if (n > std::numeric_limits<std::int32_t>::max()) ctx.fail("the last dimension must be <= INT_MAX");
+  const bool sorted = ctx.attr_bool("sorted", true);
   std::vector<std::int64_t> shape = x.shape;
   shape.back() = k;
   Tensor values = make_tensor(ctx, x.dtype, shape), indices = make_tensor(ctx, tf::DT_INT32, shape);
-  const std::int64_t rows = n == 0 ? 0 : x.num_elements() / n;
+  const std::int64_t rows = n == 0 || k == 0 ? 0 : x.num_elements() / n;
   dispatch_numeric(ctx, x.dtype, [&](auto t) {
     using T = decltype(t);
     const T* in = data<T>(x);
-    std::vector<std::int32_t> order(static_cast<std::size_t>(n));
+    std::vector<std::int32_t> order;
     for (std::int64_t r = 0; r < rows; ++r) {
       const T* row = in + r * n;
-      for (std::int64_t i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
-      std::stable_sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) { return row[a] > row[b]; });
+      top_k_order(row, static_cast<std::int32_t>(n), static_cast<std::int32_t>(k), sorted, order);
       for (std::int64_t i = 0; i < k; ++i) {
         data<T>(values)[r * k + i] = row[order[static_cast<std::size_t>(i)]];
         data<std::int32_t>(indices)[r * k + i] = order[static_cast<std::size_t>(i)];
