@@ -251,6 +251,11 @@ TEST(OpenCvTruthfulness, Tf2KerasSavedModels) {
 // constant) becomes the input, the others stay weights. Frozen and optimized for OpenCV; where
 // check accepts the result, OpenCV must run it to the executor's numbers.
 TEST(OpenCvTruthfulness, ConformanceCorpus) {
+#if defined(__SANITIZE_ADDRESS__)
+  // What it measures is OpenCV; the sanitizers check our side of it (freeze, optimize, check,
+  // run on these graphs) in the sweep and conformance tests, at a fraction of the time.
+  GTEST_SKIP() << "AddressSanitizer build: an OpenCV measurement, run in the plain build";
+#endif
   REQUIRE_OPENCV_PYTHON();
   Tally tally;
   auto graphs = test::fixtures_with_suffix({"/frozen_model.pb"});

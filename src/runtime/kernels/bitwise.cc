@@ -10,6 +10,7 @@
 
 #include "common/dtype.h"
 #include "runtime/broadcast.h"
+#include "runtime/binary_broadcast.h"
 #include "runtime/dispatch.h"
 
 namespace tffreeze::runtime {
@@ -110,27 +111,6 @@ void population_count(KernelContext& ctx) {
   });
 }
 
-// out = f(a, b) with NumPy broadcasting, both of the integer dtype T.
-template <class T, class F>
-void binary_integer(KernelContext& ctx, F f) {
-  const Tensor& a = ctx.input(0);
-  const Tensor& b = ctx.input(1);
-  if (a.dtype != b.dtype) ctx.fail("operand dtypes differ: " + dtype_name(a.dtype) + " and " + dtype_name(b.dtype));
-  auto shape = broadcast_shape(a.shape, b.shape);
-  if (!shape) ctx.fail("shapes " + dims_string(a.shape) + " and " + dims_string(b.shape) + " do not broadcast");
-  Tensor out = make_tensor(ctx, a.dtype, *shape);
-  const T* pa = data<T>(a);
-  const T* pb = data<T>(b);
-  T* po = data<T>(out);
-  if (a.shape == b.shape) {
-    for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) po[i] = f(pa[i], pb[i]);
-  } else {
-    auto ia = broadcast_index(a.shape, *shape), ib = broadcast_index(b.shape, *shape);
-    for (std::size_t i = 0; i < ia.size(); ++i) po[i] = f(pa[ia[i]], pb[ib[i]]);
-  }
-  ctx.output(0) = std::move(out);
-}
-
 // TensorFlow clamps the shift to [0, bits - 1] and shifts left as unsigned (cwise_ops.h).
 template <class T>
 int clamped_shift(T y) {
@@ -169,7 +149,7 @@ template <class Op>
 void bitwise_binary(KernelContext& ctx) {
   dispatch_integer(ctx, ctx.input(0).dtype, [&](auto t) {
     using T = decltype(t);
-    binary_integer<T>(ctx, [](T x, T y) { return Op::apply(x, y); });
+    broadcast_binary<T>(ctx, [](T x, T y) { return Op::apply(x, y); });
   });
 }
 

@@ -10,18 +10,13 @@
 
 #include "runtime/broadcast.h"
 #include "runtime/dispatch.h"
+#include "runtime/eigen_maps.h"
 
 namespace tffreeze::runtime {
 namespace {
 
 template <class T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
 using ColMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
-template <class T>
-using ConstMap = Eigen::Map<const RowMatrix<T>>;
-template <class T>
-using MutMap = Eigen::Map<RowMatrix<T>>;
 
 // A tensor seen as a batch of [rows, cols] matrices (its last two dims).
 struct Batch {

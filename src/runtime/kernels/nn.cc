@@ -8,16 +8,11 @@
 
 #include "runtime/broadcast.h"
 #include "runtime/dispatch.h"
+#include "runtime/eigen_maps.h"
 
 namespace tffreeze::runtime {
 namespace {
 
-template <class T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using ConstMap = Eigen::Map<const RowMatrix<T>>;
-template <class T>
-using MutMap = Eigen::Map<RowMatrix<T>>;
 
 // ---- matrix products ----------------------------------------------------------------------
 

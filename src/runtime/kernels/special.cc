@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "runtime/broadcast.h"
+#include "runtime/binary_broadcast.h"
 #include "runtime/dispatch.h"
 
 namespace tffreeze::runtime {
@@ -29,18 +30,7 @@ void digamma_k(KernelContext& ctx) { unary_special(ctx, [](auto x) { return Eige
 // Igamma, Igammac, Polygamma, Zeta: two operands with NumPy broadcasting.
 template <class F>
 void binary_special(KernelContext& ctx, F f) {
-  const Tensor& a = ctx.input(0);
-  const Tensor& b = ctx.input(1);
-  if (a.dtype != b.dtype) ctx.fail("operand dtypes differ: " + dtype_name(a.dtype) + " and " + dtype_name(b.dtype));
-  auto shape = broadcast_shape(a.shape, b.shape);
-  if (!shape) ctx.fail("shapes " + dims_string(a.shape) + " and " + dims_string(b.shape) + " do not broadcast");
-  Tensor out = make_tensor(ctx, a.dtype, *shape);
-  const auto ia = broadcast_index(a.shape, *shape), ib = broadcast_index(b.shape, *shape);
-  dispatch_float(ctx, a.dtype, [&](auto t) {
-    using T = decltype(t);
-    for (std::size_t i = 0; i < ia.size(); ++i) data<T>(out)[i] = f(data<T>(a)[ia[i]], data<T>(b)[ib[i]]);
-  });
-  ctx.output(0) = std::move(out);
+  dispatch_float(ctx, ctx.input(0).dtype, [&](auto t) { broadcast_binary<decltype(t)>(ctx, f); });
 }
 
 void igamma_k(KernelContext& ctx) { binary_special(ctx, [](auto a, auto x) { return Eigen::numext::igamma(a, x); }); }
