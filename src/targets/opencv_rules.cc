@@ -182,9 +182,10 @@ OpenCvRejection broadcast_rule(const graph::GraphView& view, int i) {
 OpenCvRejection opencv_rejects(const graph::GraphView& view, int i) {
   const auto& n = view.node(i);
   if (n.op() == "Const" || n.op() == "Identity" || n.op() == "NoOp") return {};
-  for (auto rule : {dtype_rule(n), input_rule(view, i), constant_operand_rule(view, i), reduction_rule(view, i), layer_rule(view, i),
-                    broadcast_rule(view, i)})
-    if (!rule.why.empty()) return rule;
+  if (auto r = dtype_rule(n); !r.why.empty()) return r;
+  using Rule = OpenCvRejection (*)(const graph::GraphView&, int);
+  for (Rule rule : {input_rule, constant_operand_rule, reduction_rule, layer_rule, broadcast_rule})  // first finding wins
+    if (auto r = rule(view, i); !r.why.empty()) return r;
   return {};
 }
 

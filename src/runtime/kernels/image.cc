@@ -153,12 +153,9 @@ CubicTaps cubic_taps(float scale, std::int64_t out, std::int64_t limit, bool hal
 
 void resize_bicubic(KernelContext& ctx) {
   const Resize r = resize_geometry(ctx, true);
-  const std::vector<float> in = to_floats(ctx, ctx.input(0));
   Tensor y = make_tensor(ctx, tf::DT_FLOAT, {r.N, r.OH, r.OW, r.C});
-  if (y.num_elements() == 0) {
-    ctx.output(0) = std::move(y);
-    return;
-  }
+  if (y.num_elements() == 0) return void(ctx.output(0) = std::move(y));
+  const std::vector<float> in = to_floats(ctx, ctx.input(0));
   float* out = data<float>(y);
   std::vector<CubicTaps> xs;
   for (std::int64_t ow = 0; ow < r.OW; ++ow) xs.push_back(cubic_taps(r.sx, ow, r.W, r.half));
@@ -201,12 +198,9 @@ AreaSpan area_span(std::int64_t o, float scale) {
 
 void resize_area(KernelContext& ctx) {
   const Resize r = resize_geometry(ctx, false);
-  const std::vector<float> in = to_floats(ctx, ctx.input(0));
   Tensor y = make_tensor(ctx, tf::DT_FLOAT, {r.N, r.OH, r.OW, r.C});
-  if (y.num_elements() == 0) {
-    ctx.output(0) = std::move(y);
-    return;
-  }
+  if (y.num_elements() == 0) return void(ctx.output(0) = std::move(y));
+  const std::vector<float> in = to_floats(ctx, ctx.input(0));
   float* out = data<float>(y);
   const auto scale = static_cast<float>(1.0 / (r.sy * r.sx));
   std::vector<AreaSpan> xs;
