@@ -9,6 +9,7 @@ pkgs=(
   libleveldb-dev libsnappy-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopencv-dev python3-opencv python3-numpy
+  libonnx-dev python3-onnx  # ONNX's schema, checker and shape inference (ONNX export)
   clang libclang-rt-14-dev libomp-dev  # clang's runtimes: libFuzzer, ASan, UBSan (tools/fuzz.sh)
 )
 missing=()
@@ -33,4 +34,11 @@ tfjs_dir="$(dirname "$0")/tfjs"
 if [ ! -d "$tfjs_dir/node_modules/@tensorflow/tfjs-converter" ]; then
   echo "install-deps: npm ci in tools/tfjs"
   (cd "$tfjs_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+# onnxruntime's CPU library inside its Node.js package, pinned by tools/onnxruntime/package-lock.json.
+# --ignore-scripts: its install script fetches GPU parts from a host this machine does not reach.
+ort_dir="$(dirname "$0")/onnxruntime"
+if [ ! -d "$ort_dir/node_modules/onnxruntime-node/bin" ]; then
+  echo "install-deps: npm ci --ignore-scripts in tools/onnxruntime"
+  (cd "$ort_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -98,6 +98,11 @@ int run_freeze(const FreezeArgs& a) {
     nlohmann::json optimized;
     code = optimize_and_write(std::move(result.graph), o, a.model, a.output, &optimized);
     report["optimize"] = optimized;
+  } else if (is_onnx_output(a.output)) {
+    print_report(result.report, "-");
+    nlohmann::json exported;
+    write_onnx(result.graph, result.report.outputs, parse_shapes(a.optimize_options.shapes), a.optimize_options.onnx, a.output, &exported);
+    report["export"] = exported;
   } else {
     io::save_graph(result.graph, a.output);
     if (a.output == "-") std::cout.flush();
@@ -114,7 +119,7 @@ void add_freeze(CLI::App& app, Action* action) {
   auto a = std::make_shared<FreezeArgs>();
   cmd->add_option("model", a->model, "MetaGraphDef (.meta), SavedModel dir, or GraphDef")->required();
   cmd->add_option("-c,--checkpoint", a->checkpoint, "Checkpoint (default: beside the .meta, or the SavedModel's variables/)");
-  cmd->add_option("-o,--output", a->output, "OUT.pb or OUT.pbtxt ('-': text to stdout)")->required();
+  cmd->add_option("-o,--output", a->output, "OUT.pb, OUT.pbtxt, OUT.onnx ('-': text to stdout)")->required();
   cmd->add_option("--outputs", a->outputs, "Output nodes or tensors (default: the signature's, else inferred)")->delimiter(',');
   cmd->add_option("--inputs", a->inputs, "Input nodes where the kept graph starts (default: the signature's)")->delimiter(',');
   cmd->add_option("--signature", a->signature, "SavedModel/MetaGraph signature (default: serving_default or the only one)");

@@ -36,6 +36,7 @@ void add_optimize_options(CLI::App* cmd, OptimizeOptions* o) {
   cmd->add_flag("--no-verify", o->no_verify, "Skip the numerical check of the result");
   cmd->add_option("--rtol", o->rtol, "Relative tolerance of the check (default 1e-4)");
   cmd->add_option("--atol", o->atol, "Absolute tolerance of the check (default 1e-4)");
+  add_onnx_options(cmd, &o->onnx);
 }
 
 namespace {
@@ -200,6 +201,10 @@ int optimize_and_write(tf::GraphDef&& original, const OptimizeOptions& o, const 
       return static_cast<int>(ExitCode::kCheckFailed);
     }
   }
+  if (is_onnx_output(output)) {
+    write_onnx(graph, ctx.outputs, shapes, o.onnx, output, report);
+    return 0;
+  }
   io::save_graph(graph, output);
   std::cout << "wrote " << output << " (" << graph.node_size() << " nodes)\n";
   return 0;
@@ -256,7 +261,7 @@ void add_optimize(CLI::App& app, Action* action) {
   auto* cmd = app.add_subcommand("optimize", "Run graph transforms (strip training ops, fold batch norms and constants, sort), verified numerically");
   auto a = std::make_shared<OptimizeArgs>();
   cmd->add_option("input", a->input, "A frozen graph")->required();
-  cmd->add_option("-o,--output", a->output, "OUT.pb, OUT.pbtxt or OUT.json (TF.js)")->required();
+  cmd->add_option("-o,--output", a->output, "OUT.pb, OUT.pbtxt, OUT.json (TF.js) or OUT.onnx")->required();
   add_optimize_options(cmd, &a->options);
   cmd->add_option("--inputs", a->options.inputs, "Input nodes (kept as they are)")->delimiter(',');
   cmd->add_option("--outputs", a->options.outputs, "Output nodes (default: inferred)")->delimiter(',');

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/onnx_output.h"
 #include "tffreeze/tf/graph.pb.h"
 
 namespace tffreeze::cli {
@@ -17,9 +18,10 @@ struct OptimizeOptions {
   std::vector<std::string> inputs, outputs, shapes;
   bool no_verify = false;
   double rtol = 1e-4, atol = 1e-4;
+  OnnxOutputOptions onnx;  // when the output is .onnx
 };
 
-// Adds --target, --transforms, --shape, --no-verify, --rtol, --atol to a subcommand.
+// Adds --target, --transforms, --shape, --no-verify, --rtol, --atol, --opset, --external-data.
 void add_optimize_options(CLI::App* cmd, OptimizeOptions* o);
 
 // Optimizes `original`, writes it to `output` (atomically) unless the proof fails; fills

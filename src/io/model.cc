@@ -212,16 +212,17 @@ tf::GraphDef parse_graph_def(const std::string& bytes, const std::string& path) 
 }
 
 void check_output_path(const std::string& path) {
-  static const std::set<std::string> kKnown = {".pb", ".pbtxt", ".txt", ".json"};
+  static const std::set<std::string> kKnown = {".pb", ".pbtxt", ".txt", ".json", ".onnx"};
   if (path == "-" || kKnown.count(extension(path))) return;
   const std::string ext = extension(path);
   throw Error(ExitCode::kUsage, path + ": cannot write " + (ext.empty() ? std::string("a file without an extension") : "'" + ext + "' files") +
-                                    " (known: .pb binary GraphDef, .pbtxt or .txt text GraphDef, .json TF.js graph model, - text to stdout)");
+                                    " (known: .pb binary GraphDef, .pbtxt or .txt text GraphDef, .json TF.js graph model, .onnx ONNX model, - text to stdout)");
 }
 
 void save_graph(const tf::GraphDef& graph, const std::string& path) {
   check_output_path(path);
   std::string ext = extension(path);
+  if (ext == ".onnx") throw Error(ExitCode::kInternal, path + ": ONNX is written by the exporter (cli/onnx_output.h), not save_graph");
   if (ext == ".json") return save_tfjs_graph_model(graph, path);
   bool text = path == "-" || ext == ".pbtxt" || ext == ".txt";
   if (text) return write_file_atomic(path, to_text(graph));

@@ -22,6 +22,12 @@ struct NodeState {
   bool held = false;          // read by a loop frame: kept to the end of the run
 };
 
+void show_outputs(const Executor::Observer& observer, const tf::NodeDef& node, const NodeState& s) {
+  if (s.dead) return;
+  for (std::size_t k = 0; k < s.outputs.size(); ++k)
+    if (s.outputs[k]) observer(node, static_cast<int>(k), *s.outputs[k]);
+}
+
 // Ops whose output is their first input, shared rather than copied.
 bool is_pass_through(const std::string& op) {
   return op == "Identity" || op == "StopGradient" || op == "PreventGradient" || op == "Snapshot" || op == "PlaceholderWithDefault" ||
@@ -277,6 +283,7 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
     s.outputs[static_cast<std::size_t>(ref.index)] = std::make_shared<const Tensor>(value);
     s.fed[static_cast<std::size_t>(ref.index)] = true;
     stop.push_back(std::string(ref.node));
+    if (observer_) observer_(view.node(i), ref.index, value);
   }
   std::vector<bool> needed = view.needed_by(fetches, stop);
   for (const auto& f : fetches) state[static_cast<std::size_t>(view.find(graph::parse_input(f).node))].fetched = true;
@@ -301,6 +308,7 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
     const int i = step;
     if (!needed[i] || !state[static_cast<std::size_t>(i)].fed.empty()) continue;  // fed: its values are given
     plan_->execute(i, state, profile_);
+    if (observer_) show_outputs(observer_, plan_->view.node(i), state[static_cast<std::size_t>(i)]);
     // Release inputs nobody else needs.
     for (const auto& e : view.inputs(i)) {
       auto& p = state[static_cast<std::size_t>(e.producer)];

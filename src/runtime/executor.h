@@ -4,6 +4,7 @@
 // Functional ops (While, If, calls) run their library functions in nested executors.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,10 +32,16 @@ class Executor {
   // When set, run() adds each kernel's wall time (milliseconds) to the entry of its op type.
   void set_profile(std::map<std::string, double>* per_op_ms) { profile_ = per_op_ms; }
 
+  // When set, run() shows it every output of every node it runs outside loop frames (constants
+  // included): what the ONNX exporter learns static shapes and dtypes from.
+  using Observer = std::function<void(const tffreeze::tf::NodeDef& node, int output, const Tensor& value)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
  private:
   struct Plan;
   std::unique_ptr<Plan> plan_;
   std::map<std::string, double>* profile_ = nullptr;
+  Observer observer_;
 };
 
 // The ops that the fetches need and the executor has no kernel for (op -> node names), looking

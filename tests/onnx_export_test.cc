@@ -1,0 +1,291 @@
+// The ONNX export, op by op: a small TF graph per op and attribute variant is exported, passes
+// ONNX's checker (to_onnx runs it), and onnxruntime computes what our executor computes.
+#include <filesystem>
+
+#include "common/error.h"
+#include "export/onnx/export.h"
+#include "graph/builder.h"
+#include "io/onnx_file.h"
+#include "onnx_support.h"
+#include "runtime/executor.h"
+#include "runtime/verify.h"
+
+namespace tffreeze {
+namespace {
+
+using graph::GraphBuilder;
+using test::expect_onnx_matches;
+
+tf::NodeDef* conv(GraphBuilder& b, const std::string& op, const std::string& padding, std::vector<std::int64_t> strides,
+                  std::vector<std::int64_t> dilations, const std::string& format = "NHWC") {
+  const bool nchw = format == "NCHW";
+  b.placeholder("x", tf::DT_FLOAT, nchw ? std::vector<std::int64_t>{2, 3, 9, 8} : std::vector<std::int64_t>{2, 9, 8, 3});
+  const std::string w = b.random_constant("w", {3, 2, 3, op == "Conv2D" ? 4 : 2});
+  auto* c = b.node("y", op, {"x", w});
+  GraphBuilder::set_ints(c, "strides", nchw ? std::vector<std::int64_t>{1, 1, strides[0], strides[1]} : std::vector<std::int64_t>{1, strides[0], strides[1], 1});
+  GraphBuilder::set_ints(c, "dilations", nchw ? std::vector<std::int64_t>{1, 1, dilations[0], dilations[1]} : std::vector<std::int64_t>{1, dilations[0], dilations[1], 1});
+  GraphBuilder::attr(c, "padding").set_s(padding);
+  GraphBuilder::attr(c, "data_format").set_s(format);
+  if (padding == "EXPLICIT") {
+    GraphBuilder::set_ints(c, "explicit_paddings", nchw ? std::vector<std::int64_t>{0, 0, 0, 0, 1, 2, 0, 1} : std::vector<std::int64_t>{0, 0, 1, 2, 0, 1, 0, 0});
+  }
+  return c;
+}
+
+TEST(OnnxExport, Conv2DPaddingsStridesDilationsAndLayouts) {
+  REQUIRE_ONNXRUNTIME();
+  for (const std::string format : {"NHWC", "NCHW"})
+    for (const std::string padding : {"SAME", "VALID", "EXPLICIT"})
+      for (auto [s, d] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {2, 1}, {1, 2}}) {
+        SCOPED_TRACE(format + " " + padding + " stride " + std::to_string(s) + " dilation " + std::to_string(d));
+        GraphBuilder b;
+        conv(b, "Conv2D", padding, {s, s}, {d, d}, format);
+        expect_onnx_matches(b.graph(), {"y"});
+      }
+}
+
+TEST(OnnxExport, DepthwiseConvWithMultiplier) {
+  REQUIRE_ONNXRUNTIME();
+  for (const std::string padding : {"SAME", "VALID"}) {
+    GraphBuilder b;
+    conv(b, "DepthwiseConv2dNative", padding, {2, 1}, {1, 1});
+    expect_onnx_matches(b.graph(), {"y"});
+  }
+}
+
+TEST(OnnxExport, PoolingSameAndValid) {
+  REQUIRE_ONNXRUNTIME();
+  for (const std::string op : {"MaxPool", "AvgPool"})
+    for (const std::string padding : {"SAME", "VALID"}) {
+      SCOPED_TRACE(op + " " + padding);
+      GraphBuilder b;
+      b.placeholder("x", tf::DT_FLOAT, {1, 7, 6, 3});
+      auto* p = b.node("y", op, {"x"});
+      GraphBuilder::set_ints(p, "ksize", {1, 3, 2, 1});
+      GraphBuilder::set_ints(p, "strides", {1, 2, 2, 1});
+      GraphBuilder::attr(p, "padding").set_s(padding);
+      expect_onnx_matches(b.graph(), {"y"});
+    }
+}
+
+TEST(OnnxExport, BiasAddBatchNormAndActivations) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {2, 5, 5, 4});
+  b.node("bias", "BiasAdd", {"x", b.random_constant("b", {4})});
+  b.batch_norm("bn/FusedBatchNormV3", "FusedBatchNormV3", "bias", 4);
+  b.node("relu6", "Relu6", {"bn/FusedBatchNormV3"});
+  auto* leaky = b.node("leaky", "LeakyRelu", {"relu6"});
+  GraphBuilder::attr(leaky, "alpha").set_f(0.3f);
+  b.node("elu", "Elu", {"leaky"});
+  b.node("selu", "Selu", {"elu"});
+  b.node("softplus", "Softplus", {"selu"});
+  b.node("sigmoid", "Sigmoid", {"softplus"});
+  b.node("tanh", "Tanh", {"sigmoid"});
+  b.node("rsqrt", "Rsqrt", {"sigmoid"});
+  b.node("square", "Square", {"tanh"});
+  b.node("y", "AddN", {"rsqrt", "square", "tanh"});
+  expect_onnx_matches(b.graph(), {"y", "relu6", "leaky"});
+}
+
+TEST(OnnxExport, BinaryOpsBroadcastAndCompare) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("a", tf::DT_FLOAT, {3, 4});
+  b.placeholder("c", tf::DT_FLOAT, {4});
+  b.node("add", "AddV2", {"a", "c"});
+  b.node("sub", "Sub", {"add", b.scalar("k", 0.5f)});
+  b.node("mul", "Mul", {"sub", "c"});
+  b.node("div", "RealDiv", {"mul", b.random_constant("d", {4}, 1, 2)});
+  b.node("max", "Maximum", {"div", "a"});
+  b.node("min", "Minimum", {"max", "c"});
+  b.node("sqdiff", "SquaredDifference", {"min", "a"});
+  b.node("floordiv", "FloorDiv", {"a", b.random_constant("e", {4}, -2, -1)});
+  b.node("floormod", "FloorMod", {"a", b.random_constant("f", {4}, 0.3f, 0.7f)});
+  b.node("less", "Less", {"a", "c"});
+  b.node("ne", "NotEqual", {"less", "less"});
+  b.node("select", "SelectV2", {"less", "a", "sqdiff"});
+  expect_onnx_matches(b.graph(), {"sqdiff", "floordiv", "floormod", "ne", "select"});
+}
+
+TEST(OnnxExport, IntegerFloorDivAndModFollowTensorFlowsSigns) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("a", tf::DT_INT32, {6});
+  Tensor v{tf::DT_INT32, {6}, std::string(24, '\0'), {}, {}};
+  const std::int32_t values[6] = {-3, 3, -4, 4, 7, -7};
+  std::memcpy(v.bytes.data(), values, 24);
+  b.constant("divisor", v);
+  b.node("sub", "Sub", {"a", b.ints("five", {5}, true)}, tf::DT_INT32);
+  b.node("floordiv", "FloorDiv", {"sub", "divisor"}, tf::DT_INT32);
+  b.node("floormod", "FloorMod", {"sub", "divisor"}, tf::DT_INT32);
+  b.node("mod", "TruncateMod", {"sub", "divisor"}, tf::DT_INT32);
+  expect_onnx_matches(b.graph(), {"floordiv", "floormod", "mod"});
+}
+
+TEST(OnnxExport, MatMulTransposesAndBatchMatMul) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("a", tf::DT_FLOAT, {5, 3});
+  auto* m = b.node("m", "MatMul", {"a", b.random_constant("w", {4, 3})});
+  GraphBuilder::attr(m, "transpose_b").set_b(true);
+  auto* m2 = b.node("m2", "MatMul", {"m", b.random_constant("v", {5, 2})});
+  GraphBuilder::attr(m2, "transpose_a").set_b(true);
+  b.placeholder("x", tf::DT_FLOAT, {2, 3, 4});
+  auto* bm = b.node("bm", "BatchMatMulV2", {"x", b.random_constant("y", {1, 3, 4})});
+  GraphBuilder::attr(bm, "adj_y").set_b(true);
+  b.node("softmax", "Softmax", {"bm"});
+  b.node("log_softmax", "LogSoftmax", {"m2"});
+  expect_onnx_matches(b.graph(), {"softmax", "log_softmax"});
+}
+
+TEST(OnnxExport, Reductions) {
+  REQUIRE_ONNXRUNTIME();
+  for (bool keep : {false, true}) {
+    GraphBuilder b;
+    b.placeholder("x", tf::DT_FLOAT, {2, 3, 4});
+    std::vector<std::string> outs;
+    for (const std::string op : {"Sum", "Mean", "Max", "Min", "Prod"}) {
+      auto* r = b.node(op, op, {"x", b.ints(op + "_axes", {1, -1})});
+      GraphBuilder::attr(r, "keep_dims").set_b(keep);
+      GraphBuilder::attr(r, "Tidx").set_type(tf::DT_INT32);
+      outs.push_back(op);
+    }
+    auto* am = b.node("argmax", "ArgMax", {"x", b.ints("am_axis", {1}, true)});
+    GraphBuilder::attr(am, "output_type").set_type(tf::DT_INT32);
+    outs.push_back("argmax");
+    b.node("positive", "Greater", {"x", b.scalar("zero", 0.0f)});
+    auto* any = b.node("any", "Any", {"positive", b.ints("any_axes", {2})}, tf::DT_INVALID);
+    GraphBuilder::attr(any, "keep_dims").set_b(keep);
+    outs.push_back("any");
+    SCOPED_TRACE(keep ? "keep_dims" : "no keep_dims");
+    expect_onnx_matches(b.graph(), outs);
+  }
+}
+
+TEST(OnnxExport, ShapeOps) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {2, 3, 4});
+  b.node("reshape", "Reshape", {"x", b.ints("shape", {6, -1})});
+  b.node("expand", "ExpandDims", {"reshape", b.ints("axis", {-1}, true)});
+  auto* sq = b.node("squeeze", "Squeeze", {"expand"});
+  GraphBuilder::set_ints(sq, "squeeze_dims", {2});
+  b.node("transpose", "Transpose", {"x", b.ints("perm", {2, 0, 1})});
+  auto* concat = b.node("concat", "ConcatV2", {"x", "x", b.ints("concat_axis", {-1}, true)});
+  GraphBuilder::attr(concat, "N").set_i(2);
+  auto* pack = b.node("pack", "Pack", {"x", "x", "x"});
+  GraphBuilder::attr(pack, "axis").set_i(1);
+  GraphBuilder::attr(pack, "N").set_i(3);
+  auto* unpack = b.node("unpack", "Unpack", {"x"});
+  GraphBuilder::attr(unpack, "num").set_i(3);
+  GraphBuilder::attr(unpack, "axis").set_i(1);
+  auto* split = b.node("split", "Split", {b.ints("split_axis", {2}, true), "x"});
+  GraphBuilder::attr(split, "num_split").set_i(2);
+  auto* splitv = b.node("splitv", "SplitV", {"x", b.ints("sizes", {1, -1}), b.ints("splitv_axis", {1}, true)});
+  GraphBuilder::attr(splitv, "num_split").set_i(2);
+  b.node("slice", "Slice", {"x", b.ints("begin", {0, 1, 1}), b.ints("size", {-1, 2, 2})});
+  b.node("tile", "Tile", {"x", b.ints("multiples", {1, 2, 1})});
+  b.node("pad", "Pad", {"x", b.ints("paddings", {0, 0, 1, 2, 0, 1}, {3, 2})});
+  auto* mirror = b.node("mirror", "MirrorPad", {"x", b.ints("mpaddings", {0, 0, 1, 1, 2, 0}, {3, 2})});
+  GraphBuilder::attr(mirror, "mode").set_s("REFLECT");
+  auto* gather = b.node("gather", "GatherV2", {"x", b.ints("indices", {2, 0}), b.ints("gather_axis", {2}, true)});
+  GraphBuilder::attr(gather, "Tparams").set_type(tf::DT_FLOAT);
+  b.node("shape_of", "Shape", {"x"});
+  b.node("fill", "Fill", {"shape_of", b.scalar("value", 2.5f)});
+  b.node("cast", "Cast", {"shape_of"}, tf::DT_INVALID);
+  GraphBuilder::attr(b.graph().mutable_node(b.graph().node_size() - 1), "DstT").set_type(tf::DT_FLOAT);
+  expect_onnx_matches(b.graph(), {"squeeze", "transpose", "concat", "pack", "unpack:2", "split:1", "splitv:1", "slice", "tile", "pad", "mirror",
+                                  "gather", "fill", "cast"});
+}
+
+TEST(OnnxExport, StridedSliceMasks) {
+  REQUIRE_ONNXRUNTIME();
+  struct Case {
+    std::vector<std::int32_t> begin, end, strides;
+    int begin_mask, end_mask, ellipsis, new_axis, shrink;
+  };
+  const std::vector<Case> cases = {
+      {{0, 1, 0}, {2, 3, 4}, {1, 1, 2}, 0, 0, 0, 0, 0},        // plain with a step
+      {{0, 0, 0}, {0, 0, 0}, {1, -1, 1}, 7, 7, 0, 0, 0},       // masks, reversed axis
+      {{1, 0}, {2, 0}, {1, 1}, 0, 2, 0, 0, 1},                 // shrink the first axis
+      {{0, -1}, {0, 0}, {1, 1}, 0, 0, 1, 0, 2},                // ellipsis then the last element
+      {{0, 0, 1}, {0, 0, 3}, {1, 1, 1}, 1, 1, 0, 2, 0},        // a new axis
+      {{-2, 0, 0}, {0, 3, 0}, {1, 1, -2}, 0, 5, 0, 0, 0},      // negative begin, negative step
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE("case " + std::to_string(i));
+    const Case& c = cases[i];
+    GraphBuilder b;
+    b.placeholder("x", tf::DT_FLOAT, {3, 4, 5});
+    auto* s = b.node("y", "StridedSlice", {"x", b.ints("begin", c.begin), b.ints("end", c.end), b.ints("strides", c.strides)});
+    GraphBuilder::attr(s, "Index").set_type(tf::DT_INT32);
+    GraphBuilder::attr(s, "begin_mask").set_i(c.begin_mask);
+    GraphBuilder::attr(s, "end_mask").set_i(c.end_mask);
+    GraphBuilder::attr(s, "ellipsis_mask").set_i(c.ellipsis);
+    GraphBuilder::attr(s, "new_axis_mask").set_i(c.new_axis);
+    GraphBuilder::attr(s, "shrink_axis_mask").set_i(c.shrink);
+    expect_onnx_matches(b.graph(), {"y"});
+  }
+}
+
+TEST(OnnxExport, OpsetsThirteenToTwenty) {
+  REQUIRE_ONNXRUNTIME();
+  for (int opset : {13, 15, 18, 20}) {
+    SCOPED_TRACE("opset " + std::to_string(opset));
+    GraphBuilder b;
+    b.placeholder("x", tf::DT_FLOAT, {2, 3, 4});
+    auto* mean = b.node("mean", "Mean", {"x", b.ints("axes", {1})});
+    GraphBuilder::attr(mean, "keep_dims").set_b(true);
+    auto* split = b.node("split", "Split", {b.ints("axis", {2}, true), "mean"});
+    GraphBuilder::attr(split, "num_split").set_i(2);
+    expect_onnx_matches(b.graph(), {"split:1"}, 1e-5, {}, opset);
+  }
+}
+
+TEST(OnnxExport, OpWithoutOnnxFormIsRefusedNamingEveryOp) {
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {4});
+  b.node("a", "Atan2", {"x", "x"});
+  b.node("b", "Betainc", {"a", "a", "a"});
+  b.node("y", "Add", {"b", "a"});
+  onnx_export::ExportOptions o;
+  o.outputs = {"y"};
+  try {
+    onnx_export::to_onnx(b.graph(), o);
+    FAIL() << "exported";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("Atan2 ('a')"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Betainc ('b')"), std::string::npos) << e.what();
+  }
+  o.opset = 12;
+  try {
+    onnx_export::to_onnx(b.graph(), o);
+    FAIL() << "exported";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUsage);
+  }
+}
+
+TEST(OnnxExport, ExternalDataPairLoadsInOnnxruntime) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {2, 64});
+  b.node("y", "MatMul", {"x", b.random_constant("w", {64, 32})});
+  onnx_export::ExportOptions o;
+  o.outputs = {"y"};
+  const std::string path = test::temp_dir() + "/external.onnx";
+  io::save_onnx(onnx_export::to_onnx(b.graph(), o), path, true);
+  ASSERT_TRUE(std::filesystem::exists(path + ".data"));
+  EXPECT_EQ(std::filesystem::file_size(path + ".data"), 64u * 32u * 4u);
+  EXPECT_LT(std::filesystem::file_size(path), 1024u);
+  auto feeds = runtime::random_feeds(runtime::needed_placeholders(b.graph(), {"y"}), {}, 3);
+  auto ours = runtime::Executor(b.graph()).run(feeds, {"y"});
+  auto theirs = test::run_onnxruntime(path, feeds, {"y"});
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_TRUE(runtime::compare_tensors(theirs[0], ours[0], 1e-5, 1e-5).within_tolerance);
+}
+
+}  // namespace
+}  // namespace tffreeze

@@ -1,0 +1,77 @@
+// Runs an ONNX model on onnxruntime's CPU execution provider: the oracle that tffreeze's tests
+// compare its ONNX export against.
+//   node run_onnx.js MODEL.onnx OUT_DIR NAME=IN.npy... [--output NAME...] [--threads N] [--repeat N]
+// Inputs and outputs are NumPy .npy files; output files are named like tffreeze run's:
+// OUT_DIR/<name with '/' and ':' replaced by '_'>.npy. With --repeat N it also prints the mean
+// latency of N more runs in milliseconds ("latency_ms <value>").
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const ort = require('onnxruntime-node');
+
+const TYPES = {
+  '<f4': ['float32', Float32Array], '<f8': ['float64', Float64Array], '<i4': ['int32', Int32Array],
+  '<i8': ['int64', BigInt64Array], '|b1': ['bool', Uint8Array], '|u1': ['uint8', Uint8Array], '|i1': ['int8', Int8Array],
+};
+
+function readNpy(file) {
+  const buf = fs.readFileSync(file);
+  if (buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a .npy file`);
+  const major = buf[6];
+  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  const start = major === 1 ? 10 : 12;
+  const header = buf.toString('latin1', start, start + headerLen);
+  const descr = /'descr':\s*'([^']+)'/.exec(header)[1];
+  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)[1].split(',').map((s) => s.trim()).filter((s) => s).map(Number);
+  const type = TYPES[descr];
+  if (!type) throw new Error(`${file}: unsupported dtype ${descr}`);
+  const copy = new Uint8Array(buf.subarray(start + headerLen)).buffer;  // aligned copy
+  return new ort.Tensor(type[0], new type[1](copy), shape);
+}
+
+function writeNpy(file, t) {
+  const descr = Object.keys(TYPES).find((k) => TYPES[k][0] === t.type);
+  if (!descr) throw new Error(`output of type ${t.type} cannot be written`);
+  const shape = t.dims.length === 1 ? `(${t.dims[0]},)` : `(${t.dims.join(', ')})`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+  const head = Buffer.alloc(10);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1;
+  head[7] = 0;
+  head.writeUInt16LE(header.length, 8);
+  const data = t.type === 'bool' ? Uint8Array.from(t.data, (v) => (v ? 1 : 0)) : t.data;
+  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+}
+
+async function main() {
+  const [modelPath, outDir, ...rest] = process.argv.slice(2);
+  const feeds = {};
+  let outputs = [];
+  let threads = 1;
+  let repeat = 0;
+  for (let i = 0; i < rest.length; ++i) {
+    if (rest[i] === '--output') outputs.push(rest[++i]);
+    else if (rest[i] === '--threads') threads = Number(rest[++i]);
+    else if (rest[i] === '--repeat') repeat = Number(rest[++i]);
+    else {
+      const eq = rest[i].indexOf('=');
+      feeds[rest[i].slice(0, eq)] = readNpy(rest[i].slice(eq + 1));
+    }
+  }
+  const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  if (outputs.length === 0) outputs = session.outputNames;
+  const results = await session.run(feeds, outputs);
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const name of outputs) writeNpy(path.join(outDir, name.replace(/[/:]/g, '_') + '.npy'), results[name]);
+  if (repeat > 0) {
+    const start = process.hrtime.bigint();
+    for (let r = 0; r < repeat; ++r) await session.run(feeds, outputs);
+    console.log(`latency_ms ${Number(process.hrtime.bigint() - start) / 1e6 / repeat}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(`run_onnx: ${e.message.split('\n')[0]}`);
+  process.exit(1);
+});
