@@ -11,6 +11,7 @@ std::vector<std::string> bitwise_op_specs();
 std::vector<std::string> indexing_op_specs();
 std::vector<std::string> matrix_op_specs();
 std::vector<std::string> special_op_specs();
+std::vector<std::string> sparse_op_specs();
 std::vector<std::string> volume_op_specs();
 
 }  // namespace tffreeze::graph

@@ -154,63 +154,84 @@ struct Executor::Plan : FunctionCaller {
     }
   }
 
-  // Runs loop frame f to its end: each iteration runs every node of the frame in order, a loop
-  // Merge taking the Enter value first and then the previous iteration's NextIteration value;
-  // when LoopCond is false the Switches send the values to the Exits and the frame is done.
-  void run_frame(int f, const std::vector<bool>& needed, std::vector<NodeState>& state, std::map<std::string, double>* profile) const {
-    std::vector<int> members;  // what the fetches need of the frame
-    for (int i : frames.members[static_cast<std::size_t>(f)])
-      if (needed[static_cast<std::size_t>(i)]) members.push_back(i);
-    if (!frames.unsupported[static_cast<std::size_t>(f)].empty()) {
-      throw Error(ExitCode::kUnsupported, "loop '" + frames.names[static_cast<std::size_t>(f)] + "': " + frames.unsupported[static_cast<std::size_t>(f)]);
-    }
+  // Runs loop frame f to its end: each iteration runs the frame's steps in order (an inner
+  // frame is one step, run to its end and re-entered every iteration), a loop Merge taking the
+  // Enter value first and then the previous iteration's NextIteration value; when LoopCond is
+  // false the Switches send the values to the Exits and the frame is done. `node_runs` counts
+  // over the outermost loop, so that nested loops cannot multiply the work past the cap.
+  void run_frame(int f, const std::vector<bool>& needed, std::vector<NodeState>& state, std::int64_t& node_runs,
+                 std::map<std::string, double>* profile) const {
+    const std::vector<int> steps = needed_steps(f, needed);
+    const std::string& name = frames.names[static_cast<std::size_t>(f)];
     std::map<int, std::shared_ptr<const Tensor>> carried;  // NextIteration node -> its last value (null: dead)
     for (std::int64_t iteration = 0;; ++iteration) {
-      if (iteration > kMaxLoopIterations || iteration * static_cast<std::int64_t>(members.size()) > kMaxLoopNodeRuns) {
-        throw Error(ExitCode::kBadInput, "loop '" + frames.names[static_cast<std::size_t>(f)] + "' stopped after " + std::to_string(iteration) +
-                                             " iterations (at most " + std::to_string(kMaxLoopIterations) + ", and " +
-                                             std::to_string(kMaxLoopNodeRuns) + " node runs)");
+      if (iteration > kMaxLoopIterations || node_runs > kMaxLoopNodeRuns) {
+        throw Error(ExitCode::kBadInput, "loop '" + name + "' stopped after " + std::to_string(iteration) + " iterations (at most " +
+                                             std::to_string(kMaxLoopIterations) + ", and " + std::to_string(kMaxLoopNodeRuns) +
+                                             " node runs, inner loops included)");
       }
-      for (int i : members) {
-        if (iteration > 0 && (view.node(i).op() == "Enter" || view.node(i).op() == "RefEnter")) continue;  // entered once
-        state[static_cast<std::size_t>(i)].outputs.clear();
-        state[static_cast<std::size_t>(i)].dead = false;
-      }
+      node_runs += static_cast<std::int64_t>(steps.size());
       bool go_on = false, saw_cond = false;
-      for (int i : members) {
-        const std::string& op = view.node(i).op();
-        auto& s = state[static_cast<std::size_t>(i)];
-        if (iteration > 0 && (op == "Enter" || op == "RefEnter")) continue;
-        if ((op == "Merge" || op == "RefMerge") && merge_from_next_iteration(i) >= 0) {
-          if (iteration == 0) {
-            for (const auto& e : view.inputs(i)) {
-              if (e.control() || is_next_iteration(e.producer)) continue;
-              const auto& p = state[static_cast<std::size_t>(e.producer)];
-              if (p.dead || p.outputs.empty()) s.dead = true;
-              else s.outputs = {p.outputs[static_cast<std::size_t>(e.output)], index_tensor(0)};
-              break;
-            }
-          } else {
-            auto value = carried[merge_from_next_iteration(i)];
-            if (!value) s.dead = true;
-            else s.outputs = {value, index_tensor(1)};
-          }
+      for (int step : steps) {
+        if (step < 0) {
+          run_frame(-step - 1, needed, state, node_runs, profile);
           continue;
         }
-        execute(i, state, profile);
-        if (op == "LoopCond") {
-          saw_cond = true;
-          go_on = !s.dead && !s.outputs.empty() && s.outputs[0] && s.outputs[0]->num_elements() == 1 && element_as_double(*s.outputs[0], 0) != 0;
-        }
+        if (!run_loop_node(step, iteration, carried, state, profile) || view.node(step).op() != "LoopCond") continue;
+        const auto& s = state[static_cast<std::size_t>(step)];
+        saw_cond = true;
+        go_on = !s.dead && !s.outputs.empty() && s.outputs[0] && s.outputs[0]->num_elements() == 1 && element_as_double(*s.outputs[0], 0) != 0;
       }
-      if (!saw_cond) throw Error(ExitCode::kBadInput, "loop '" + frames.names[static_cast<std::size_t>(f)] + "' has no LoopCond");
+      if (!saw_cond) throw Error(ExitCode::kBadInput, "loop '" + name + "' has no LoopCond");
       if (!go_on) return;
-      for (int i : members) {
-        if (!is_next_iteration(i)) continue;
+      for (int i : steps) {
+        if (i < 0 || !is_next_iteration(i)) continue;
         const auto& s = state[static_cast<std::size_t>(i)];
         carried[i] = s.dead || s.outputs.empty() ? nullptr : s.outputs[0];
       }
     }
+  }
+
+  // Frame f's steps that the fetches need: its own nodes, and inner frames with a needed node.
+  std::vector<int> needed_steps(int f, const std::vector<bool>& needed) const {
+    std::vector<int> steps;
+    for (int step : frames.steps[static_cast<std::size_t>(f)]) {
+      if (step >= 0 ? needed[static_cast<std::size_t>(step)] : any_needed(-step - 1, needed)) steps.push_back(step);
+    }
+    return steps;
+  }
+  bool any_needed(int f, const std::vector<bool>& needed) const {
+    for (int i : frames.members[static_cast<std::size_t>(f)])
+      if (needed[static_cast<std::size_t>(i)]) return true;
+    return false;
+  }
+
+  // Runs node i of a frame in the given iteration; false for an Enter after the first
+  // iteration, which keeps the value it entered with (entered once per run of the frame).
+  bool run_loop_node(int i, std::int64_t iteration, std::map<int, std::shared_ptr<const Tensor>>& carried, std::vector<NodeState>& state,
+                     std::map<std::string, double>* profile) const {
+    const std::string& op = view.node(i).op();
+    if (iteration > 0 && (op == "Enter" || op == "RefEnter")) return false;
+    auto& s = state[static_cast<std::size_t>(i)];
+    s.outputs.clear();
+    s.dead = false;
+    const int next = op == "Merge" || op == "RefMerge" ? merge_from_next_iteration(i) : -1;
+    if (next < 0) {
+      execute(i, state, profile);
+    } else if (iteration == 0) {  // the loop Merge takes the value from outside: its Enter's
+      for (const auto& e : view.inputs(i)) {
+        if (e.control() || is_next_iteration(e.producer)) continue;
+        const auto& p = state[static_cast<std::size_t>(e.producer)];
+        if (p.dead || p.outputs.empty()) s.dead = true;
+        else s.outputs = {p.outputs[static_cast<std::size_t>(e.output)], index_tensor(0)};
+        break;
+      }
+    } else if (auto value = carried[next]; value) {
+      s.outputs = {value, index_tensor(1)};
+    } else {
+      s.dead = true;
+    }
+    return true;
   }
 
   bool is_next_iteration(int i) const { return view.node(i).op() == "NextIteration" || view.node(i).op() == "RefNextIteration"; }
@@ -300,9 +321,8 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
   for (int step : plan_->frames.schedule) {
     if (step < 0) {  // a loop frame, run to its end
       const int f = -step - 1;
-      bool any = false;
-      for (int i : plan_->frames.members[static_cast<std::size_t>(f)]) any |= needed[static_cast<std::size_t>(i)];
-      if (any) plan_->run_frame(f, needed, state, profile_);
+      std::int64_t node_runs = 0;  // capped per outermost loop, its inner loops included
+      if (plan_->any_needed(f, needed)) plan_->run_frame(f, needed, state, node_runs, profile_);
       continue;
     }
     const int i = step;

@@ -86,6 +86,7 @@ void register_indexing_kernels(KernelRegistry& r);
 void register_matrix_kernels(KernelRegistry& r);
 void register_special_kernels(KernelRegistry& r);
 void register_volume_kernels(KernelRegistry& r);
+void register_sparse_kernels(KernelRegistry& r);
 
 // A tensor of `dtype` and `shape`, zero-filled (throws via ctx when too large).
 Tensor make_tensor(const KernelContext& ctx, tf::DataType dtype, std::vector<std::int64_t> shape);

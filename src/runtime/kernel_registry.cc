@@ -134,6 +134,7 @@ const KernelRegistry& KernelRegistry::global() {
     register_matrix_kernels(r);
     register_special_kernels(r);
     register_volume_kernels(r);
+    register_sparse_kernels(r);
     std::sort(r.kernels_.begin(), r.kernels_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     return r;
   }();
