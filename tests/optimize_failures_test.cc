@@ -167,13 +167,13 @@ TEST(OptimizeFailures, RefusalNamesEveryOpWithoutKernelAndTheWayOut) {
   EXPECT_EQ(ops.out.find("MysteryOpA"), std::string::npos);
 }
 
-// Until the ONNX writer exists, a GraphDef must not be written under a name that says otherwise.
+// A graph must not be written under a name that says another format.
 TEST(OptimizeFailures, OutputExtensionsTheWriterDoesNotKnowAreRefused) {
   REQUIRE_FIXTURE(path, "tensorflow-onnx/tests/models/fc-layers/frozen.pb");
   const std::string dir = test::temp_dir();
-  for (const std::vector<std::string>& args : {std::vector<std::string>{"convert", path, dir + "/model.onnx"},
-                                               {"freeze", path, "-o", dir + "/model.onnx"},
-                                               {"optimize", path, "-o", dir + "/model.onnx"},
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"convert", path, dir + "/model.tflite"},
+                                               {"freeze", path, "-o", dir + "/model.uff"},
+                                               {"optimize", path, "-o", dir + "/model.h5"},
                                                {"convert", path, dir + "/model"}}) {
     auto r = test::run_cli(args);
     EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.err;

@@ -11,7 +11,7 @@ tools/install-deps.sh >/dev/null
 seconds=${FUZZ_SECONDS:-30}
 data=${TFFREEZE_TESTDATA:-../shared/testdata}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(graphdef pbtxt metagraph savedmodel checkpoint npy tfjs transforms executor)
+[ ${#targets[@]} -eq 0 ] && targets=(graphdef pbtxt metagraph savedmodel checkpoint npy tfjs transforms executor onnx onnx_export)
 
 # The build's output goes to a log, printed when the build fails (CI must show why).
 mkdir -p build-fuzz
@@ -92,12 +92,17 @@ if [ -f "$gen/model.ckpt.meta" ] && [ -x build/tffreeze ]; then
     cp "$gen/opt.pb" build-fuzz/seeds/graphdef/generated.pb
 fi
 seed executor
+seed onnx
+seed onnx_export
 if [ -x build/tffreeze ]; then
   i=0
   for f in $(small "*.pb") $(small "*.pbtxt"); do
     out="build-fuzz/seeds/executor/$i.pbtxt"
     build/tffreeze convert "$f" "$out" >/dev/null 2>&1 || continue
     [ "$(grep -c '^node {' "$out")" -le 64 ] || { rm -f "$out"; continue; }
+    cp "$out" "build-fuzz/seeds/onnx_export/$i.pbtxt"
+    # Its ONNX form, where it has one, seeds the ONNX reader.
+    build/tffreeze convert "$out" "build-fuzz/seeds/onnx/$i.onnx" >/dev/null 2>&1 || true
     i=$((i + 1))
   done
 fi

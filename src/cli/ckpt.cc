@@ -17,7 +17,7 @@ using io::checkpoint::open_checkpoint;
 
 int run_list(const std::string& path, bool as_json) {
   auto ckpt = open_checkpoint(path);
-  if (as_json) std::cout << checkpoint_entries_json(*ckpt).dump(2) << "\n";
+  if (as_json) std::cout << checkpoint_entries_json(*ckpt).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else print_checkpoint_table(*ckpt);
   return 0;
 }

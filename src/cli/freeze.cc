@@ -108,7 +108,7 @@ int run_freeze(const FreezeArgs& a) {
     if (a.output == "-") std::cout.flush();
     else print_report(result.report, a.output);
   }
-  if (!a.report.empty()) write_file_atomic(a.report, report.dump(2) + "\n");
+  if (!a.report.empty()) write_file_atomic(a.report, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   return code;
 }
 

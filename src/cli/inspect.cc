@@ -9,6 +9,8 @@
 #include "io/checkpoint/checkpoint.h"
 #include "graph/summary.h"
 #include "io/model.h"
+#include "io/onnx_file.h"
+#include "export/onnx/summary.h"
 #include "runtime/executor.h"
 
 namespace tffreeze::cli {
@@ -86,8 +88,8 @@ void print_text(const json& s) {
     }
     if (sig.value("changes_state", false)) std::cout << "  changes state (trains or assigns): freeze refuses it\n";
   }
-  if (!s["tags"].empty()) std::cout << "tags:      " << s["tags"].dump() << "\n";
-  if (!s["control_flow"].empty()) std::cout << "control flow: " << s["control_flow"].dump() << "\n";
+  if (!s["tags"].empty()) std::cout << "tags:      " << s["tags"].dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+  if (!s["control_flow"].empty()) std::cout << "control flow: " << s["control_flow"].dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
   if (s["ops_without_kernel"].empty()) {
     std::cout << "executor:  has a kernel for every op (run, verify and optimize's proof can run it)\n";
   } else {
@@ -118,6 +120,30 @@ json ops_without_kernel_json(const tf::GraphDef& graph) {
   return out;
 }
 
+void print_onnx_text(const json& s) {
+  std::cout << "format:    ONNX, IR version " << s["ir_version"] << ", opset";
+  for (const auto& [domain, version] : s["opset"].items()) std::cout << " " << domain << " " << version;
+  std::cout << ", producer " << s["producer"].get<std::string>() << "\nnodes:     " << s["node_count"] << "\nops:      ";
+  std::vector<std::pair<int, std::string>> ops;
+  for (const auto& [op, n] : s["ops"].items()) ops.push_back({n.get<int>(), op});
+  std::sort(ops.rbegin(), ops.rend());
+  for (const auto& [n, op] : ops) std::cout << " " << op << " " << n;
+  std::cout << "\n";
+  auto print_values = [](const char* title, const json& list) {
+    std::cout << title << " (" << list.size() << "):\n";
+    for (const auto& v : list) {
+      std::cout << "  " << v["name"].get<std::string>() << "  " << v.value("dtype", "?") << " [";
+      if (v.contains("shape"))
+        for (std::size_t i = 0; i < v["shape"].size(); ++i) std::cout << (i ? "," : "") << (v["shape"][i].is_string() ? v["shape"][i].get<std::string>() : std::to_string(v["shape"][i].get<long long>()));
+      std::cout << "]\n";
+    }
+  };
+  print_values("inputs", s["inputs"]);
+  print_values("outputs", s["outputs"]);
+  std::cout << "weights:   " << s["initializers"]["count"] << " initializers, " << s["initializers"]["parameters"] << " parameters, "
+            << s["initializers"]["external"] << " in external data\n";
+}
+
 // A checkpoint (prefix, .index, or a directory of checkpoints) rather than a model.
 bool is_checkpoint(const std::string& path) {
   if (is_directory(path)) {
@@ -134,7 +160,7 @@ void add_inspect(CLI::App& app, Action* action) {
   auto path = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
   auto tags = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("model", *path, "GraphDef (.pb/.pbtxt), MetaGraphDef (.meta), SavedModel dir, TF.js model.json, or a checkpoint")->required();
+  cmd->add_option("model", *path, "GraphDef (.pb/.pbtxt), MetaGraphDef (.meta), SavedModel dir, TF.js model.json, ONNX .onnx, or a checkpoint")->required();
   cmd->add_flag("--json", *as_json, "Print one JSON object (keys in the README)");
   cmd->add_option("--tags", *tags, "SavedModel meta graph tags (default: serve)")->delimiter(',');
   cmd->callback([=] {
@@ -143,7 +169,7 @@ void add_inspect(CLI::App& app, Action* action) {
         auto ckpt = io::checkpoint::open_checkpoint(*path);
         json summary = checkpoint_summary_json(*ckpt);
         if (*as_json) {
-          std::cout << summary.dump(2) << "\n";
+          std::cout << summary.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
         } else {
           std::cout << "format:    " << summary["format"].get<std::string>() << "\nprefix:    " << ckpt->prefix()
                     << "\ntensors:   " << summary["tensor_count"] << ", " << summary["total_bytes"] << " bytes\n";
@@ -151,10 +177,17 @@ void add_inspect(CLI::App& app, Action* action) {
         }
         return 0;
       }
+      if (io::looks_like_onnx(*path)) {
+        json summary = onnx_export::summarize_onnx(io::load_onnx(*path));
+        // ONNX names need not be UTF-8: such bytes print as U+FFFD instead of failing.
+        if (*as_json) std::cout << summary.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+        else print_onnx_text(summary);
+        return 0;
+      }
       io::Model model = io::load_model(*path, {*tags});
       json summary = graph::summarize_model(model);
       summary["ops_without_kernel"] = ops_without_kernel_json(model.graph());
-      if (*as_json) std::cout << summary.dump(2) << "\n";
+      if (*as_json) std::cout << summary.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
       else print_text(summary);
       return 0;
     };

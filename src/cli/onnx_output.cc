@@ -10,7 +10,11 @@
 namespace tffreeze::cli {
 
 namespace {
-constexpr const char* kOnnxPreparation = "strip_unused_nodes remove_nodes(op=Identity) fold_constants sort_by_execution_order";
+// ONNX has no TensorLists and no fused TF ops: loops with a static trip count are unrolled (their
+// lists lowered), fused ops split back into their standard ops.
+constexpr const char* kOnnxPreparation =
+    "strip_unused_nodes unfuse_ops remove_nodes(op=Identity) fold_constants unroll_loops fold_constants lower_tensor_lists "
+    "remove_nodes(op=Identity) fold_constants sort_by_execution_order";
 }  // namespace
 
 bool is_onnx_output(const std::string& path) { return extension(path) == ".onnx"; }

@@ -23,7 +23,7 @@ void add_ops(CLI::App& app, Action* action) {
         if (*as_json) list.push_back({{"op", op}, {"in_registry", known}});
         else std::cout << op << "\n";
       }
-      if (*as_json) std::cout << list.dump(2) << "\n";
+      if (*as_json) std::cout << list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       else std::cerr << ops.size() << " ops have kernels; Const, Placeholder, Merge and pass-through ops run without one\n";
       return 0;
     };

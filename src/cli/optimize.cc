@@ -251,7 +251,7 @@ int run_optimize(const OptimizeArgs& a) {
   if (o.outputs.empty()) o.outputs = graph::likely_outputs(model);
   json report;
   int code = optimize_and_write(std::move(*model.mutable_graph()), o, a.input, a.output, &report);
-  if (!a.report.empty()) write_file_atomic(a.report, report.dump(2) + "\n");
+  if (!a.report.empty()) write_file_atomic(a.report, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   return code;
 }
 

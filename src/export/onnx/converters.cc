@@ -14,6 +14,7 @@ const ConverterRegistry& ConverterRegistry::global() {
     register_nn_converters(r);
     register_shape_converters(r);
     register_reduce_converters(r);
+    register_image_converters(r);
     return r;
   }();
   return registry;

@@ -33,6 +33,7 @@ void register_elementwise_converters(ConverterRegistry& r);
 void register_nn_converters(ConverterRegistry& r);
 void register_shape_converters(ConverterRegistry& r);
 void register_reduce_converters(ConverterRegistry& r);
+void register_image_converters(ConverterRegistry& r);
 
 // ---- helpers shared by the converters -------------------------------------------------------
 

@@ -8,6 +8,7 @@
 #include "common/dtype.h"
 #include "common/error.h"
 #include "export/onnx/converters.h"
+#include "graph/default_attrs.h"
 #include "graph/graph_view.h"
 #include "graph/tensor_ref.h"
 #include "runtime/executor.h"
@@ -32,7 +33,12 @@ std::vector<int> needed_in_order(const graph::GraphView& view, const std::vector
 std::map<std::string, TensorInfo> observe_tensors(const tf::GraphDef& graph, const ExportOptions& o) {
   std::map<std::string, TensorInfo> info;
   runtime::Executor executor(graph);
-  executor.set_observer([&](const tf::NodeDef& node, int k, const Tensor& t) { info[graph::tensor_name(node.name(), k)] = {t.dtype, t.shape}; });
+  // The executor computes half and bfloat16 in float32: the dtype ONNX sees is the declared one.
+  executor.set_observer([&](const tf::NodeDef& node, int k, const Tensor& t) {
+    tf::DataType dtype = t.dtype;
+    if (auto declared = graph::output_dtype(node, k); declared && dtype == tf::DT_FLOAT) dtype = *declared;
+    info[graph::tensor_name(node.name(), k)] = {dtype, t.shape};
+  });
   auto feeds = runtime::random_feeds(runtime::needed_placeholders(graph, o.outputs), o.shapes, 1);
   executor.run(feeds, o.outputs);
   return info;

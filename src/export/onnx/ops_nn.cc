@@ -8,100 +8,10 @@
 #include "common/dtype.h"
 #include "common/error.h"
 #include "export/onnx/converters.h"
+#include "export/onnx/nchw_frame.h"
 
 namespace tffreeze::onnx_export {
 namespace {
-
-bool nchw(const tf::NodeDef& node) { return attr_string(node, "data_format", "NHWC") == "NCHW"; }
-
-// Spatial entries (H, W) of a 4-value attr in data_format order; `fallback` when absent.
-std::vector<std::int64_t> spatial(const tf::NodeDef& node, const std::string& attr, std::int64_t fallback) {
-  auto v = attr_ints(node, attr);
-  if (v.size() != 4) return {fallback, fallback};
-  return nchw(node) ? std::vector<std::int64_t>{v[2], v[3]} : std::vector<std::int64_t>{v[1], v[2]};
-}
-
-// ONNX pads [top, left, bottom, right] by TensorFlow's padding rule.
-std::vector<std::int64_t> pads_for(const tf::NodeDef& node, const std::vector<std::int64_t>& in_hw, const std::vector<std::int64_t>& k,
-                                   const std::vector<std::int64_t>& stride, const std::vector<std::int64_t>& dilation) {
-  const std::string padding = attr_string(node, "padding", "VALID");
-  std::vector<std::int64_t> before(2, 0), after(2, 0);
-  if (padding == "SAME") {
-    for (int d = 0; d < 2; ++d) {
-      const std::int64_t out = (in_hw[d] + stride[d] - 1) / stride[d];
-      const std::int64_t total = std::max<std::int64_t>((out - 1) * stride[d] + (k[d] - 1) * dilation[d] + 1 - in_hw[d], 0);
-      before[d] = total / 2;
-      after[d] = total - before[d];
-    }
-  } else if (padding == "EXPLICIT") {
-    auto p = attr_ints(node, "explicit_paddings");
-    if (p.size() != 8) no_onnx_form(node, "explicit_paddings of " + std::to_string(p.size()) + " values");
-    const int h = nchw(node) ? 2 : 1, w = nchw(node) ? 3 : 2;
-    before = {p[2 * h], p[2 * w]};
-    after = {p[2 * h + 1], p[2 * w + 1]};
-  } else if (padding != "VALID") {
-    no_onnx_form(node, "padding '" + padding + "'");
-  }
-  return {before[0], before[1], after[0], after[1]};
-}
-
-// The node's input 0 in NCHW, and where its NCHW result must go: straight to the node's output,
-// or through a Transpose back to NHWC.
-struct Frame {
-  std::string x, out;
-  std::vector<std::int64_t> hw;  // input spatial size
-};
-
-Frame enter_nchw(const tf::NodeDef& node, ExportContext& ctx) {
-  const auto in = inputs_of(node);
-  const auto& shape = ctx.info(node.input(0)).shape;
-  if (shape.size() != 4) no_onnx_form(node, "a rank-" + std::to_string(shape.size()) + " input");
-  if (nchw(node)) return {in[0], ExportContext::output(node), {shape[2], shape[3]}};
-  auto* t = ctx.add_node("Transpose", {in[0]}, {}, node.name() + "/to_nchw");
-  set_ints(t, "perm", {0, 3, 1, 2});
-  return {t->output(0), ctx.fresh(node.name() + "/nchw"), {shape[1], shape[2]}};
-}
-
-void leave_nchw(const tf::NodeDef& node, ExportContext& ctx, const Frame& f) {
-  if (nchw(node)) return;
-  set_ints(ctx.add_node("Transpose", {f.out}, {ExportContext::output(node)}, node.name() + "/to_nhwc"), "perm", {0, 2, 3, 1});
-}
-
-// Element bytes of `t` permuted: out.shape[k] = t.shape[perm[k]].
-Tensor transposed(const Tensor& t, const std::vector<std::int64_t>& perm) {
-  const std::size_t rank = t.shape.size(), size = static_cast<std::size_t>(dtype_size(t.dtype));
-  Tensor out{t.dtype, std::vector<std::int64_t>(rank), std::string(t.bytes.size(), '\0'), {}, {}};
-  std::vector<std::int64_t> in_strides(rank, 1);
-  for (std::size_t k = rank; k-- > 1;) in_strides[k - 1] = in_strides[k] * t.shape[k];
-  for (std::size_t k = 0; k < rank; ++k) out.shape[k] = t.shape[static_cast<std::size_t>(perm[k])];
-  std::vector<std::int64_t> index(rank, 0);
-  for (std::int64_t i = 0, n = t.num_elements(); i < n; ++i) {
-    std::int64_t from = 0;
-    for (std::size_t k = 0; k < rank; ++k) from += index[k] * in_strides[static_cast<std::size_t>(perm[k])];
-    std::memcpy(out.bytes.data() + static_cast<std::size_t>(i) * size, t.bytes.data() + static_cast<std::size_t>(from) * size, size);
-    for (std::size_t k = rank; k-- > 0;) {
-      if (++index[k] < out.shape[k]) break;
-      index[k] = 0;
-    }
-  }
-  return out;
-}
-
-// A weight in another layout: a permuted (and reshaped) initializer when it is a constant, so
-// that runtimes which want constant weights (TensorRT, OpenCV) get them; else Transpose nodes.
-std::string permuted_weight(const tf::NodeDef& node, ExportContext& ctx, const std::vector<std::int64_t>& perm,
-                            const std::vector<std::int64_t>& reshape) {
-  const std::string w = inputs_of(node)[1];
-  if (const Tensor* value = ctx.constant(node.input(1)); value && dtype_size(value->dtype) > 0) {
-    Tensor t = transposed(*value, perm);
-    if (!reshape.empty()) t.shape = reshape;
-    return ctx.add_initializer(node.name() + "/weights", t);
-  }
-  auto* t = ctx.add_node("Transpose", {w}, {}, node.name() + "/weights");
-  set_ints(t, "perm", perm);
-  if (reshape.empty()) return t->output(0);
-  return ctx.add_node("Reshape", {t->output(0), ctx.add_ints(node.name() + "/weights_shape", reshape)}, {}, node.name() + "/weights_reshaped")->output(0);
-}
 
 void convert_conv(const tf::NodeDef& node, ExportContext& ctx) {
   const auto& fshape = ctx.info(node.input(1)).shape;
@@ -109,8 +19,8 @@ void convert_conv(const tf::NodeDef& node, ExportContext& ctx) {
   Frame f = enter_nchw(node, ctx);
   const bool depthwise = node.op() == "DepthwiseConv2dNative";
   const std::int64_t C = fshape[2], M = fshape[3];
-  const std::string w = depthwise ? permuted_weight(node, ctx, {2, 3, 0, 1}, {C * M, 1, fshape[0], fshape[1]})
-                                  : permuted_weight(node, ctx, {3, 2, 0, 1}, {});
+  const std::string w = depthwise ? permuted_weight(node, ctx, 1, {2, 3, 0, 1}, {C * M, 1, fshape[0], fshape[1]})
+                                  : permuted_weight(node, ctx, 1, {3, 2, 0, 1}, {});
   auto stride = spatial(node, "strides", 1), dilation = spatial(node, "dilations", 1);
   auto* conv = ctx.add_node("Conv", {f.x, w}, {f.out}, node.name());
   set_ints(conv, "kernel_shape", {fshape[0], fshape[1]});
@@ -118,6 +28,33 @@ void convert_conv(const tf::NodeDef& node, ExportContext& ctx) {
   set_ints(conv, "dilations", dilation);
   set_ints(conv, "pads", pads_for(node, f.hw, {fshape[0], fshape[1]}, stride, dilation));
   if (depthwise) set_int(conv, "group", C);
+  leave_nchw(node, ctx, f);
+}
+
+// Conv2DBackpropInput (conv2d_transpose): ConvTranspose with the forward convolution's pads and
+// the output_padding that gives TF's input_sizes exactly.
+void convert_conv_transpose(const tf::NodeDef& node, ExportContext& ctx) {
+  const auto& fshape = ctx.info(node.input(1)).shape;
+  const auto& out_shape = ctx.info(ExportContext::output(node)).shape;
+  if (fshape.size() != 4 || out_shape.size() != 4) no_onnx_form(node, "a filter or output that is not 4-D");
+  Frame f = enter_nchw(node, ctx, 2);
+  const std::vector<std::int64_t> out_hw = nchw(node) ? std::vector<std::int64_t>{out_shape[2], out_shape[3]} : std::vector<std::int64_t>{out_shape[1], out_shape[2]};
+  auto stride = spatial(node, "strides", 1), dilation = spatial(node, "dilations", 1);
+  const std::vector<std::int64_t> k = {fshape[0], fshape[1]};
+  auto pads = pads_for(node, out_hw, k, stride, dilation);
+  std::vector<std::int64_t> output_padding(2);
+  for (int d = 0; d < 2; ++d) {
+    const std::int64_t produced = stride[d] * (f.hw[d] - 1) + (k[d] - 1) * dilation[d] + 1 - pads[d] - pads[d + 2];
+    output_padding[d] = out_hw[d] - produced;
+    if (output_padding[d] < 0 || output_padding[d] >= std::max(stride[d], dilation[d])) no_onnx_form(node, "this output size");
+  }
+  // TF's filter is [KH, KW, output channels, input channels]; ONNX's [input, output, KH, KW].
+  auto* conv = ctx.add_node("ConvTranspose", {f.x, permuted_weight(node, ctx, 1, {3, 2, 0, 1}, {})}, {f.out}, node.name());
+  set_ints(conv, "kernel_shape", k);
+  set_ints(conv, "strides", stride);
+  set_ints(conv, "dilations", dilation);
+  set_ints(conv, "pads", pads);
+  if (output_padding[0] || output_padding[1]) set_ints(conv, "output_padding", output_padding);
   leave_nchw(node, ctx, f);
 }
 
@@ -187,6 +124,7 @@ void convert_softmax(const tf::NodeDef& node, ExportContext& ctx) {
 void register_nn_converters(ConverterRegistry& r) {
   r.add_all({"Conv2D", "DepthwiseConv2dNative"}, convert_conv);
   r.add_all({"MaxPool", "AvgPool"}, convert_pool);
+  r.add("Conv2DBackpropInput", convert_conv_transpose);
   r.add("BiasAdd", convert_bias_add);
   r.add_all({"FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"}, convert_batch_norm);
   r.add_all({"MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3"}, convert_matmul);

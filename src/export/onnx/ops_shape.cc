@@ -1,6 +1,7 @@
 // Shape ops: reshapes, concatenation and splitting, slicing (StridedSlice with every mask),
 // gathering, padding, tiling and the shape queries. Operands that ONNX wants as int64 inputs
 // (shapes, axes, pads, repeats) become int64 initializers when they are constants.
+#include <cstring>
 #include <limits>
 
 #include "common/dtype.h"
@@ -225,6 +226,72 @@ void convert_shape_query(const tf::NodeDef& node, ExportContext& ctx) {
   set_int(ctx.add_node("Cast", {raw}, {out}, node.name()), "to", onnx_dtype(out_type));
 }
 
+// ZerosLike / OnesLike: a constant of x's shape (ConstantOfShape over Shape(x)).
+void convert_like(const tf::NodeDef& node, ExportContext& ctx) {
+  const tf::DataType t = attr_type(node, "T", tf::DT_FLOAT);
+  Tensor value{t, {1}, std::string(static_cast<std::size_t>(dtype_size(t)), '\0'), {}, {}};
+  if (value.bytes.empty()) no_onnx_form(node, "dtype " + dtype_name(t));
+  if (node.op() == "OnesLike") {
+    switch (t) {
+      case tf::DT_FLOAT: { const float one = 1; std::memcpy(value.bytes.data(), &one, 4); break; }
+      case tf::DT_DOUBLE: { const double one = 1; std::memcpy(value.bytes.data(), &one, 8); break; }
+      case tf::DT_INT32: { const std::int32_t one = 1; std::memcpy(value.bytes.data(), &one, 4); break; }
+      case tf::DT_INT64: { const std::int64_t one = 1; std::memcpy(value.bytes.data(), &one, 8); break; }
+      case tf::DT_BOOL: value.bytes[0] = 1; break;
+      default: no_onnx_form(node, "dtype " + dtype_name(t));
+    }
+  }
+  const std::string shape = ctx.add_node("Shape", {inputs_of(node)[0]}, {}, node.name() + "/shape")->output(0);
+  auto* c = ctx.add_node("ConstantOfShape", {shape}, {ExportContext::output(node)}, node.name());
+  auto* a = c->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  to_onnx_tensor(value, "value", a->mutable_t());
+}
+
+// OneHot as a comparison with 0..depth-1: TF gives negative and too-large indices no hot entry,
+// where ONNX's OneHot would count negative ones from the end.
+void convert_one_hot(const tf::NodeDef& node, ExportContext& ctx) {
+  auto in = inputs_of(node);
+  const auto depth = const_ints(node, 1, ctx).at(0);
+  const std::int64_t rank = rank_of(ctx, node.input(0));
+  std::int64_t axis = attr_int(node, "axis", -1);
+  if (axis < 0) axis = rank;
+  const tf::DataType index_type = ctx.info(node.input(0)).dtype;
+  std::vector<std::int64_t> range_shape(static_cast<std::size_t>(rank - axis + 1), 1);
+  range_shape[0] = depth;
+  Tensor range{tf::DT_INT64, range_shape, std::string(static_cast<std::size_t>(depth) * 8, '\0'), {}, {}};
+  for (std::int64_t i = 0; i < depth; ++i) std::memcpy(range.bytes.data() + i * 8, &i, 8);
+  std::string indices = index_type == tf::DT_INT64 ? in[0] : cast(ctx, in[0], tf::DT_INT64, node.name() + "/indices");
+  indices = ctx.add_node("Unsqueeze", {indices, ctx.add_ints(node.name() + "/axis", {axis})}, {}, node.name() + "/expanded")->output(0);
+  const std::string hot = ctx.add_node("Equal", {indices, ctx.add_initializer(node.name() + "/range", range)}, {}, node.name() + "/hot")->output(0);
+  ctx.add_node("Where", {hot, in[2], in[3]}, {ExportContext::output(node)}, node.name());
+}
+
+// Where(condition): the true coordinates, [N, rank] int64 (ONNX's NonZero answers [rank, N]).
+void convert_where(const tf::NodeDef& node, ExportContext& ctx) {
+  const std::string nz = ctx.add_node("NonZero", {inputs_of(node)[0]}, {}, node.name() + "/nonzero")->output(0);
+  set_ints(ctx.add_node("Transpose", {nz}, {ExportContext::output(node)}, node.name()), "perm", {1, 0});
+}
+
+void convert_top_k(const tf::NodeDef& node, ExportContext& ctx) {
+  auto in = inputs_of(node);
+  const std::string k = ctx.add_node("Reshape", {int64_input(node, 1, ctx), ctx.add_ints(node.name() + "/one", {1})}, {}, node.name() + "/k")->output(0);
+  const std::string indices = ctx.fresh(node.name() + "/indices");
+  auto* t = ctx.add_node("TopK", {in[0], k}, {ExportContext::output(node, 0), indices}, node.name());
+  set_int(t, "axis", -1);
+  set_int(t, "largest", 1);
+  set_int(t, "sorted", 1);
+  set_int(ctx.add_node("Cast", {indices}, {ExportContext::output(node, 1)}, node.name() + "/cast"), "to", onnx_dtype(attr_type(node, "index_type", tf::DT_INT32)));
+}
+
+void convert_cumsum(const tf::NodeDef& node, ExportContext& ctx) {
+  if (node.op() != "Cumsum") no_onnx_form(node, "a cumulative product");
+  auto* n = ctx.add_node("CumSum", {inputs_of(node)[0], inputs_of(node)[1]}, {ExportContext::output(node)}, node.name());
+  set_int(n, "exclusive", attr_bool(node, "exclusive", false) ? 1 : 0);
+  set_int(n, "reverse", attr_bool(node, "reverse", false) ? 1 : 0);
+}
+
 void convert_range(const tf::NodeDef& node, ExportContext& ctx) { emit_same(node, ctx, "Range"); }
 
 }  // namespace
@@ -247,6 +314,11 @@ void register_shape_converters(ConverterRegistry& r) {
   r.add("Fill", convert_fill);
   r.add_all({"Shape", "Size", "Rank"}, convert_shape_query);
   r.add("Range", convert_range);
+  r.add_all({"ZerosLike", "OnesLike"}, convert_like);
+  r.add("OneHot", convert_one_hot);
+  r.add("Where", convert_where);
+  r.add("TopKV2", convert_top_k);
+  r.add("Cumsum", convert_cumsum);
 }
 
 }  // namespace tffreeze::onnx_export

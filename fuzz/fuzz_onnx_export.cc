@@ -1,0 +1,31 @@
+// Fuzz target: the ONNX exporter on a fuzzed small graph (text GraphDef, at most 64 nodes). It
+// must export, or refuse with a user-facing Error; a model that ONNX's checker rejects is our
+// bug (exit 5) and a finding here, as is any crash.
+#include <cstdlib>
+
+#include "export/onnx/export.h"
+#include "fuzz_support.h"
+#include "graph/validate.h"
+#include "io/proto_io.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace tffreeze;
+  tf::GraphDef g;
+  std::string why;
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (!io::parse_text(text, &g, &why) && !io::parse_binary(text, &g, &why)) return 0;
+  if (g.node_size() == 0 || g.node_size() > 64 || !graph::validate_graph(g).empty()) return 0;
+  onnx_export::ExportOptions o;
+  for (const auto& n : g.node())
+    if (n.op() != "Const" && n.op() != "Placeholder" && n.op() != "NoOp") o.outputs = {n.name()};
+  if (o.outputs.empty()) return 0;
+  try {
+    onnx_export::to_onnx(g, o);
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::kInternal) {
+      std::fprintf(stderr, "%s\n", e.what());
+      std::abort();
+    }
+  }
+  return 0;
+}
