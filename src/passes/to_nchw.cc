@@ -251,6 +251,7 @@ std::optional<Ints> NchwRewriter::ints_at(int node, int slot) const {
 
 void NchwRewriter::set_output(int node, int output, Frame frame, int rank) {
   const std::string name = view_.node(node).name() + (output ? ":" + std::to_string(output) : "");
+  if (frame != Frame::kPlain) graph_->mutable_node(node)->mutable_attr()->erase("_output_shapes");  // NHWC shapes: stale now
   values_[tensor_key(name)] = Value{name, frame, rank, dtype_of(node, output)};
 }
 
