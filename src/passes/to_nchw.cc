@@ -143,7 +143,7 @@ class NchwRewriter {
       auto it = ctx.args.find(key);
       auto& set = std::string(key) == "inputs_as_nchw" ? inputs_first_ : outputs_first_;
       if (it != ctx.args.end())
-        for (auto& n : split_names(it->second)) set.insert(n);
+        for (auto& n : split_names(it->second)) set.insert(tensor_key(n));  // "x:0" is "x"
     }
   }
 
@@ -191,7 +191,7 @@ class NchwRewriter {
 
   // ---- the interface ----
   void take_inputs_nchw();
-  void finish_output(const std::string& output);
+  void finish_output(const std::string& tensor);
   void rename(const std::string& from, const std::string& to);
 
   tf::GraphDef* graph_;
@@ -341,7 +341,9 @@ PassReport NchwRewriter::run() {
   }
   take_inputs_nchw();
   for (int i : order) visit(i);
-  for (const auto& o : ctx_.outputs) finish_output(o);
+  std::set<std::string> outputs;  // "y" and "y:0" are one output
+  for (const auto& o : ctx_.outputs) outputs.insert(tensor_key(o));
+  for (const auto& o : outputs) finish_output(o);
   for (auto& n : added_) *graph_->add_node() = std::move(n);
   if (report_.changed || !added_.empty()) {
     remove_unneeded(graph_, ctx_.outputs, ctx_.inputs);  // the original constants and bypassed Transposes
@@ -889,11 +891,11 @@ void NchwRewriter::rename(const std::string& from, const std::string& to) {
 
 // An output keeps its name and, unless outputs_as_nchw names it, the layout TensorFlow gave it:
 // the producer is renamed and a Transpose takes the output's name.
-void NchwRewriter::finish_output(const std::string& output) {
-  const std::string key = tensor_key(output);
+void NchwRewriter::finish_output(const std::string& tensor) {
+  const std::string output = tensor_key(tensor);  // the node's name for output 0
   const int i = view_.find(output);
-  if (key.find(':') != std::string::npos || i < 0 || view_.node(i).op() == "Placeholder" || is_interface(ctx_.inputs, output)) return;
-  auto it = values_.find(key);
+  if (output.find(':') != std::string::npos || i < 0 || view_.node(i).op() == "Placeholder" || is_interface(ctx_.inputs, output)) return;
+  auto it = values_.find(output);
   const Value v = it != values_.end() ? it->second : Value{output, Frame::kPlain, rank_of(i, 0), dtype_of(i, 0)};
   const bool want_first = outputs_first_.count(output) > 0 && (v.rank == 4 || v.rank == 5);
   if (v.name != output || v.frame == Frame::kFlat || (v.frame == Frame::kFirst) == want_first) return;
