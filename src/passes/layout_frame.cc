@@ -73,6 +73,14 @@ bool runnable(const std::string& op) {
   return runtime::KernelRegistry::global().find(op) != nullptr;
 }
 
+bool is_shape_query(const std::string& op) { return op == "Shape" || op == "ShapeN" || op == "Size" || op == "Rank"; }
+
+// Ops whose result size depends on the values, not only the sizes, of their data.
+bool data_dependent(const std::string& op) {
+  return op == "Where" || op == "Unique" || op == "UniqueV2" || op == "UniqueWithCounts" || op.rfind("NonMaxSuppression", 0) == 0 ||
+         op == "DynamicPartition" || op == "DynamicStitch" || op == "ParallelDynamicStitch";
+}
+
 Tensor zeros(tf::DataType dtype, const Dims& shape) {
   Tensor t{dtype, shape, {}, {}, {}};
   if (dtype == tf::DT_STRING) t.strings.assign(static_cast<std::size_t>(t.num_elements()), "");
@@ -165,6 +173,10 @@ bool StaticShapes::from_rule(const graph::GraphView& view, int i, const std::vec
 void StaticShapes::from_kernel(const graph::GraphView& view, int i, const std::vector<const Known*>& in) {
   const auto& node = view.node(i);
   std::vector<Tensor> outs[2];
+  // Zeros stand in for values not known here. Real values come out only from real values (or
+  // from a shape query); an integer operand of unknown value (a size, an axis) or an op whose
+  // result size depends on the data makes the output's sizes a guess, so they are not exact.
+  bool real = true, guessed = data_dependent(node.op());
   for (int s = 0; s < 2; ++s) {
     std::vector<Tensor> made;
     made.reserve(in.size());
@@ -177,6 +189,8 @@ void StaticShapes::from_kernel(const graph::GraphView& view, int i, const std::v
       }
       const Dims& d = s == 0 ? in[k]->a : in[k]->b;
       if (in[k]->dtype == tf::DT_INVALID || elements(d) > kMaxZeros) return;
+      real = false;
+      guessed = guessed || in[k]->dtype == tf::DT_INT32 || in[k]->dtype == tf::DT_INT64 || in[k]->dtype == tf::DT_BOOL;
       made.push_back(zeros(in[k]->dtype, d));
       args.push_back(&made.back());
     }
@@ -188,12 +202,13 @@ void StaticShapes::from_kernel(const graph::GraphView& view, int i, const std::v
     }
     outs[s] = std::move(kctx.outputs());
   }
-  bool exact = true;
+  bool exact = !guessed;
   for (const Known* k : in) exact = exact && k->exact;
+  const bool keep = real || is_shape_query(node.op());
   for (std::size_t o = 0; o < outs[0].size() && o < outs[1].size(); ++o) {
     known_[{i, static_cast<int>(o)}] = Known{outs[0][o].shape, outs[1][o].shape, exact, outs[0][o].dtype};
     for (int s = 0; s < 2; ++s)
-      if (outs[s][o].num_elements() <= kKeepValue && !outs[s][o].list) values_[s][{i, static_cast<int>(o)}] = std::move(outs[s][o]);
+      if (keep && outs[s][o].num_elements() <= kKeepValue && !outs[s][o].list) values_[s][{i, static_cast<int>(o)}] = std::move(outs[s][o]);
   }
 }
 

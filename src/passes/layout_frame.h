@@ -30,7 +30,9 @@ Tensor transpose(const Tensor& in, const std::vector<int>& perm);
 // constants: shape rules where graph/shape_inference has one, else the op's kernel on zeros.
 // An unknown batch (dim 0 of a placeholder) is tried as 1 and as 2, so a dimension that does not
 // depend on it is known exactly; any other unknown placeholder dim makes what depends on it
-// inexact (rank known, sizes not). Ops without a kernel, or whose kernel fails, give nothing.
+// inexact (rank known, sizes not), and so does a result computed from an integer operand of
+// unknown value or by an op whose result size depends on the data (Where, NonMaxSuppression).
+// Ops without a kernel, or whose kernel fails, give nothing.
 class StaticShapes {
  public:
   explicit StaticShapes(const graph::GraphView& view);

@@ -135,6 +135,16 @@ bool remaining_axes_in_order(const std::vector<int>& dropped, int rank) {
   return std::is_sorted(kept.begin(), kept.end());
 }
 
+// How an element-wise operand enters the NCHW frame: as it is (NCHW already, or a scalar), as a
+// transposed constant, or through a Transpose.
+enum class Operand { kAsIs, kConst, kTranspose };
+
+int data_input_count(const tf::NodeDef& node) {
+  int n = 0;
+  for (const auto& in : node.input()) n += !in.empty() && in[0] != '^';
+  return n;
+}
+
 class NchwRewriter {
  public:
   NchwRewriter(tf::GraphDef* graph, const PassContext& ctx)
@@ -170,6 +180,9 @@ class NchwRewriter {
   Outcome windowed(int i, const Windowed& w);
   Outcome channel_op(int i);
   Outcome elementwise(int i);
+  int elementwise_rank(int i, int data_inputs);
+  Outcome plan_operand(int i, int slot, int rank, Operand* how) const;
+  std::string const_in_first(int i, int slot, int rank);
   Outcome concat(int i);
   Outcome reduce(int i);
   Outcome pad(int i);
@@ -492,61 +505,71 @@ Outcome NchwRewriter::channel_op(int i) {
 
 // ---- element-wise ops ------------------------------------------------------------------------------
 
-Outcome NchwRewriter::elementwise(int i) {
-  const auto& node = view_.node(i);
-  int data_inputs = 0;
-  for (const auto& in : node.input()) data_inputs += !in.empty() && in[0] != '^';
-  int rank = -1;
+// The frame rank an element-wise op runs in: that of an NCHW operand, or of its one plain
+// non-constant operand when every reader wants NCHW; -1 to stay as it is.
+int NchwRewriter::elementwise_rank(int i, int data_inputs) {
   for (int s = 0; s < data_inputs; ++s)
-    if (auto r = first_rank(i, s)) rank = *r;
-  for (int s = 0; s < data_inputs && rank < 0; ++s)  // one plain tensor, the rest constants
+    if (auto r = first_rank(i, s)) return *r;
+  for (int s = 0; s < data_inputs; ++s)  // one plain tensor, the rest constants
     if (!const_at(i, s) && input(i, s).rank > 0) {
       auto r = data_inputs == 1 || (data_inputs == 2 && const_at(i, 1 - s)) ? pulled_rank(i, s) : std::nullopt;
-      if (!r) return kUntouched;
-      rank = *r;
+      return r ? *r : -1;
     }
+  return -1;
+}
+
+// How operand `slot` enters the NCHW frame of `rank`; a reason when it cannot.
+Outcome NchwRewriter::plan_operand(int i, int slot, int rank, Operand* how) const {
+  const Value v = input(i, slot);
+  const tf::NodeDef* c = const_at(i, slot);
+  const bool broadcasts = view_.node(i).op() != "Select";  // Select (v1) with a vector condition picks rows
+  if (v.frame == Frame::kFirst) {
+    *how = Operand::kAsIs;
+    return v.rank == rank ? kDone : std::string("its operands are NCHW tensors of different ranks");
+  }
+  if (v.frame == Frame::kFlat) return std::string("reads a flattened NCHW tensor");
+  if (v.rank == 0 || (c && elements_of(*c) == 1 && v.rank <= rank)) {
+    *how = Operand::kAsIs;  // a scalar broadcasts the same in any frame
+    return kDone;
+  }
+  if (c && v.rank >= 1 && v.rank <= rank && (broadcasts || v.rank == rank)) {
+    *how = Operand::kConst;
+    return kDone;
+  }
+  if (!c && v.rank == rank) {
+    *how = Operand::kTranspose;
+    return kDone;
+  }
+  return "operand '" + v.name + "' is " + (v.rank < 0 ? std::string("of unknown rank") : "a rank-" + std::to_string(v.rank) + " tensor") +
+         " that would broadcast differently in NCHW";
+}
+
+// A constant operand in the NCHW frame: [C] or [W,C] first gets leading 1s up to the rank.
+std::string NchwRewriter::const_in_first(int i, int slot, int rank) {
+  const Value v = input(i, slot);
+  if (v.rank == rank) return first(v, rank, view_.node(i).name());  // cached per constant
+  const tf::NodeDef* c = const_at(i, slot);
+  Tensor t = const_value(*c);
+  t.shape.insert(t.shape.begin(), static_cast<std::size_t>(rank - v.rank), 1);  // [C] -> [1,1,1,C]
+  return new_const(c->name() + "/nchw", layout::transpose(t, layout::to_channels_first(rank)));
+}
+
+Outcome NchwRewriter::elementwise(int i) {
+  const auto& node = view_.node(i);
+  const int data_inputs = data_input_count(node);
+  const int rank = elementwise_rank(i, data_inputs);
   if (rank < 0) return kUntouched;
-  // Select (v1) with a vector condition picks rows: it does not broadcast.
-  const bool broadcasts = node.op() != "Select";
-  std::vector<std::string> planned(static_cast<std::size_t>(data_inputs));
+  std::vector<Operand> how(static_cast<std::size_t>(data_inputs));
+  for (int s = 0; s < data_inputs; ++s)  // all operands checked before anything changes
+    if (Outcome why = plan_operand(i, s, rank, &how[static_cast<std::size_t>(s)])) return why;
+  std::vector<std::string> operands;
   for (int s = 0; s < data_inputs; ++s) {
-    Value v = input(i, s);
-    const tf::NodeDef* c = const_at(i, s);
-    if (v.frame == Frame::kFirst) {
-      if (v.rank != rank) return std::string("its operands are NCHW tensors of different ranks");
-      planned[static_cast<std::size_t>(s)] = v.name;
-    } else if (v.frame == Frame::kFlat) {
-      return std::string("reads a flattened NCHW tensor");
-    } else if (v.rank == 0 || (c && elements_of(*c) == 1 && v.rank <= rank)) {
-      planned[static_cast<std::size_t>(s)] = v.name;  // a scalar broadcasts the same in any frame
-    } else if (c && v.rank >= 1 && v.rank <= rank && (broadcasts || v.rank == rank)) {
-      Tensor t = const_value(*c);
-      t.shape.insert(t.shape.begin(), static_cast<std::size_t>(rank - v.rank), 1);  // [C] -> [1,1,1,C]
-      planned[static_cast<std::size_t>(s)] = "const";
-    } else if (!c && v.rank == rank) {
-      planned[static_cast<std::size_t>(s)] = "transpose";
-    } else {
-      return "operand '" + v.name + "' is " + (v.rank < 0 ? std::string("of unknown rank") : "a rank-" + std::to_string(v.rank) + " tensor") +
-             " that would broadcast differently in NCHW";
-    }
+    const Operand h = how[static_cast<std::size_t>(s)];
+    operands.push_back(h == Operand::kConst ? const_in_first(i, s, rank) : h == Operand::kTranspose ? first(input(i, s), rank, node.name())
+                                                                                                      : input(i, s).name);
   }
   auto* n = graph_->mutable_node(i);
-  for (int s = 0; s < data_inputs; ++s) {
-    std::string& p = planned[static_cast<std::size_t>(s)];
-    Value v = input(i, s);
-    if (p == "const") {
-      const tf::NodeDef* c = const_at(i, s);
-      Tensor t = const_value(*c);
-      t.shape.insert(t.shape.begin(), static_cast<std::size_t>(rank - v.rank), 1);
-      auto cached = to_first_.find(v.name);
-      p = v.rank == rank && cached != to_first_.end() ? cached->second
-                                                       : new_const(c->name() + "/nchw", layout::transpose(t, layout::to_channels_first(rank)));
-      if (v.rank == rank) to_first_[v.name] = p;
-    } else if (p == "transpose") {
-      p = first(v, rank, node.name());
-    }
-    n->set_input(s, p);
-  }
+  for (int s = 0; s < data_inputs; ++s) n->set_input(s, operands[static_cast<std::size_t>(s)]);
   set_output(i, 0, Frame::kFirst, rank);
   ++report_.changed;
   return kDone;
@@ -556,9 +579,7 @@ Outcome NchwRewriter::elementwise(int i) {
 
 Outcome NchwRewriter::concat(int i) {
   const auto& node = view_.node(i);
-  int data_inputs = 0;
-  for (const auto& in : node.input()) data_inputs += !in.empty() && in[0] != '^';
-  const int n_values = data_inputs - 1;
+  const int n_values = data_input_count(node) - 1;
   int rank = -1;
   for (int s = 0; s < n_values; ++s)
     if (auto r = first_rank(i, s)) rank = *r;
