@@ -3,6 +3,8 @@
 // computes the same (the NCHW graph fed the transposed input), how many Transposes are left, and
 // why each one stays.
 #include <cmath>
+
+#include <google/protobuf/util/message_differencer.h>
 #include <sstream>
 
 #include "graph/validate.h"
@@ -208,7 +210,7 @@ TEST(ToNchw, OpsWithAxesAreRewrittenInTheNchwFrame) {
 TEST(ToNchw, FlattenIntoMatMulPermutesTheWeightRows) {
   for (bool transpose_b : {false, true}) {
     GraphBuilder b;
-    b.placeholder("x", tf::DT_FLOAT, {-1, 6, 5, 2});
+    b.placeholder("x", tf::DT_FLOAT, {transpose_b ? 3 : -1, 6, 5, 2});  // an unknown batch does not stop it
     b.conv("c1", "Conv2D", "x", b.random_constant("w1", {3, 3, 2, 3}), 2);
     b.node("flat", "Reshape", {"c1", b.ints("flat/shape", {-1, 27})});
     GraphBuilder::attr(b.graph().mutable_node(b.graph().node_size() - 1), "Tshape").set_type(tf::DT_INT32);
@@ -281,6 +283,22 @@ TEST(ToNchw, FallbacksSayWhy) {
   EXPECT_TRUE(said(o.report, "m", "another order")) << report_text(o.report);
   EXPECT_EQ(find_node(o.rewritten, "shifted")->op(), "AddV2");
   EXPECT_EQ(count_op(o.rewritten, "Transpose"), 2);  // one per conv output, none at the outputs
+}
+
+TEST(ToNchw, GraphsAlreadyNchwOrWithoutFeatureMapsAreLeftAlone) {
+  GraphBuilder b;
+  b.placeholder("img", tf::DT_FLOAT, {1, 3, 6, 6});
+  auto* c = b.conv("c", "Conv2D", "img", b.random_constant("w", {3, 3, 3, 4}));
+  GraphBuilder::attr(c, "data_format").set_s("NCHW");
+  set_attr_ints(c, "strides", {1, 1, 1, 1});
+  b.node("r", "Relu", {"c"});
+  b.placeholder("v", tf::DT_FLOAT, {2, 5});
+  b.node("fc", "MatMul", {"v", b.random_constant("fc/w", {5, 3})});
+  Interface io{{"img", "v"}, {"r", "fc"}, {}, {}};
+  Outcome o = rewrite(b.graph(), io);
+  EXPECT_EQ(o.report.changed, 0);
+  EXPECT_TRUE(o.report.refused.empty()) << report_text(o.report);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(o.rewritten, o.reference));
 }
 
 TEST(ToNchw, PipelineArgumentsTakeSeveralNames) {
