@@ -469,6 +469,9 @@ Outcome NchwRewriter::windowed(int i, const Windowed& w) {
     if (it != node.attr().end() && it->second.list().i_size() != 0 && it->second.list().i_size() != w.rank)
       return std::string(key) + " does not have one value per axis";
   }
+  if (auto it = node.attr().find("explicit_paddings"); it != node.attr().end() && it->second.list().i_size() != 0 &&
+                                                        it->second.list().i_size() != 2 * w.rank)
+    return std::string("explicit_paddings does not have two values per axis");
   std::string sizes;
   if (node.op() == "Conv2DBackpropInput") {
     auto v = ints_at(i, 0);
@@ -478,7 +481,7 @@ Outcome NchwRewriter::windowed(int i, const Windowed& w) {
   const std::string data = first(Value{x.name, x.frame, w.rank, x.dtype}, w.rank, node.name());
   auto* n = graph_->mutable_node(i);
   for (const char* key : {"strides", "dilations", "ksize"}) permute_list_attr(n, key, w.rank);
-  if (!permute_list_attr(n, "explicit_paddings", w.rank, 2)) return std::string("explicit_paddings does not have two values per axis");
+  permute_list_attr(n, "explicit_paddings", w.rank, 2);  // sizes checked above: nothing changes before every check passed
   (*n->mutable_attr())["data_format"].set_s(w.rank == 4 ? "NCHW" : "NCDHW");
   n->set_input(w.slot, data);
   if (!sizes.empty()) n->set_input(0, sizes);
