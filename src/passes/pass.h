@@ -95,5 +95,6 @@ void register_unshare_constants(PassRegistry& r);
 void register_matmul_bias_as_add(PassRegistry& r);
 void register_unroll_loops(PassRegistry& r);
 void register_lower_tensor_lists(PassRegistry& r);
+void register_to_nchw(PassRegistry& r);
 
 }  // namespace tffreeze::passes

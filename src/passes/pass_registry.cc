@@ -41,6 +41,7 @@ const PassRegistry& PassRegistry::global() {
     register_matmul_bias_as_add(r);
     register_unroll_loops(r);
     register_lower_tensor_lists(r);
+    register_to_nchw(r);
     return r;
   }();
   return registry;
