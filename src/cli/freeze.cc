@@ -87,6 +87,7 @@ int run_freeze(const FreezeArgs& a) {
     targets::find_target(a.optimize_options.target);  // usage errors before any work
     if (!a.optimize_options.transforms.empty()) passes::parse_pipeline(a.optimize_options.transforms);
   }
+  if (is_onnx_output(a.output)) check_onnx_options(a.optimize_options.onnx);
   freeze::FreezeResult result = freeze::freeze_model(model, ckpt.get(), options);
   nlohmann::json report = freeze::report_json(result.report);
   int code = 0;

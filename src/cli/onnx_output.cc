@@ -2,48 +2,121 @@
 
 #include <iostream>
 
+#include "common/error.h"
 #include "common/file_util.h"
 #include "export/onnx/export.h"
+#include "export/onnx/nchw_frame.h"
 #include "io/onnx_file.h"
 #include "passes/pass.h"
+#include "runtime/executor.h"
+#include "runtime/verify.h"
 
 namespace tffreeze::cli {
 
 namespace {
+
 // ONNX has no TensorLists and no fused TF ops: loops with a static trip count are unrolled (their
-// lists lowered), fused ops split back into their standard ops.
+// lists lowered), fused ops split back into their standard ops; operands ONNX wants constant
+// (axes, shapes, pads) are constants once folded. Then the graph moves to the NCHW frame.
 constexpr const char* kOnnxPreparation =
     "strip_unused_nodes unfuse_ops remove_nodes(op=Identity) fold_constants unroll_loops fold_constants lower_tensor_lists "
     "remove_nodes(op=Identity) fold_constants sort_by_execution_order";
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ";") + n;
+  return out;
+}
+
+// The TF graph the exporter maps one to one: prepared, then in the NCHW frame. Returns why each
+// Transpose that the layout change left stays.
+std::vector<std::string> prepare(tf::GraphDef* graph, const std::vector<std::string>& outputs, const OnnxOutputOptions& o) {
+  passes::PassContext ctx;
+  ctx.outputs = outputs;
+  passes::run_pipeline(graph, passes::parse_pipeline(kOnnxPreparation), ctx);
+  passes::PassInvocation layout{"to_nchw", {}};
+  if (!o.inputs_as_nchw.empty()) layout.args["inputs_as_nchw"] = joined(o.inputs_as_nchw);
+  if (!o.outputs_as_nchw.empty()) layout.args["outputs_as_nchw"] = joined(o.outputs_as_nchw);
+  auto steps = passes::run_pipeline(graph, {layout}, ctx);
+  return steps.front().report.refused;
+}
+
+bool listed(const std::vector<std::string>& names, const std::string& name) {
+  for (const auto& n : names)
+    if (n == name || n + ":0" == name || n == name + ":0") return true;
+  return false;
+}
+
+// The graph that is exported computes what the frozen graph does: both run on the same random
+// inputs (transposed to NCHW for the --inputs-as-nchw ones; NCHW outputs transposed back).
+void prove_layout(const tf::GraphDef& original, const tf::GraphDef& exported, const std::vector<std::string>& outputs,
+                  const std::map<std::string, std::vector<std::int64_t>>& shapes, const OnnxOutputOptions& o, nlohmann::json* report) {
+  auto feeds = runtime::random_feeds(runtime::needed_placeholders(original, outputs), shapes, 1);
+  auto want = runtime::Executor(original).run(feeds, outputs);
+  for (auto& [name, t] : feeds)
+    if (listed(o.inputs_as_nchw, name) && t.shape.size() == 4) t = onnx_export::transposed(t, {0, 3, 1, 2});
+  auto got = runtime::Executor(exported).run(feeds, outputs);
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    if (listed(o.outputs_as_nchw, outputs[i]) && got[i].shape.size() == 4) got[i] = onnx_export::transposed(got[i], {0, 2, 3, 1});
+    auto d = runtime::compare_tensors(got[i], want[i], o.rtol, o.atol);
+    (*report)["verification"][outputs[i]] = {{"max_abs", d.max_abs}, {"within_tolerance", d.within_tolerance}};
+    std::cout << "verified " << outputs[i] << " (NCHW TF graph for ONNX): max abs difference " << d.max_abs << (d.within_tolerance ? "" : "  DIFFERS") << "\n";
+    if (!d.within_tolerance) {
+      throw Error(ExitCode::kCheckFailed, "the graph prepared for ONNX computes different values for '" + outputs[i] + "' (max abs " +
+                                              std::to_string(d.max_abs) + "); nothing written");
+    }
+  }
+}
+
+void report_transposes(const onnx::ModelProto& model, const std::vector<std::string>& why, nlohmann::json* report) {
+  std::map<std::string, int> histogram;
+  int transposes = 0;
+  for (const auto& n : model.graph().node()) ++histogram[n.op_type()], transposes += n.op_type() == "Transpose";
+  (*report)["onnx"]["nodes"] = model.graph().node_size();
+  (*report)["onnx"]["ops"] = histogram;
+  (*report)["onnx"]["transposes"] = transposes;
+  (*report)["onnx"]["transposes_kept"] = why;
+  std::cout << "ONNX: " << model.graph().node_size() << " nodes, " << transposes << " Transpose" << (transposes == 1 ? "" : "s") << "\n";
+  for (const auto& w : why) std::cout << "  Transpose kept: " << w << "\n";
+}
+
 }  // namespace
 
 bool is_onnx_output(const std::string& path) { return extension(path) == ".onnx"; }
 
+void check_onnx_options(const OnnxOutputOptions& o) {
+  if (o.opset < onnx_export::kMinOpset || o.opset > onnx_export::kMaxOpset) {
+    throw Error(ExitCode::kUsage, "--opset " + std::to_string(o.opset) + ": supported are " + std::to_string(onnx_export::kMinOpset) + " to " +
+                                      std::to_string(onnx_export::kMaxOpset));
+  }
+}
+
 void add_onnx_options(CLI::App* cmd, OnnxOutputOptions* o) {
   cmd->add_option("--opset", o->opset, "ONNX opset of an .onnx output (13 to 20; default 17)")->default_str("17");
   cmd->add_flag("--external-data", o->external_data, "Write an .onnx output's weights to OUT.onnx.data beside it");
+  cmd->add_option("--inputs-as-nchw", o->inputs_as_nchw, "ONNX inputs that take NCHW instead of the TF graph's NHWC")->delimiter(',');
+  cmd->add_option("--outputs-as-nchw", o->outputs_as_nchw, "ONNX outputs that give NCHW instead of the TF graph's NHWC")->delimiter(',');
 }
 
 void write_onnx(const tf::GraphDef& graph, const std::vector<std::string>& outputs, const std::map<std::string, std::vector<std::int64_t>>& shapes,
                 const OnnxOutputOptions& o, const std::string& output, nlohmann::json* report) {
-  // Operands ONNX wants constant (axes, shapes, pads) are constants once folded.
-  tf::GraphDef prepared = graph;
-  passes::PassContext ctx;
-  ctx.outputs = outputs;
-  passes::run_pipeline(&prepared, passes::parse_pipeline(kOnnxPreparation), ctx);
+  check_onnx_options(o);
+  tf::GraphDef exported = graph;
+  const auto kept = prepare(&exported, outputs, o);
+  if (o.verify) prove_layout(graph, exported, outputs, shapes, o, report);
   onnx_export::ExportOptions options;
   options.opset = o.opset;
   options.outputs = outputs;
   options.shapes = shapes;
-  onnx::ModelProto model = onnx_export::to_onnx(prepared, options);
-  std::map<std::string, int> histogram;
-  int transposes = 0;
-  for (const auto& n : model.graph().node()) ++histogram[n.op_type()], transposes += n.op_type() == "Transpose";
-  (*report)["onnx"] = {{"opset", o.opset}, {"nodes", model.graph().node_size()}, {"ops", histogram}, {"transposes", transposes},
-                       {"external_data", o.external_data}};
+  for (const auto& name : o.inputs_as_nchw) {
+    auto it = shapes.find(name);
+    if (it != shapes.end() && it->second.size() == 4) options.shapes[name] = {it->second[0], it->second[3], it->second[1], it->second[2]};
+  }
+  onnx::ModelProto model = onnx_export::to_onnx(exported, options);
+  (*report)["onnx"] = {{"opset", o.opset}, {"external_data", o.external_data}};
+  report_transposes(model, kept, report);
   io::save_onnx(std::move(model), output, o.external_data);
-  std::cout << "wrote " << output << " (ONNX opset " << o.opset << ", " << (*report)["onnx"]["nodes"].get<int>() << " nodes, "
-            << transposes << " Transpose)\n";
+  std::cout << "wrote " << output << " (ONNX opset " << o.opset << (o.external_data ? ", weights in " + output + ".data" : "") << ")\n";
 }
 
 }  // namespace tffreeze::cli

@@ -1,6 +1,8 @@
-// Writing ONNX wherever tffreeze writes a graph (convert, freeze, optimize with OUT.onnx): the
-// frozen TF graph is prepared (constants folded), exported op by op, checked by ONNX's checker,
-// proven by the test suite against onnxruntime, and written atomically.
+// Writing ONNX wherever tffreeze writes a graph (convert, freeze, optimize with OUT.onnx). What is
+// proven when: at run time, the TF graph that is exported (prepared: unfused, loops unrolled,
+// folded; then in the NCHW frame) is run against the given graph on random inputs, and ONNX's
+// checker passes the file; the one-to-one TF -> ONNX mapping of every op and attribute variant is
+// proven by the test suite against onnxruntime. Written atomically.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -16,11 +18,16 @@ namespace tffreeze::cli {
 struct OnnxOutputOptions {
   int opset = 17;
   bool external_data = false;
+  std::vector<std::string> inputs_as_nchw, outputs_as_nchw;
+  bool verify = true;  // prove the TF graph that is exported against the given one
+  double rtol = 1e-4, atol = 1e-4;
 };
 
 bool is_onnx_output(const std::string& path);
+// Usage errors (exit 2) of the ONNX options, before any work: an opset out of range.
+void check_onnx_options(const OnnxOutputOptions& o);
 
-// Adds --opset and --external-data.
+// Adds --opset, --external-data, --inputs-as-nchw, --outputs-as-nchw.
 void add_onnx_options(CLI::App* cmd, OnnxOutputOptions* o);
 
 // Exports the frozen `graph` (outputs as the user named them) to `output`; fills `report`.

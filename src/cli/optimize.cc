@@ -172,6 +172,7 @@ int optimize_and_write(tf::GraphDef&& original, const OptimizeOptions& o, const 
                        json* report) {
   const targets::Target& target = targets::find_target(o.target);
   io::check_output_path(output);
+  if (is_onnx_output(output)) check_onnx_options(o.onnx);
   auto pipeline = passes::parse_pipeline(o.transforms.empty() ? target.pipeline : o.transforms);
   auto shapes = parse_shapes(o.shapes);
   passes::PassContext ctx;
@@ -202,7 +203,10 @@ int optimize_and_write(tf::GraphDef&& original, const OptimizeOptions& o, const 
     }
   }
   if (is_onnx_output(output)) {
-    write_onnx(graph, ctx.outputs, shapes, o.onnx, output, report);
+    OnnxOutputOptions onnx = o.onnx;
+    onnx.verify = !o.no_verify;
+    onnx.rtol = o.rtol, onnx.atol = o.atol;
+    write_onnx(graph, ctx.outputs, shapes, onnx, output, report);
     return 0;
   }
   io::save_graph(graph, output);
