@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "export/onnx/export.h"
 #include "io/npy.h"
@@ -39,6 +41,36 @@ std::vector<Tensor> run_onnxruntime(const std::string& model, const std::map<std
   if (r.exit_code != 0) return results;
   for (const auto& o : outputs) results.push_back(io::read_npy(dir + "/" + file_safe(o) + ".npy"));
   return results;
+}
+
+void run_onnxruntime_batch(std::vector<OrtJob>* jobs) {
+  const std::string dir = temp_dir();
+  nlohmann::json list = nlohmann::json::array();
+  for (std::size_t j = 0; j < jobs->size(); ++j) {
+    const OrtJob& job = (*jobs)[j];
+    const std::string job_dir = dir + "/job" + std::to_string(j);
+    std::filesystem::create_directories(job_dir);
+    nlohmann::json inputs = nlohmann::json::object();
+    for (const auto& [name, t] : job.feeds) {
+      const std::string file = job_dir + "/in_" + file_safe(name) + ".npy";
+      io::write_npy(t, file);
+      inputs[name] = file;
+    }
+    list.push_back({{"model", job.model}, {"out_dir", job_dir + "/out"}, {"inputs", inputs}, {"outputs", job.outputs}});
+  }
+  const std::string jobs_file = dir + "/jobs.json";
+  std::ofstream(jobs_file) << list.dump();
+  auto r = run_process({"node", std::string(TFFREEZE_ORT_DIR) + "/run_onnx.js", "--batch", jobs_file}, 1800);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (std::size_t j = 0; j < jobs->size(); ++j) {
+    OrtJob& job = (*jobs)[j];
+    const std::string out = dir + "/job" + std::to_string(j) + "/out";
+    if (std::filesystem::exists(out + "/error.txt")) {
+      job.error = read_bytes(out + "/error.txt");
+      continue;
+    }
+    for (const auto& o : job.outputs) job.results.push_back(io::read_npy(out + "/" + file_safe(o) + ".npy"));
+  }
 }
 
 void expect_onnx_matches(const tf::GraphDef& graph, const std::vector<std::string>& outputs, double tolerance,

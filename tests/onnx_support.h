@@ -23,6 +23,17 @@ bool onnxruntime_available();
 // Runs an .onnx file in onnxruntime on the feeds; one tensor per output.
 std::vector<Tensor> run_onnxruntime(const std::string& model, const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& outputs);
 
+// Many models in one onnxruntime process. Each job's outputs, or the error onnxruntime gave.
+struct OrtJob {
+  std::string model;
+  std::map<std::string, Tensor> feeds;
+  std::vector<std::string> outputs;
+  // filled in:
+  std::vector<Tensor> results;
+  std::string error;
+};
+void run_onnxruntime_batch(std::vector<OrtJob>* jobs);
+
 // Exports `graph` (opset 17 unless given), runs it in onnxruntime and our executor on the same
 // random inputs, and expects every output within `tolerance` relative to the outputs' size.
 void expect_onnx_matches(const tffreeze::tf::GraphDef& graph, const std::vector<std::string>& outputs, double tolerance = 1e-5,

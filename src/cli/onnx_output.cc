@@ -6,40 +6,14 @@
 #include "common/file_util.h"
 #include "export/onnx/export.h"
 #include "export/onnx/nchw_frame.h"
+#include "export/onnx/prepare.h"
 #include "io/onnx_file.h"
-#include "passes/pass.h"
 #include "runtime/executor.h"
 #include "runtime/verify.h"
 
 namespace tffreeze::cli {
 
 namespace {
-
-// ONNX has no TensorLists and no fused TF ops: loops with a static trip count are unrolled (their
-// lists lowered), fused ops split back into their standard ops; operands ONNX wants constant
-// (axes, shapes, pads) are constants once folded. Then the graph moves to the NCHW frame.
-constexpr const char* kOnnxPreparation =
-    "strip_unused_nodes unfuse_ops remove_nodes(op=Identity) fold_constants unroll_loops fold_constants lower_tensor_lists "
-    "remove_nodes(op=Identity) fold_constants sort_by_execution_order";
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ";") + n;
-  return out;
-}
-
-// The TF graph the exporter maps one to one: prepared, then in the NCHW frame. Returns why each
-// Transpose that the layout change left stays.
-std::vector<std::string> prepare(tf::GraphDef* graph, const std::vector<std::string>& outputs, const OnnxOutputOptions& o) {
-  passes::PassContext ctx;
-  ctx.outputs = outputs;
-  passes::run_pipeline(graph, passes::parse_pipeline(kOnnxPreparation), ctx);
-  passes::PassInvocation layout{"to_nchw", {}};
-  if (!o.inputs_as_nchw.empty()) layout.args["inputs_as_nchw"] = joined(o.inputs_as_nchw);
-  if (!o.outputs_as_nchw.empty()) layout.args["outputs_as_nchw"] = joined(o.outputs_as_nchw);
-  auto steps = passes::run_pipeline(graph, {layout}, ctx);
-  return steps.front().report.refused;
-}
 
 bool listed(const std::vector<std::string>& names, const std::string& name) {
   for (const auto& n : names)
@@ -102,7 +76,7 @@ void write_onnx(const tf::GraphDef& graph, const std::vector<std::string>& outpu
                 const OnnxOutputOptions& o, const std::string& output, nlohmann::json* report) {
   check_onnx_options(o);
   tf::GraphDef exported = graph;
-  const auto kept = prepare(&exported, outputs, o);
+  const auto kept = onnx_export::prepare_for_onnx(&exported, outputs, {o.inputs_as_nchw, o.outputs_as_nchw});
   if (o.verify) prove_layout(graph, exported, outputs, shapes, o, report);
   onnx_export::ExportOptions options;
   options.opset = o.opset;

@@ -1,6 +1,9 @@
 // Runs an ONNX model on onnxruntime's CPU execution provider: the oracle that tffreeze's tests
 // compare its ONNX export against.
 //   node run_onnx.js MODEL.onnx OUT_DIR NAME=IN.npy... [--output NAME...] [--threads N] [--repeat N]
+//   node run_onnx.js --batch JOBS.json
+// JOBS.json: [{"model": M, "out_dir": D, "inputs": {NAME: FILE}, "outputs": [NAME...]}, ...], run in
+// one process (many small models without a process each); a job that fails writes D/error.txt.
 // Inputs and outputs are NumPy .npy files; output files are named like tffreeze run's:
 // OUT_DIR/<name with '/' and ':' replaced by '_'>.npy. With --repeat N it also prints the mean
 // latency of N more runs in milliseconds ("latency_ms <value>").
@@ -12,6 +15,8 @@ const ort = require('onnxruntime-node');
 const TYPES = {
   '<f4': ['float32', Float32Array], '<f8': ['float64', Float64Array], '<i4': ['int32', Int32Array],
   '<i8': ['int64', BigInt64Array], '|b1': ['bool', Uint8Array], '|u1': ['uint8', Uint8Array], '|i1': ['int8', Int8Array],
+  '<f2': ['float16', Uint16Array], '<i2': ['int16', Int16Array], '<u2': ['uint16', Uint16Array], '<u4': ['uint32', Uint32Array],
+  '<u8': ['uint64', BigUint64Array],
 };
 
 function readNpy(file) {
@@ -44,7 +49,24 @@ function writeNpy(file, t) {
   fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
 }
 
+async function runJob(job) {
+  const feeds = {};
+  for (const [name, file] of Object.entries(job.inputs)) feeds[name] = readNpy(file);
+  fs.mkdirSync(job.out_dir, { recursive: true });
+  try {
+    const session = await ort.InferenceSession.create(job.model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const results = await session.run(feeds, job.outputs);
+    for (const name of job.outputs) writeNpy(path.join(job.out_dir, name.replace(/[/:]/g, '_') + '.npy'), results[name]);
+  } catch (e) {
+    fs.writeFileSync(path.join(job.out_dir, 'error.txt'), e.message.split('\n')[0]);
+  }
+}
+
 async function main() {
+  if (process.argv[2] === '--batch') {
+    for (const job of JSON.parse(fs.readFileSync(process.argv[3], 'utf8'))) await runJob(job);
+    return;
+  }
   const [modelPath, outDir, ...rest] = process.argv.slice(2);
   const feeds = {};
   let outputs = [];

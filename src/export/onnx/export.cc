@@ -21,8 +21,24 @@ namespace {
 // Ops that need no converter: inputs, weights and nodes with no data output.
 bool is_structural(const std::string& op) { return op == "Placeholder" || op == "Const" || op == "NoOp"; }
 
+// ONNX has no control dependencies: what only a control edge reaches (an Assert, a NoOp) does not
+// compute an output and is not exported.
 std::vector<int> needed_in_order(const graph::GraphView& view, const std::vector<std::string>& outputs) {
-  auto needed = view.needed_by(outputs);
+  std::vector<bool> needed(static_cast<std::size_t>(view.size()), false);
+  std::vector<int> stack;
+  for (const auto& o : outputs) {
+    const int i = view.find(graph::parse_input(o).node);
+    if (i < 0) throw Error(ExitCode::kUsage, "output '" + o + "' names no node of the graph");
+    stack.push_back(i);
+  }
+  while (!stack.empty()) {
+    const int i = stack.back();
+    stack.pop_back();
+    if (needed[static_cast<std::size_t>(i)]) continue;
+    needed[static_cast<std::size_t>(i)] = true;
+    for (const auto& e : view.inputs(i))
+      if (!e.control()) stack.push_back(e.producer);
+  }
   std::vector<int> order;
   for (int i : view.topological_order())
     if (needed[static_cast<std::size_t>(i)]) order.push_back(i);
@@ -39,7 +55,7 @@ std::map<std::string, TensorInfo> observe_tensors(const tf::GraphDef& graph, con
     if (auto declared = graph::output_dtype(node, k); declared && dtype == tf::DT_FLOAT) dtype = *declared;
     info[graph::tensor_name(node.name(), k)] = {dtype, t.shape};
   });
-  auto feeds = runtime::random_feeds(runtime::needed_placeholders(graph, o.outputs), o.shapes, 1);
+  auto feeds = o.example_feeds.empty() ? runtime::random_feeds(runtime::needed_placeholders(graph, o.outputs), o.shapes, 1) : o.example_feeds;
   executor.run(feeds, o.outputs);
   return info;
 }
@@ -66,15 +82,17 @@ void add_graph_input(const tf::NodeDef& p, onnx::GraphProto* g) {
   set_type(v, dtype, known ? dims_of(it->second.shape()) : std::vector<std::int64_t>{}, known);
 }
 
-// Graph outputs carry the names the user gave; "x:0" or an input/weight passed straight
-// through needs an Identity to carry that name.
+// Graph outputs carry the names the user gave: "x:0", or another name than the value's, needs an
+// Identity to carry it; a value that is already an input or a weight of that name is the output.
 void add_graph_outputs(const std::vector<std::string>& outputs, ExportContext& ctx) {
-  std::set<std::string> computed;
+  std::set<std::string> defined;
   for (const auto& n : ctx.graph().node())
-    for (const auto& v : n.output()) computed.insert(v);
+    for (const auto& v : n.output()) defined.insert(v);
+  for (const auto& i : ctx.graph().input()) defined.insert(i.name());
+  for (const auto& t : ctx.graph().initializer()) defined.insert(t.name());
   for (const auto& name : outputs) {
     const std::string value = ExportContext::value(name);
-    if (value != name || !computed.count(value)) ctx.add_node("Identity", {value}, {name}, "output_" + name);
+    if (value != name || !defined.count(value)) ctx.add_node("Identity", {value}, {name}, "output_" + name);
     auto* v = ctx.graph().add_output();
     v->set_name(name);
     const TensorInfo& info = ctx.info(name);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/tensor.h"
 #include "tffreeze/tf/graph.pb.h"
 
 namespace tffreeze::onnx_export {
@@ -24,6 +25,9 @@ struct ExportOptions {
   // Shapes of inputs whose placeholder shape has unknown dims (the run draws them; unknown dims
   // default to 1 and stay symbolic in the ONNX inputs).
   std::map<std::string, std::vector<std::int64_t>> shapes;
+  // Inputs for the one run that learns static shapes (default: random draws to the placeholders'
+  // dtypes and shapes); needed where random values are not valid inputs (indices, permutations).
+  std::map<std::string, Tensor> example_feeds;
 };
 
 // The IR version that goes with an opset (onnx/helper.py's VERSION_TABLE).

@@ -20,11 +20,40 @@ const std::map<std::string, std::string>& one_to_one() {
       {"Sinh", "Sinh"}, {"Cosh", "Cosh"}, {"Asinh", "Asinh"}, {"Acosh", "Acosh"}, {"Atanh", "Atanh"}, {"Erf", "Erf"},
       {"Sign", "Sign"}, {"Softplus", "Softplus"}, {"Softsign", "Softsign"}, {"IsNan", "IsNaN"}, {"IsInf", "IsInf"}, {"Elu", "Elu"},
       {"Selu", "Selu"}, {"Identity", "Identity"}, {"StopGradient", "Identity"}, {"Snapshot", "Identity"},
-      {"PreventGradient", "Identity"}, {"AddN", "Sum"}, {"SelectV2", "Where"}};
+      {"PreventGradient", "Identity"}, {"DeepCopy", "Identity"}, {"AddN", "Sum"}, {"SelectV2", "Where"}};
   return table;
 }
 
-void convert_one_to_one(const tf::NodeDef& node, ExportContext& ctx) { emit_same(node, ctx, one_to_one().at(node.op())); }
+bool is_comparison(const std::string& onnx_op) {
+  return onnx_op == "Equal" || onnx_op == "Less" || onnx_op == "LessOrEqual" || onnx_op == "Greater" || onnx_op == "GreaterOrEqual" ||
+         onnx_op == "IsNaN" || onnx_op == "IsInf";
+}
+
+// onnxruntime's CPU kernels lack bfloat16 arithmetic: it is computed in float32 and rounded back,
+// which is what TensorFlow's CPU kernels do for bfloat16 too. Tan has no float64 kernel there:
+// Sin / Cos in float64.
+void convert_one_to_one(const tf::NodeDef& node, ExportContext& ctx) {
+  const std::string& op = one_to_one().at(node.op());
+  const tf::DataType t = attr_type(node, "T", tf::DT_FLOAT);
+  if (op == "Tan" && t == tf::DT_DOUBLE) {
+    const std::string x = inputs_of(node)[0];
+    ctx.add_node("Div", {ctx.add_node("Sin", {x}, {}, node.name() + "/sin")->output(0), ctx.add_node("Cos", {x}, {}, node.name() + "/cos")->output(0)},
+                 {ExportContext::output(node)}, node.name());
+    return;
+  }
+  if (t != tf::DT_BFLOAT16 || op == "Identity") {
+    emit_same(node, ctx, op);
+    return;
+  }
+  std::vector<std::string> widened;
+  for (const auto& in : inputs_of(node)) widened.push_back(cast(ctx, in, tf::DT_FLOAT, node.name() + "/float"));
+  if (is_comparison(op)) {
+    ctx.add_node(op, widened, {ExportContext::output(node)}, node.name());
+    return;
+  }
+  const std::string result = ctx.add_node(op, widened, {}, node.name() + "/in_float")->output(0);
+  set_int(ctx.add_node("Cast", {result}, {ExportContext::output(node)}, node.name()), "to", onnx::TensorProto::BFLOAT16);
+}
 
 // A scalar constant of the node's dtype T.
 std::string scalar_of_t(const tf::NodeDef& node, ExportContext& ctx, double value, const std::string& name) {

@@ -17,7 +17,13 @@ void convert_resize(const tf::NodeDef& node, ExportContext& ctx) {
   if (size.size() != 2 || x.size() != 4) no_onnx_form(node, "a size that is not [height, width]");
   Frame f = enter_nchw(node, ctx);
   const std::string sizes = ctx.add_ints(node.name() + "/sizes", {x[0], x[3], size[0], size[1]});
-  auto* r = ctx.add_node("Resize", {f.x, "", "", sizes}, {f.out}, node.name());
+  // onnxruntime's CPU Resize has no float64 kernel: resized in float32 (nearest copies values;
+  // linear rounds once more, within the tolerance).
+  const bool f64 = ctx.info(node.input(0)).dtype == tf::DT_DOUBLE;
+  const std::string x_in = f64 ? cast(ctx, f.x, tf::DT_FLOAT, node.name() + "/float") : f.x;
+  const std::string resized = f64 ? ctx.fresh(node.name() + "/resized") : f.out;
+  auto* r = ctx.add_node("Resize", {x_in, "", "", sizes}, {resized}, node.name());
+  if (f64) set_int(ctx.add_node("Cast", {resized}, {f.out}, node.name() + "/double"), "to", onnx::TensorProto::DOUBLE);
   set_string(r, "mode", nearest ? "nearest" : "linear");
   const std::string mode = align ? "align_corners" : !half ? "asymmetric" : nearest ? "tf_half_pixel_for_nn" : "half_pixel";
   set_string(r, "coordinate_transformation_mode", mode);

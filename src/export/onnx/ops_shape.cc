@@ -275,6 +275,8 @@ void convert_where(const tf::NodeDef& node, ExportContext& ctx) {
 }
 
 void convert_top_k(const tf::NodeDef& node, ExportContext& ctx) {
+  // Unsorted, TF answers in its heap's order, which ONNX does not promise.
+  if (!attr_bool(node, "sorted", true)) no_onnx_form(node, "sorted=false (TensorFlow's heap order)");
   auto in = inputs_of(node);
   const std::string k = ctx.add_node("Reshape", {int64_input(node, 1, ctx), ctx.add_ints(node.name() + "/one", {1})}, {}, node.name() + "/k")->output(0);
   const std::string indices = ctx.fresh(node.name() + "/indices");
@@ -290,6 +292,15 @@ void convert_cumsum(const tf::NodeDef& node, ExportContext& ctx) {
   auto* n = ctx.add_node("CumSum", {inputs_of(node)[0], inputs_of(node)[1]}, {ExportContext::output(node)}, node.name());
   set_int(n, "exclusive", attr_bool(node, "exclusive", false) ? 1 : 0);
   set_int(n, "reverse", attr_bool(node, "reverse", false) ? 1 : 0);
+}
+
+void convert_shape_n(const tf::NodeDef& node, ExportContext& ctx) {
+  const auto in = inputs_of(node);
+  const tf::DataType out_type = attr_type(node, "out_type", tf::DT_INT32);
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    const std::string raw = ctx.add_node("Shape", {in[k]}, {}, node.name() + "/int64")->output(0);
+    set_int(ctx.add_node("Cast", {raw}, {ExportContext::output(node, static_cast<int>(k))}, node.name()), "to", onnx_dtype(out_type));
+  }
 }
 
 void convert_range(const tf::NodeDef& node, ExportContext& ctx) { emit_same(node, ctx, "Range"); }
@@ -319,6 +330,7 @@ void register_shape_converters(ConverterRegistry& r) {
   r.add("Where", convert_where);
   r.add("TopKV2", convert_top_k);
   r.add("Cumsum", convert_cumsum);
+  r.add("ShapeN", convert_shape_n);
 }
 
 }  // namespace tffreeze::onnx_export
