@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/dtype.h"
+#include "export/onnx/nchw_frame.h"
 #include "io/model.h"
 #include "io/npy.h"
 #include "onnx_support.h"
@@ -92,6 +93,33 @@ TEST(OnnxModels, GeneratedTrainingCheckpoints) {
            {"resnet50_v1", {"--image-size", "64"}}}) {
     const std::string what = model + (extra.size() > 2 ? " (decomposed batch norm)" : "");
     expect_onnxruntime_agrees(what, freeze_both(what, generated(model, extra)));
+  }
+}
+
+// --inputs-as-nchw: a CNN's ONNX form has no Transpose at all, and computes what the TF graph does
+// on the same image in NCHW.
+TEST(OnnxModels, NchwInputsLeaveNoTranspose) {
+  REQUIRE_ONNXRUNTIME();
+  for (const std::string model : {"inception_v3", "mobilenet_v1", "resnet50_v1"}) {
+    auto args = generated(model, {"--image-size", model == "inception_v3" ? "107" : "64"});
+    Exported plain = freeze_both(model, args);
+    ASSERT_FALSE(plain.onnx.empty());
+    const std::string input = plain.summary["inputs"][0]["name"].get<std::string>();
+    Exported nchw = freeze_both(model, args, {"--inputs-as-nchw", input});
+    ASSERT_FALSE(nchw.onnx.empty());
+    EXPECT_EQ(nchw.summary["ops"].value("Transpose", 0), 0) << model << ": " << nchw.summary["ops"].dump();
+    EXPECT_EQ(plain.summary["ops"].value("Transpose", 0), 1) << model << ": one at the NHWC input";
+    io::Model tf_model = io::load_model(nchw.pb);
+    std::vector<std::string> outputs = {nchw.summary["outputs"][0]["name"].get<std::string>()};
+    auto feeds = runtime::random_feeds(runtime::needed_placeholders(tf_model.graph(), outputs), {}, 3);
+    auto ours = runtime::Executor(tf_model.graph()).run(feeds, outputs);
+    std::map<std::string, Tensor> nchw_feeds;
+    for (const auto& [name, t] : feeds) nchw_feeds[name] = onnx_export::transposed(t, {0, 3, 1, 2});
+    auto theirs = test::run_onnxruntime(nchw.onnx, nchw_feeds, outputs);
+    ASSERT_EQ(theirs.size(), 1u);
+    auto d = runtime::compare_tensors(theirs[0], ours[0], 1e-4, 1e-4);
+    EXPECT_TRUE(d.within_tolerance) << model << ": max abs " << d.max_abs;
+    std::cout << "[ info ] " << model << " --inputs-as-nchw: " << nchw.summary["node_count"] << " ONNX nodes, no Transpose; onnxruntime agrees\n";
   }
 }
 
