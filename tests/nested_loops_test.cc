@@ -219,5 +219,72 @@ TEST(NestedLoops, ANodeReadingTwoLoopsSideBySideIsRefused) {
   }
 }
 
+
+void int32_const(tf::GraphDef* g, const std::string& name, std::int32_t v) {
+  auto* n = g->add_node();
+  n->set_name(name);
+  n->set_op("Const");
+  (*n->mutable_attr())["dtype"].set_type(tf::DT_INT32);
+  tensor_to_proto(test::values_tensor<std::int32_t>(tf::DT_INT32, {}, {v}), (*n->mutable_attr())["value"].mutable_tensor());
+}
+
+// tf.while_loop accumulating into a TensorArray(size=0, dynamic_size=True): every write past
+// the end grows the array; after the loop it holds one element per iteration. A fixed-size
+// array refuses the same writes.
+tf::GraphDef dynamic_array_loop(bool dynamic) {
+  tf::GraphDef g;
+  test::add_placeholder(&g, "n", {});
+  float_const(&g, "zero", 0);
+  float_const(&g, "one", 1);
+  float_const(&g, "three", 3);
+  int32_const(&g, "size", 0);
+  auto* ta = test::add_node(&g, "ta", "TensorArrayV3", {"size"});
+  (*ta->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
+  (*ta->mutable_attr())["dynamic_size"].set_b(dynamic);
+  enter(&g, "w/handle", "ta", "w", true);
+  enter(&g, "w/enter_flow", "ta:1", "w", false);
+  test::add_node(&g, "w/merge_flow", "Merge", {"w/enter_flow", "w/next_flow"});
+  const std::string acc = add_sum_loop(&g, "w", "n", "zero", "one", [&](const std::string& k, const std::string&) {
+    // The flow rides along the loop that add_sum_loop builds: its own Switch/Exit on w/cond.
+    test::add_node(&g, "w/switch_flow", "Switch", {"w/merge_flow", "w/cond"});
+    test::add_node(&g, "w/exit_flow", "Exit", {"w/switch_flow"});
+    enter(&g, "w/three", "three", "w", true);
+    test::add_node(&g, "w/value", "Mul", {k, "w/three"});
+    auto* index = test::add_node(&g, "w/index", "Cast", {k});
+    (*index->mutable_attr())["SrcT"].set_type(tf::DT_FLOAT);
+    (*index->mutable_attr())["DstT"].set_type(tf::DT_INT32);
+    test::add_node(&g, "w/write", "TensorArrayWriteV3", {"w/handle", "w/index", "w/value", "w/switch_flow:1"});
+    test::add_node(&g, "w/next_flow", "NextIteration", {"w/write"});
+    return k;
+  });
+  (void)acc;
+  test::add_node(&g, "count", "TensorArraySizeV3", {"ta", "w/exit_flow"});
+  int32_const(&g, "first", 0);
+  int32_const(&g, "step", 1);
+  auto* range = test::add_node(&g, "indices", "Range", {"first", "count", "step"});
+  (*range->mutable_attr())["Tidx"].set_type(tf::DT_INT32);
+  auto* gather = test::add_node(&g, "out", "TensorArrayGatherV3", {"ta", "indices", "w/exit_flow"});
+  (*gather->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
+  return g;
+}
+
+TEST(NestedLoops, DynamicSizeTensorArrayGrowsWithTheLoop) {
+  const tf::GraphDef g = dynamic_array_loop(true);
+  // (n = 0 gathers nothing of an unknown element shape, which TensorFlow refuses too.)
+  for (int n : {1, 4}) {
+    auto out = runtime::Executor(g).run({{"n", test::values_tensor<float>(tf::DT_FLOAT, {}, {static_cast<float>(n)})}}, {"out", "count"});
+    std::vector<double> want;
+    for (int k = 0; k < n; ++k) want.push_back(3.0 * k);
+    EXPECT_EQ(test::as_doubles(out[0]), want) << n;
+    EXPECT_EQ(test::as_doubles(out[1]), std::vector<double>{static_cast<double>(n)});
+  }
+  try {
+    runtime::Executor(dynamic_array_loop(false)).run({{"n", test::values_tensor<float>(tf::DT_FLOAT, {}, {2})}}, {"out"});
+    FAIL() << "a fixed-size array took a write past its end";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace tffreeze

@@ -15,6 +15,7 @@ struct TensorList {
   std::vector<std::int64_t> element_shape;  // -1: unknown dimension
   bool shape_known = false;                 // false: unknown rank
   std::vector<Tensor> items;                // dtype DT_INVALID: not set yet
+  bool dynamic_size = false;                // TF 1 TensorArray(dynamic_size=True): writes past the end grow it
 };
 
 }  // namespace tffreeze

@@ -138,6 +138,16 @@ void stack(KernelContext& ctx) {
   ctx.output(0) = std::move(out);
 }
 
+// The largest a dynamic_size TensorArray may grow (as the fixed size's limit).
+constexpr std::int64_t kMaxArraySize = std::int64_t{1} << 24;
+
+// A write at `index`: a dynamic_size array grows to hold it (TF's TensorArray::LockedWrite).
+void grow_for(const KernelContext& ctx, TensorList& array, std::int64_t index) {
+  if (!array.dynamic_size || index < static_cast<std::int64_t>(array.items.size())) return;
+  if (index >= kMaxArraySize) ctx.fail("index " + std::to_string(index) + " would grow the TensorArray beyond 2^24 elements");
+  array.items.resize(static_cast<std::size_t>(index) + 1);
+}
+
 // TF 1 arrays: the handle tensor holds the array; writers change it in place.
 TensorList& array_input(const KernelContext& ctx) {
   const Tensor& t = ctx.input(0);
@@ -149,11 +159,11 @@ Tensor flow_value(const KernelContext& ctx) { return make_tensor(ctx, tf::DT_FLO
 
 void tensor_array(KernelContext& ctx) {
   auto size = ctx.input_ints(0);
-  if (size.size() != 1 || size[0] < 0 || size[0] > (std::int64_t{1} << 24)) ctx.fail("size must be a scalar in [0, 2^24]");
+  if (size.size() != 1 || size[0] < 0 || size[0] > kMaxArraySize) ctx.fail("size must be a scalar in [0, 2^24]");
   auto list = std::make_shared<TensorList>();
   list->element_dtype = ctx.attr_type("dtype", tf::DT_FLOAT);
   list->items.resize(static_cast<std::size_t>(size[0]));
-  if (ctx.attr_bool("dynamic_size", false)) ctx.unsupported("dynamic_size TensorArrays are not supported");
+  list->dynamic_size = ctx.attr_bool("dynamic_size", false);
   Tensor handle;
   handle.dtype = tf::DT_RESOURCE;
   handle.list = std::move(list);
@@ -170,6 +180,7 @@ void array_scatter(KernelContext& ctx) {
   std::vector<std::int64_t> item_shape(value.shape.begin() + 1, value.shape.end());
   const std::size_t item_bytes = indices.empty() ? 0 : value.bytes.size() / indices.size();
   for (std::size_t k = 0; k < indices.size(); ++k) {
+    if (indices[k] >= 0) grow_for(ctx, array, indices[k]);
     if (indices[k] < 0 || static_cast<std::size_t>(indices[k]) >= array.items.size()) ctx.fail("index " + std::to_string(indices[k]) + " is out of range");
     Tensor item = make_tensor(ctx, value.dtype, item_shape);
     if (item_bytes > 0) std::memcpy(item.bytes.data(), value.bytes.data() + k * item_bytes, item_bytes);
@@ -180,6 +191,7 @@ void array_scatter(KernelContext& ctx) {
 
 void array_write(KernelContext& ctx) {
   TensorList& array = array_input(ctx);
+  if (auto index = ctx.input_ints(1); index.size() == 1 && index[0] >= 0) grow_for(ctx, array, index[0]);
   const std::size_t k = static_cast<std::size_t>(index_input(ctx, 1, array.items.size()));
   if (ctx.input(2).dtype != array.element_dtype) ctx.fail("value is " + dtype_name(ctx.input(2).dtype) + ", the array holds " + dtype_name(array.element_dtype));
   array.items[k] = ctx.input(2);
