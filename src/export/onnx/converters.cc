@@ -15,6 +15,7 @@ const ConverterRegistry& ConverterRegistry::global() {
     register_shape_converters(r);
     register_reduce_converters(r);
     register_image_converters(r);
+    register_control_converters(r);
     return r;
   }();
   return registry;

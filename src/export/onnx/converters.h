@@ -34,6 +34,7 @@ void register_nn_converters(ConverterRegistry& r);
 void register_shape_converters(ConverterRegistry& r);
 void register_reduce_converters(ConverterRegistry& r);
 void register_image_converters(ConverterRegistry& r);
+void register_control_converters(ConverterRegistry& r);
 
 // ---- helpers shared by the converters -------------------------------------------------------
 
