@@ -23,6 +23,11 @@ bool is_constant_enter(const tf::NodeDef& n) {
   return is_enter(n) && it != n.attr().end() && it->second.b();
 }
 
+const tf::NodeDef* node_named(const graph::GraphView& view, const std::string& tf_input) {
+  const int i = view.find(graph::parse_input(tf_input).node);
+  return i < 0 ? nullptr : &view.node(i);
+}
+
 // Outputs that name a functional While / If read them through an Identity, which survives the
 // lowering (the lowered loop's values are its Exits, under other names).
 void pin_functional_outputs(tf::GraphDef* g, std::vector<std::string>* outputs) {
@@ -37,23 +42,6 @@ void pin_functional_outputs(tf::GraphDef* g, std::vector<std::string>* outputs) 
     id->set_op("Identity");
     id->add_input(out);
     out = id->name();
-  }
-}
-
-// A constant Enter's value is the same in every iteration: its consumers read its source.
-void bypass_constant_enters(tf::GraphDef* g) {
-  std::map<std::string, std::string> source;
-  for (const auto& n : g->node())
-    if (is_constant_enter(n) && n.input_size() > 0) source[n.name()] = n.input(0);
-  for (auto& n : *g->mutable_node()) {
-    for (auto& in : *n.mutable_input()) {
-      for (std::size_t hops = 0; hops <= source.size(); ++hops) {  // a chain through nested frames
-        auto ref = graph::parse_input(in);
-        auto it = ref.index == 0 && !ref.control ? source.find(std::string(ref.node)) : source.end();
-        if (it == source.end()) break;
-        in = it->second;
-      }
-    }
   }
 }
 
@@ -76,8 +64,17 @@ PreparedGraph prepare_control_flow(const tf::GraphDef& graph, const std::vector<
     for (int k = inputs->size() - 1; k >= 0; --k)
       if (!inputs->Get(k).empty() && inputs->Get(k)[0] == '^') inputs->DeleteSubrange(k, 1);
   }
-  bypass_constant_enters(&p.graph);
   return p;
+}
+
+void add_constant_enters(const graph::GraphView& view, std::map<std::string, const tf::NodeDef*>& constants) {
+  for (int i = 0; i < view.size(); ++i) {
+    if (!is_constant_enter(view.node(i))) continue;
+    const tf::NodeDef* source = &view.node(i);
+    for (int hops = 0; source && is_constant_enter(*source) && hops <= view.size(); ++hops)
+      source = source->input_size() > 0 && graph::parse_input(source->input(0)).index == 0 ? node_named(view, source->input(0)) : nullptr;
+    if (source && source->op() == "Const") constants[view.node(i).name()] = source;
+  }
 }
 
 namespace {
@@ -342,6 +339,18 @@ class Emitter {
     std::string initial, next_value;
   };
 
+  // The producer (node, output) of input `slot`, through Identity nodes.
+  std::pair<int, int> source(int i, int slot) const {
+    int node = producer(i, slot), output = producer_output(i, slot);
+    for (int hops = 0; node >= 0 && s_.node(node).op() == "Identity" && hops < s_.view.size(); ++hops) {
+      const int p = producer(node, 0);
+      output = producer_output(node, 0);
+      node = p;
+    }
+    return {node, output};
+  }
+  bool reads_body_value(int i, int slot, const LoopVar& v) const { return source(i, slot) == std::pair<int, int>(v.sw, 1); }
+
   int producer(int i, int slot) const {
     for (const auto& e : s_.view.inputs(i))
       if (e.input_slot == slot) return e.producer;
@@ -377,32 +386,32 @@ class Emitter {
   bool is_counter(const LoopVar& v, ExportContext& ctx) const {
     const Tensor* start = ctx.constant(v.initial);
     if (!start || start->num_elements() != 1 || element_as_double(*start, 0) != 0) return false;
-    const int add = producer(v.next, 0);
+    const int add = source(v.next, 0).first;
     if (add < 0 || (s_.node(add).op() != "Add" && s_.node(add).op() != "AddV2")) return false;
     for (int k = 0; k < 2; ++k) {
       const Tensor* one = ctx.constant(s_.node(add).input(1 - k));
-      if (producer(add, k) == v.sw && producer_output(add, k) == 1 && one && one->num_elements() == 1 && element_as_double(*one, 0) == 1) return true;
+      if (reads_body_value(add, k, v) && one && one->num_elements() == 1 && element_as_double(*one, 0) == 1) return true;
     }
     return false;
   }
 
   // A TensorArray variable written once per iteration at the iteration's index, starting empty.
   void find_scan(LoopVar& v, const std::vector<LoopVar>& vars, ExportContext& ctx) const {
-    const int w = producer(v.next, 0);
+    const int w = source(v.next, 0).first;
     if (w < 0 || s_.node(w).op() != "TensorArrayWriteV3") return;
-    if (producer(w, 3) != v.sw || producer_output(w, 3) != 1) s_.refuse(w, "a TensorArray write whose flow is not the loop variable's own");
+    if (!reads_body_value(w, 3, v)) s_.refuse(w, "a TensorArray write whose flow is not the loop variable's own");
     const int array = producer(v.enter, 0);
     if (array < 0 || s_.node(array).op() != "TensorArrayV3" || producer_output(v.enter, 0) != 1) {
       s_.refuse(w, "a TensorArray written in a loop that was not empty when the loop began (ONNX scan outputs start empty)");
     }
     bool at_index = false;
-    for (const auto& c : vars) at_index |= producer(w, 1) == c.sw && producer_output(w, 1) == 1 && is_counter(c, ctx);
+    for (const auto& c : vars) at_index |= reads_body_value(w, 1, c) && is_counter(c, ctx);
     if (!at_index) s_.refuse(w, "a TensorArray written at an index that is not the iteration's (ONNX scan outputs are in iteration order)");
     v.write = w;
   }
 
   // The nodes of frame g's condition: LoopCond's input and what it is computed from inside the
-  // frame, up to the loop Merges.
+  // frame, up to the loop Merges and the constant Enters (their copies read the outer values).
   std::vector<int> cond_nodes(int loop_cond, const std::vector<int>& members, const std::set<int>& merges) const {
     std::set<int> want;
     std::vector<int> stack{producer(loop_cond, 0)};
@@ -410,7 +419,7 @@ class Emitter {
     while (!stack.empty()) {
       const int i = stack.back();
       stack.pop_back();
-      if (i < 0 || merges.count(i) || !member_set.count(i) || !want.insert(i).second) continue;
+      if (i < 0 || merges.count(i) || is_constant_enter(s_.node(i)) || !member_set.count(i) || !want.insert(i).second) continue;
       for (const auto& e : s_.view.inputs(i)) stack.push_back(e.producer);
     }
     std::vector<int> out;
@@ -429,7 +438,7 @@ class Emitter {
     auto ref = graph::parse_input(in);
     const std::string node(ref.node);
     if (auto m = merge_values.find(node); m != merge_values.end()) {
-      if (ref.index != 0) s_.refuse(reader, "reads a loop Merge's value_index");
+      if (ref.index != 0) s_.refuse(reader, "reads a loop Merge's value_index (or a constant Enter's second output)");
       return m->second;
     }
     if (auto r = renamed.find(node); r != renamed.end()) return graph::tensor_name(r->second, ref.index);
@@ -471,12 +480,16 @@ class Emitter {
     if (loop_cond < 0 || vars.empty()) s_.refuse(members.front(), "a loop frame without a LoopCond or without loop variables");
     for (auto& v : vars) find_scan(v, vars, ctx);
     for (const auto& v : vars) structural.insert({v.merge, v.enter, v.next, v.sw, v.exit, v.write});
+    for (const auto& v : vars)  // the flow of a scanned array has no ONNX value in the body, nor its Identities
+      for (int i = v.write >= 0 ? producer(v.write, 3) : -1; i >= 0 && s_.node(i).op() == "Identity"; i = producer(i, 0)) structural.insert(i);
     structural.insert(loop_cond);
     const auto cond = cond_nodes(loop_cond, members, merges);
     const std::string frame_name = s_.frames.names[static_cast<std::size_t>(g)];
 
     // The condition on the initial values decides whether the loop runs at all.
-    std::map<std::string, std::string> initial;
+    std::map<std::string, std::string> initial, next;
+    for (int i : members)
+      if (is_constant_enter(s_.node(i)) && s_.frame(i) == g) initial[s_.node(i).name()] = next[s_.node(i).name()] = s_.node(i).input(0);
     for (const auto& v : vars) initial[s_.node(v.merge).name()] = v.initial;
     const std::string first_cond = emit_cond_copy(cond, initial, loop_cond, frame_name + "/initial/", ctx);
 
@@ -507,7 +520,6 @@ class Emitter {
       if (!structural.count(i)) rest.push_back(i);
     emit_scope(body_scope, rest, inner);
 
-    std::map<std::string, std::string> next;
     for (const auto& v : vars) next[s_.node(v.merge).name()] = v.next_value;
     const std::string cond_out = emit_cond_copy(cond, next, loop_cond, frame_name + "/next/", inner);
     add_body_output(inner, cond_out, frame_name + "/cond_out", tf::DT_BOOL);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,11 @@ struct PreparedGraph {
 
 // The graph as the exporter maps it: functional While / If lowered to v1 loops and conds (one
 // form to map); control inputs dropped (ONNX orders by data alone, and a constant pinned into
-// a loop or a branch by a control edge is an outer-scope initializer); constant Enters bypassed
-// (a loop invariant is an outer-scope value inside an ONNX Loop body).
+// a loop or a branch by a control edge is an outer-scope initializer).
 PreparedGraph prepare_control_flow(const tf::GraphDef& graph, const std::vector<std::string>& outputs);
+
+// Constant Enters of constants are constants too (an axis, a shape entered into a loop).
+void add_constant_enters(const graph::GraphView& view, std::map<std::string, const tf::NodeDef*>& constants);
 
 // Copies of `graph` with every cond's predicate forced true, and forced false: running them
 // shows the shapes in the branches that the random inputs do not take. Empty without conds.

@@ -176,6 +176,7 @@ onnx::ModelProto to_onnx(const tf::GraphDef& original, const ExportOptions& user
   std::map<std::string, const tf::NodeDef*> constants;
   for (int i : order)
     if (view.node(i).op() == "Const") constants[view.node(i).name()] = &view.node(i);
+  add_constant_enters(view, constants);
   ExportContext ctx(g, o.opset, observe_tensors(graph, o), constants);
   const auto& registry = ConverterRegistry::global();
   export_nodes(view, order, ctx, [&](const tf::NodeDef& n, ExportContext& scope) {

@@ -18,6 +18,15 @@ void refuse_functional(const tf::NodeDef& node, ExportContext&) {
   no_onnx_form(node, "a functional loop or cond left unlowered");
 }
 
+// A constant Enter is the outer value inside the Loop body (ONNX lets a body read it); a
+// TensorArray handle carries nothing in ONNX. Other Enters are loop variables, mapped with
+// their loop.
+void convert_enter(const tf::NodeDef& node, ExportContext& ctx) {
+  if (!attr_bool(node, "is_constant", false)) refuse_control(node, ctx);
+  if (attr_type(node, "T", tf::DT_FLOAT) == tf::DT_RESOURCE) return;
+  emit_same(node, ctx, "Identity");
+}
+
 // The handle carries nothing in ONNX; the flow is defined by what fills the array.
 void convert_tensor_array(const tf::NodeDef&, ExportContext&) {}
 
@@ -49,7 +58,8 @@ void refuse_write(const tf::NodeDef& node, ExportContext&) {
 }  // namespace
 
 void register_control_converters(ConverterRegistry& r) {
-  r.add_all({"Enter", "Exit", "Merge", "Switch", "LoopCond", "NextIteration"}, refuse_control);
+  r.add_all({"Exit", "Merge", "Switch", "LoopCond", "NextIteration"}, refuse_control);
+  r.add("Enter", convert_enter);
   // Lowered to v1 loops and conds before the mapping (prepare_control_flow).
   r.add_all({"While", "StatelessWhile", "If", "StatelessIf"}, refuse_functional);
   r.add("TensorArrayV3", convert_tensor_array);
