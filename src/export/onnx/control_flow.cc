@@ -467,64 +467,87 @@ class Emitter {
     return ctx.info(tensor).dtype;
   }
 
-  void loop(const Path& scope, int g, const std::vector<int>& members, ExportContext& ctx) {
-    const Path body_scope = extended(scope, {g, -1, -1});
+  // What one loop frame is made of, as the Loop node needs it.
+  struct LoopPlan {
+    int frame = -1, loop_cond = -1;
+    std::string name;
     std::vector<LoopVar> vars;
+    std::vector<const LoopVar*> carried, scans;
+    std::vector<int> cond;   // the condition's nodes, copied for the first and every next iteration
+    std::vector<int> body;   // the rest of the frame's nodes: the body's
+    std::map<std::string, std::string> constants;  // constant Enter -> the outer value it enters
+  };
+
+  // Fills `plan` in place: carried and scans point into its vars.
+  void plan_loop(const Path& body_scope, int g, const std::vector<int>& members, ExportContext& ctx, LoopPlan& plan) const {
+    plan.frame = g;
+    plan.name = s_.frames.names[static_cast<std::size_t>(g)];
     std::set<int> merges, structural;
-    int loop_cond = -1;
     for (int i : members) {
       if (s_.place[static_cast<std::size_t>(i)] != body_scope) continue;
-      if (s_.loop_merge(i) && s_.frame(i) == g) vars.push_back(loop_var(i, g)), merges.insert(i);
-      if (s_.node(i).op() == "LoopCond") loop_cond = i;
+      if (s_.loop_merge(i) && s_.frame(i) == g) plan.vars.push_back(loop_var(i, g)), merges.insert(i);
+      if (s_.node(i).op() == "LoopCond") plan.loop_cond = i;
+      if (is_constant_enter(s_.node(i)) && s_.frame(i) == g) plan.constants[s_.node(i).name()] = s_.node(i).input(0);
     }
-    if (loop_cond < 0 || vars.empty()) s_.refuse(members.front(), "a loop frame without a LoopCond or without loop variables");
-    for (auto& v : vars) find_scan(v, vars, ctx);
-    for (const auto& v : vars) structural.insert({v.merge, v.enter, v.next, v.sw, v.exit, v.write});
-    for (const auto& v : vars)  // the flow of a scanned array has no ONNX value in the body, nor its Identities
+    if (plan.loop_cond < 0 || plan.vars.empty()) s_.refuse(members.front(), "a loop frame without a LoopCond or without loop variables");
+    for (auto& v : plan.vars) find_scan(v, plan.vars, ctx);
+    for (const auto& v : plan.vars) {
+      structural.insert({v.merge, v.enter, v.next, v.sw, v.exit, v.write, plan.loop_cond});
+      // The flow of a scanned array has no ONNX value in the body, nor its Identities.
       for (int i = v.write >= 0 ? producer(v.write, 3) : -1; i >= 0 && s_.node(i).op() == "Identity"; i = producer(i, 0)) structural.insert(i);
-    structural.insert(loop_cond);
-    const auto cond = cond_nodes(loop_cond, members, merges);
-    const std::string frame_name = s_.frames.names[static_cast<std::size_t>(g)];
-
-    // The condition on the initial values decides whether the loop runs at all.
-    std::map<std::string, std::string> initial, next;
+      (v.write >= 0 ? plan.scans : plan.carried).push_back(&v);
+    }
+    plan.cond = cond_nodes(plan.loop_cond, members, merges);
     for (int i : members)
-      if (is_constant_enter(s_.node(i)) && s_.frame(i) == g) initial[s_.node(i).name()] = next[s_.node(i).name()] = s_.node(i).input(0);
-    for (const auto& v : vars) initial[s_.node(v.merge).name()] = v.initial;
-    const std::string first_cond = emit_cond_copy(cond, initial, loop_cond, frame_name + "/initial/", ctx);
+      if (!structural.count(i)) plan.body.push_back(i);
+  }
 
+  // Loop(M = none, cond = the condition on the initial values, the carried initial values):
+  // the carried final values (the Exits), then the scan outputs (the written arrays).
+  void loop(const Path& scope, int g, const std::vector<int>& members, ExportContext& ctx) {
+    const Path body_scope = extended(scope, {g, -1, -1});
+    LoopPlan plan;
+    plan_loop(body_scope, g, members, ctx, plan);
+    std::map<std::string, std::string> initial = plan.constants;
+    for (const auto& v : plan.vars) initial[s_.node(v.merge).name()] = v.initial;
+    const std::string first_cond = emit_cond_copy(plan.cond, initial, plan.loop_cond, plan.name + "/initial/", ctx);
     std::vector<std::string> inputs{"", first_cond}, outputs;
-    std::vector<const LoopVar*> carried, scans;
-    for (const auto& v : vars) (v.write >= 0 ? scans : carried).push_back(&v);
-    for (const auto* v : carried) {
+    for (const auto* v : plan.carried) {
       inputs.push_back(ExportContext::value(v->initial));
       outputs.push_back(v->exit >= 0 ? ExportContext::output(s_.node(v->exit)) : ctx.fresh(s_.node(v->merge).name() + "/final"));
     }
-    for (const auto* v : scans) outputs.push_back(v->exit >= 0 ? ExportContext::output(s_.node(v->exit)) : ctx.fresh(s_.node(v->merge).name() + "/scan"));
-    onnx::NodeProto* node = ctx.add_node("Loop", inputs, outputs, frame_name);
+    for (const auto* v : plan.scans) outputs.push_back(v->exit >= 0 ? ExportContext::output(s_.node(v->exit)) : ctx.fresh(s_.node(v->merge).name() + "/scan"));
+    onnx::NodeProto* node = ctx.add_node("Loop", inputs, outputs, plan.name);
     auto* attr = node->add_attribute();
     attr->set_name("body");
     attr->set_type(onnx::AttributeProto::GRAPH);
-    onnx::GraphProto* body = attr->mutable_g();
-    body->set_name(node->name() + "/body");
-    ExportContext inner(ctx, body);
-    set_value_type(body->add_input(), inner.fresh(frame_name + "/iteration"), tf::DT_INT64, true);
-    set_value_type(body->add_input(), inner.fresh(frame_name + "/cond_in"), tf::DT_BOOL, true);
-    for (const auto* v : carried) {
+    attr->mutable_g()->set_name(node->name() + "/body");
+    ExportContext inner(ctx, attr->mutable_g());
+    loop_body(body_scope, plan, inner, ctx);
+  }
+
+  // Body(iteration, cond_in, carried...) -> (the condition on the next values, the next values,
+  // the values written this iteration). A carried value is the body input named after its
+  // Merge; the loop's Switch passes it on unchanged.
+  void loop_body(const Path& body_scope, const LoopPlan& plan, ExportContext& inner, ExportContext& ctx) {
+    onnx::GraphProto& body = inner.graph();
+    set_value_type(body.add_input(), inner.fresh(plan.name + "/iteration"), tf::DT_INT64, true);
+    set_value_type(body.add_input(), inner.fresh(plan.name + "/cond_in"), tf::DT_BOOL, true);
+    for (const auto* v : plan.carried) {
       const std::string merge = ExportContext::output(s_.node(v->merge));
-      set_value_type(body->add_input(), merge, dtype_of(merge, ctx, v->merge), false);
+      set_value_type(body.add_input(), merge, dtype_of(merge, ctx, v->merge), false);
       inner.add_node("Identity", {merge}, {ExportContext::output(s_.node(v->sw), 1)}, s_.node(v->sw).name());
     }
-    std::vector<int> rest;
-    for (int i : members)
-      if (!structural.count(i)) rest.push_back(i);
-    emit_scope(body_scope, rest, inner);
-
-    for (const auto& v : vars) next[s_.node(v.merge).name()] = v.next_value;
-    const std::string cond_out = emit_cond_copy(cond, next, loop_cond, frame_name + "/next/", inner);
-    add_body_output(inner, cond_out, frame_name + "/cond_out", tf::DT_BOOL);
-    for (const auto* v : carried) add_body_output(inner, ExportContext::value(v->next_value), s_.node(v->merge).name() + "/next", dtype_of(ExportContext::output(s_.node(v->merge)), ctx, v->merge));
-    for (const auto* v : scans) {
+    emit_scope(body_scope, plan.body, inner);
+    std::map<std::string, std::string> next = plan.constants;
+    for (const auto& v : plan.vars) next[s_.node(v.merge).name()] = v.next_value;
+    const std::string cond_out = emit_cond_copy(plan.cond, next, plan.loop_cond, plan.name + "/next/", inner);
+    add_body_output(inner, cond_out, plan.name + "/cond_out", tf::DT_BOOL);
+    for (const auto* v : plan.carried) {
+      const tf::DataType dtype = dtype_of(ExportContext::output(s_.node(v->merge)), ctx, v->merge);
+      add_body_output(inner, ExportContext::value(v->next_value), s_.node(v->merge).name() + "/next", dtype);
+    }
+    for (const auto* v : plan.scans) {
       const std::string value = s_.node(v->write).input(2);
       add_body_output(inner, ExportContext::value(value), s_.node(v->write).name() + "/scan", dtype_of(value, ctx, v->write));
     }
