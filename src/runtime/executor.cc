@@ -160,7 +160,7 @@ struct Executor::Plan : FunctionCaller {
   // false the Switches send the values to the Exits and the frame is done. `node_runs` counts
   // over the outermost loop, so that nested loops cannot multiply the work past the cap.
   void run_frame(int f, const std::vector<bool>& needed, std::vector<NodeState>& state, std::int64_t& node_runs,
-                 std::map<std::string, double>* profile) const {
+                 std::map<std::string, double>* profile, const Observer* observer) const {
     const std::vector<int> steps = needed_steps(f, needed);
     const std::string& name = frames.names[static_cast<std::size_t>(f)];
     std::map<int, std::shared_ptr<const Tensor>> carried;  // NextIteration node -> its last value (null: dead)
@@ -174,10 +174,12 @@ struct Executor::Plan : FunctionCaller {
       bool go_on = false, saw_cond = false;
       for (int step : steps) {
         if (step < 0) {
-          run_frame(-step - 1, needed, state, node_runs, profile);
+          run_frame(-step - 1, needed, state, node_runs, profile, observer);
           continue;
         }
-        if (!run_loop_node(step, iteration, carried, state, profile) || view.node(step).op() != "LoopCond") continue;
+        if (!run_loop_node(step, iteration, carried, state, profile)) continue;
+        if (observer) show_outputs(*observer, view.node(step), state[static_cast<std::size_t>(step)]);
+        if (view.node(step).op() != "LoopCond") continue;
         const auto& s = state[static_cast<std::size_t>(step)];
         saw_cond = true;
         go_on = !s.dead && !s.outputs.empty() && s.outputs[0] && s.outputs[0]->num_elements() == 1 && element_as_double(*s.outputs[0], 0) != 0;
@@ -322,7 +324,7 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
     if (step < 0) {  // a loop frame, run to its end
       const int f = -step - 1;
       std::int64_t node_runs = 0;  // capped per outermost loop, its inner loops included
-      if (plan_->any_needed(f, needed)) plan_->run_frame(f, needed, state, node_runs, profile_);
+      if (plan_->any_needed(f, needed)) plan_->run_frame(f, needed, state, node_runs, profile_, observe_loops_ && observer_ ? &observer_ : nullptr);
       continue;
     }
     const int i = step;

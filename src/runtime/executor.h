@@ -33,15 +33,20 @@ class Executor {
   void set_profile(std::map<std::string, double>* per_op_ms) { profile_ = per_op_ms; }
 
   // When set, run() shows it every output of every node it runs outside loop frames (constants
-  // included): what the ONNX exporter learns static shapes and dtypes from.
+  // included): what the ONNX exporter learns static shapes and dtypes from. `inside_loops`:
+  // also the nodes of loop frames, once per iteration (a shape may change between iterations).
   using Observer = std::function<void(const tffreeze::tf::NodeDef& node, int output, const Tensor& value)>;
-  void set_observer(Observer observer) { observer_ = std::move(observer); }
+  void set_observer(Observer observer, bool inside_loops = false) {
+    observer_ = std::move(observer);
+    observe_loops_ = inside_loops;
+  }
 
  private:
   struct Plan;
   std::unique_ptr<Plan> plan_;
   std::map<std::string, double>* profile_ = nullptr;
   Observer observer_;
+  bool observe_loops_ = false;
 };
 
 // The ops that the fetches need and the executor has no kernel for (op -> node names), looking

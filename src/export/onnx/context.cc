@@ -43,9 +43,19 @@ void to_onnx_tensor(const Tensor& value, const std::string& name, onnx::TensorPr
 
 ExportContext::ExportContext(onnx::GraphProto* graph, int opset, std::map<std::string, TensorInfo> info,
                              std::map<std::string, const tf::NodeDef*> constants)
-    : graph_(graph), opset_(opset), info_(std::move(info)), constants_(std::move(constants)) {
-  for (const auto& [name, info] : info_) taken_.insert(name);
-  for (const auto& [name, node] : constants_) taken_.insert(name);
+    : graph_(graph), root_(graph), opset_(opset), shared_(std::make_shared<Shared>()) {
+  shared_->info = std::move(info);
+  shared_->constants = std::move(constants);
+  for (const auto& [name, i] : shared_->info) shared_->taken.insert(name);
+  for (const auto& [name, node] : shared_->constants) shared_->taken.insert(name);
+}
+
+ExportContext::ExportContext(ExportContext& parent, onnx::GraphProto* graph)
+    : graph_(graph), root_(parent.root_), opset_(parent.opset_), shared_(parent.shared_) {}
+
+void ExportContext::set_info(const std::string& tf_input, const TensorInfo& info) {
+  shared_->info[value(tf_input)] = info;
+  shared_->taken.insert(value(tf_input));
 }
 
 std::string ExportContext::value(const std::string& tf_input) {
@@ -55,11 +65,11 @@ std::string ExportContext::value(const std::string& tf_input) {
 
 std::string ExportContext::output(const tf::NodeDef& node, int k) { return graph::tensor_name(node.name(), k); }
 
-bool ExportContext::has_info(const std::string& tf_input) const { return info_.count(value(tf_input)) > 0; }
+bool ExportContext::has_info(const std::string& tf_input) const { return shared_->info.count(value(tf_input)) > 0; }
 
 const TensorInfo& ExportContext::info(const std::string& tf_input) const {
-  auto it = info_.find(value(tf_input));
-  if (it == info_.end()) {
+  auto it = shared_->info.find(value(tf_input));
+  if (it == shared_->info.end()) {
     throw Error(ExitCode::kUnsupported, "tensor '" + value(tf_input) + "' has no static shape (the executor did not compute it)");
   }
   return it->second;
@@ -69,17 +79,17 @@ const Tensor* ExportContext::constant(const std::string& tf_input) {
   auto ref = graph::parse_input(tf_input);
   if (ref.index != 0 || ref.control) return nullptr;
   const std::string node(ref.node);
-  auto it = constants_.find(node);
-  if (it == constants_.end()) return nullptr;
-  auto d = decoded_.find(node);
-  if (d == decoded_.end()) d = decoded_.emplace(node, tensor_from_proto(it->second->attr().at("value").tensor(), "node '" + node + "'")).first;
+  auto it = shared_->constants.find(node);
+  if (it == shared_->constants.end()) return nullptr;
+  auto d = shared_->decoded.find(node);
+  if (d == shared_->decoded.end()) d = shared_->decoded.emplace(node, tensor_from_proto(it->second->attr().at("value").tensor(), "node '" + node + "'")).first;
   return &d->second;
 }
 
 std::string ExportContext::fresh(const std::string& wanted) {
   std::string name = wanted;
-  for (int k = 1; taken_.count(name); ++k) name = wanted + "_" + std::to_string(k);
-  taken_.insert(name);
+  for (int k = 1; shared_->taken.count(name); ++k) name = wanted + "_" + std::to_string(k);
+  shared_->taken.insert(name);
   return name;
 }
 
@@ -91,7 +101,7 @@ onnx::NodeProto* ExportContext::add_node(const std::string& op_type, const std::
   for (const auto& i : inputs) n->add_input(i);
   if (outputs.empty()) n->add_output(n->name());
   for (const auto& o : outputs) {
-    taken_.insert(o);
+    shared_->taken.insert(o);
     n->add_output(o);
   }
   return n;
@@ -99,7 +109,7 @@ onnx::NodeProto* ExportContext::add_node(const std::string& op_type, const std::
 
 std::string ExportContext::add_initializer(const std::string& wanted, const Tensor& value) {
   const std::string name = fresh(wanted);
-  to_onnx_tensor(value, name, graph_->add_initializer());
+  to_onnx_tensor(value, name, root_->add_initializer());
   return name;
 }
 

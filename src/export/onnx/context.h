@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -32,9 +33,15 @@ int onnx_dtype(tf::DataType dtype);
 class ExportContext {
  public:
   ExportContext(onnx::GraphProto* graph, int opset, std::map<std::string, TensorInfo> info, std::map<std::string, const tf::NodeDef*> constants);
+  // A context for a subgraph (a Loop body, an If branch) nested in `parent`: nodes go to
+  // `graph`, initializers to the outermost graph (ONNX lets a subgraph read outer values), and
+  // names, shapes and constants are shared, so that names stay unique across every scope.
+  ExportContext(ExportContext& parent, onnx::GraphProto* graph);
 
   int opset() const { return opset_; }
   onnx::GraphProto& graph() { return *graph_; }
+  // Records what a tensor the run did not see is (a renamed copy of a node, a subgraph input).
+  void set_info(const std::string& tf_input, const TensorInfo& info);
 
   // The ONNX value carrying a TF input reference ("x", "x:0", "x:1"); control inputs have none.
   static std::string value(const std::string& tf_input);
@@ -59,12 +66,16 @@ class ExportContext {
   std::string add_floats(const std::string& wanted, const std::vector<float>& values, std::vector<std::int64_t> shape);
 
  private:
+  struct Shared {
+    std::map<std::string, TensorInfo> info;
+    std::map<std::string, const tf::NodeDef*> constants;
+    std::map<std::string, Tensor> decoded;
+    std::unordered_set<std::string> taken;
+  };
   onnx::GraphProto* graph_;
+  onnx::GraphProto* root_;  // where initializers go
   int opset_;
-  std::map<std::string, TensorInfo> info_;
-  std::map<std::string, const tf::NodeDef*> constants_;
-  std::map<std::string, Tensor> decoded_;
-  std::unordered_set<std::string> taken_;
+  std::shared_ptr<Shared> shared_;
 };
 
 // Attribute setters for ONNX nodes.

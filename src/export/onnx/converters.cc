@@ -16,6 +16,7 @@ const ConverterRegistry& ConverterRegistry::global() {
     register_reduce_converters(r);
     register_image_converters(r);
     register_scatter_converters(r);
+    register_control_converters(r);
     return r;
   }();
   return registry;

@@ -35,6 +35,7 @@ void register_shape_converters(ConverterRegistry& r);
 void register_reduce_converters(ConverterRegistry& r);
 void register_image_converters(ConverterRegistry& r);
 void register_scatter_converters(ConverterRegistry& r);
+void register_control_converters(ConverterRegistry& r);
 
 // ---- helpers shared by the converters -------------------------------------------------------
 

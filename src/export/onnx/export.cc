@@ -7,6 +7,7 @@
 
 #include "common/dtype.h"
 #include "common/error.h"
+#include "export/onnx/control_flow.h"
 #include "export/onnx/converters.h"
 #include "graph/default_attrs.h"
 #include "graph/graph_view.h"
@@ -45,18 +46,41 @@ std::vector<int> needed_in_order(const graph::GraphView& view, const std::vector
   return order;
 }
 
-// One executor run on random inputs: every tensor's dtype and static shape.
-std::map<std::string, TensorInfo> observe_tensors(const tf::GraphDef& graph, const ExportOptions& o) {
-  std::map<std::string, TensorInfo> info;
+// A tensor seen again (a loop's next iteration, a cond's other branch): dims that changed are
+// unknown (-1).
+void note(std::map<std::string, TensorInfo>& info, const std::string& name, TensorInfo seen) {
+  auto [it, added] = info.emplace(name, seen);
+  if (added || it->second.shape.size() != seen.shape.size()) return;
+  for (std::size_t k = 0; k < seen.shape.size(); ++k)
+    if (it->second.shape[k] != seen.shape[k]) it->second.shape[k] = -1;
+}
+
+void observe_run(const tf::GraphDef& graph, const ExportOptions& o, std::map<std::string, TensorInfo>& info) {
   runtime::Executor executor(graph);
   // The executor computes half and bfloat16 in float32: the dtype ONNX sees is the declared one.
-  executor.set_observer([&](const tf::NodeDef& node, int k, const Tensor& t) {
-    tf::DataType dtype = t.dtype;
-    if (auto declared = graph::output_dtype(node, k); declared && dtype == tf::DT_FLOAT) dtype = *declared;
-    info[graph::tensor_name(node.name(), k)] = {dtype, t.shape};
-  });
+  executor.set_observer(
+      [&](const tf::NodeDef& node, int k, const Tensor& t) {
+        tf::DataType dtype = t.dtype;
+        if (auto declared = graph::output_dtype(node, k); declared && dtype == tf::DT_FLOAT) dtype = *declared;
+        note(info, graph::tensor_name(node.name(), k), {dtype, t.shape});
+      },
+      /*inside_loops=*/true);
   auto feeds = o.example_feeds.empty() ? runtime::random_feeds(runtime::needed_placeholders(graph, o.outputs), o.shapes, 1) : o.example_feeds;
   executor.run(feeds, o.outputs);
+}
+
+// One executor run on random inputs: every tensor's dtype and static shape. Branches of conds
+// the inputs do not take are seen in runs with the predicates forced (best effort: a branch may
+// fail on values it is guarded from).
+std::map<std::string, TensorInfo> observe_tensors(const tf::GraphDef& graph, const ExportOptions& o) {
+  std::map<std::string, TensorInfo> info;
+  observe_run(graph, o, info);
+  for (const auto& variant : forced_cond_variants(graph)) {
+    try {
+      observe_run(variant, o, info);
+    } catch (const Error&) {
+    }
+  }
   return info;
 }
 
@@ -84,27 +108,36 @@ void add_graph_input(const tf::NodeDef& p, onnx::GraphProto* g) {
 
 // Graph outputs carry the names the user gave: "x:0", or another name than the value's, needs an
 // Identity to carry it; a value that is already an input or a weight of that name is the output.
-void add_graph_outputs(const std::vector<std::string>& outputs, ExportContext& ctx) {
+// `internal`: the tensors of the prepared graph that carry them.
+void add_graph_outputs(const std::vector<std::string>& outputs, const std::vector<std::string>& internal, ExportContext& ctx) {
   std::set<std::string> defined;
   for (const auto& n : ctx.graph().node())
     for (const auto& v : n.output()) defined.insert(v);
   for (const auto& i : ctx.graph().input()) defined.insert(i.name());
   for (const auto& t : ctx.graph().initializer()) defined.insert(t.name());
-  for (const auto& name : outputs) {
-    const std::string value = ExportContext::value(name);
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    const std::string& name = outputs[k];
+    const std::string value = ExportContext::value(internal[k]);
     if (value != name || !defined.count(value)) ctx.add_node("Identity", {value}, {name}, "output_" + name);
     auto* v = ctx.graph().add_output();
     v->set_name(name);
-    const TensorInfo& info = ctx.info(name);
+    const TensorInfo& info = ctx.info(internal[k]);
     set_type(v, info.dtype, info.shape, true);
+  }
+}
+
+void collect_inputs(const onnx::GraphProto& g, std::set<std::string>& used) {
+  for (const auto& n : g.node()) {
+    for (const auto& i : n.input()) used.insert(i);
+    for (const auto& a : n.attribute())
+      if (a.has_g()) collect_inputs(a.g(), used);  // Loop bodies and If branches read outer values
   }
 }
 
 // Initializers no node reads (weights replaced by their ONNX layout) are dropped.
 void drop_unused_initializers(onnx::GraphProto* g) {
   std::set<std::string> used;
-  for (const auto& n : g->node())
-    for (const auto& i : n.input()) used.insert(i);
+  collect_inputs(*g, used);
   for (const auto& o : g->output()) used.insert(o.name());
   auto* inits = g->mutable_initializer();
   for (int i = inits->size() - 1; i >= 0; --i)
@@ -131,11 +164,15 @@ std::map<std::string, std::vector<std::string>> ops_without_onnx_form(const tf::
   return missing;
 }
 
-onnx::ModelProto to_onnx(const tf::GraphDef& graph, const ExportOptions& o) {
-  if (o.opset < kMinOpset || o.opset > kMaxOpset) {
-    throw Error(ExitCode::kUsage, "--opset " + std::to_string(o.opset) + ": supported are " + std::to_string(kMinOpset) + " to " +
+onnx::ModelProto to_onnx(const tf::GraphDef& original, const ExportOptions& user) {
+  if (user.opset < kMinOpset || user.opset > kMaxOpset) {
+    throw Error(ExitCode::kUsage, "--opset " + std::to_string(user.opset) + ": supported are " + std::to_string(kMinOpset) + " to " +
                                       std::to_string(kMaxOpset));
   }
+  const PreparedGraph prepared = prepare_control_flow(original, user.outputs);
+  const tf::GraphDef& graph = prepared.graph;
+  ExportOptions o = user;
+  o.outputs = prepared.outputs;
   auto missing = ops_without_onnx_form(graph, o.outputs);
   if (!missing.empty()) {
     std::string list;
@@ -157,16 +194,17 @@ onnx::ModelProto to_onnx(const tf::GraphDef& graph, const ExportOptions& o) {
   std::map<std::string, const tf::NodeDef*> constants;
   for (int i : order)
     if (view.node(i).op() == "Const") constants[view.node(i).name()] = &view.node(i);
+  add_constant_enters(view, constants);
   ExportContext ctx(g, o.opset, observe_tensors(graph, o), constants);
   const auto& registry = ConverterRegistry::global();
-  for (int i : order) {
-    const tf::NodeDef& n = view.node(i);
+  export_nodes(view, order, ctx, [&](const tf::NodeDef& n, ExportContext& scope) {
     if (n.op() == "Placeholder") add_graph_input(n, g);
-    else if (n.op() == "Const") to_onnx_tensor(*ctx.constant(n.name()), n.name(), g->add_initializer());  // named as the TF tensor
-    else if (n.op() != "NoOp") registry.find(n.op())(n, ctx);
-  }
-  add_graph_outputs(o.outputs, ctx);
+    else if (n.op() == "Const") to_onnx_tensor(*scope.constant(n.name()), n.name(), g->add_initializer());  // named as the TF tensor
+    else if (n.op() != "NoOp") registry.find(n.op())(n, scope);
+  });
+  add_graph_outputs(user.outputs, o.outputs, ctx);
   drop_unused_initializers(g);
+  check_values_defined(*g);
   // Debian's checker (ONNX 1.12) knows opsets up to 17; newer ones are checked by onnxruntime in the tests.
   if (o.opset <= kCheckerMaxOpset) {
     if (auto problem = onnx_checker_problem(model); !problem.empty()) throw_internal("the ONNX model does not pass ONNX's checker: " + problem);

@@ -33,9 +33,13 @@ nlohmann::json value_json(const onnx::ValueInfoProto& v) {
   return j;
 }
 
+// -1 when a dim is negative or the count does not fit in 64 bits (a hostile file's dims).
 std::int64_t elements(const onnx::TensorProto& t) {
   std::int64_t n = 1;
-  for (auto d : t.dims()) n = d < 0 || (n > 0 && d > INT64_MAX / n) ? -1 : n * d;
+  for (auto d : t.dims()) {
+    if (d < 0 || (n > 0 && d > INT64_MAX / n)) return -1;
+    n *= d;
+  }
   return n;
 }
 
