@@ -271,7 +271,9 @@ const OpRegistry& OpRegistry::global() {
   static const OpRegistry registry = [] {
     OpRegistry r;
     for (const auto& spec : builtin_specs()) r.add(spec);
-    for (auto family : {bitwise_op_specs, indexing_op_specs, matrix_op_specs, special_op_specs, sparse_op_specs, volume_op_specs})
+#define TFFREEZE_OP_SPEC_FAMILY(family) family##_op_specs,
+    for (auto family : {TFFREEZE_OP_SPEC_FAMILIES(TFFREEZE_OP_SPEC_FAMILY)})
+#undef TFFREEZE_OP_SPEC_FAMILY
       for (const auto& spec : family()) r.add(spec);
     return r;
   }();

@@ -7,11 +7,10 @@
 
 namespace tffreeze::graph {
 
-std::vector<std::string> bitwise_op_specs();
-std::vector<std::string> indexing_op_specs();
-std::vector<std::string> matrix_op_specs();
-std::vector<std::string> special_op_specs();
-std::vector<std::string> sparse_op_specs();
-std::vector<std::string> volume_op_specs();
+// Adding a family is one word here: op_specs.cc reads them all from this list.
+#define TFFREEZE_OP_SPEC_FAMILIES(X) X(bitwise) X(indexing) X(matrix) X(special) X(sparse) X(volume)
+#define TFFREEZE_DECLARE_OP_SPEC_FAMILY(family) std::vector<std::string> family##_op_specs();
+TFFREEZE_OP_SPEC_FAMILIES(TFFREEZE_DECLARE_OP_SPEC_FAMILY)
+#undef TFFREEZE_DECLARE_OP_SPEC_FAMILY
 
 }  // namespace tffreeze::graph

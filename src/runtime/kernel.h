@@ -71,22 +71,12 @@ class KernelRegistry {
   std::vector<std::pair<std::string, Kernel>> kernels_;  // sorted by op after construction
 };
 
-// One per family file; kernel_registry.cc calls them all.
-void register_basic_kernels(KernelRegistry& r);
-void register_elementwise_kernels(KernelRegistry& r);
-void register_nn_kernels(KernelRegistry& r);
-void register_reduce_kernels(KernelRegistry& r);
-void register_array_kernels(KernelRegistry& r);
-void register_image_kernels(KernelRegistry& r);
-void register_functional_kernels(KernelRegistry& r);
-void register_list_kernels(KernelRegistry& r);
-void register_lookup_kernels(KernelRegistry& r);
-void register_bitwise_kernels(KernelRegistry& r);
-void register_indexing_kernels(KernelRegistry& r);
-void register_matrix_kernels(KernelRegistry& r);
-void register_special_kernels(KernelRegistry& r);
-void register_volume_kernels(KernelRegistry& r);
-void register_sparse_kernels(KernelRegistry& r);
+// The kernel families, one file each (kernels/<family>.cc defines register_<family>_kernels):
+// adding a family is one word here; the declarations and kernel_registry.cc's calls come from it.
+#define TFFREEZE_KERNEL_FAMILIES(X) X(basic) X(elementwise) X(nn) X(reduce) X(array) X(image) X(functional) X(list) X(lookup) X(bitwise) X(indexing) X(matrix) X(special) X(volume) X(sparse)
+#define TFFREEZE_DECLARE_KERNEL_FAMILY(family) void register_##family##_kernels(KernelRegistry& r);
+TFFREEZE_KERNEL_FAMILIES(TFFREEZE_DECLARE_KERNEL_FAMILY)
+#undef TFFREEZE_DECLARE_KERNEL_FAMILY
 
 // A tensor of `dtype` and `shape`, zero-filled (throws via ctx when too large).
 Tensor make_tensor(const KernelContext& ctx, tf::DataType dtype, std::vector<std::int64_t> shape);

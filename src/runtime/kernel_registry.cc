@@ -120,21 +120,9 @@ std::vector<std::string> KernelRegistry::ops() const {
 const KernelRegistry& KernelRegistry::global() {
   static const KernelRegistry registry = [] {
     KernelRegistry r;
-    register_basic_kernels(r);
-    register_elementwise_kernels(r);
-    register_nn_kernels(r);
-    register_reduce_kernels(r);
-    register_array_kernels(r);
-    register_image_kernels(r);
-    register_functional_kernels(r);
-    register_list_kernels(r);
-    register_lookup_kernels(r);
-    register_bitwise_kernels(r);
-    register_indexing_kernels(r);
-    register_matrix_kernels(r);
-    register_special_kernels(r);
-    register_volume_kernels(r);
-    register_sparse_kernels(r);
+#define TFFREEZE_REGISTER_KERNEL_FAMILY(family) register_##family##_kernels(r);
+    TFFREEZE_KERNEL_FAMILIES(TFFREEZE_REGISTER_KERNEL_FAMILY)
+#undef TFFREEZE_REGISTER_KERNEL_FAMILY
     std::sort(r.kernels_.begin(), r.kernels_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     return r;
   }();

@@ -10,13 +10,9 @@ namespace tffreeze::onnx_export {
 const ConverterRegistry& ConverterRegistry::global() {
   static const ConverterRegistry registry = [] {
     ConverterRegistry r;
-    register_elementwise_converters(r);
-    register_nn_converters(r);
-    register_shape_converters(r);
-    register_reduce_converters(r);
-    register_image_converters(r);
-    register_scatter_converters(r);
-    register_control_converters(r);
+#define TFFREEZE_REGISTER_CONVERTER_FAMILY(family) register_##family##_converters(r);
+    TFFREEZE_CONVERTER_FAMILIES(TFFREEZE_REGISTER_CONVERTER_FAMILY)
+#undef TFFREEZE_REGISTER_CONVERTER_FAMILY
     return r;
   }();
   return registry;

@@ -29,13 +29,12 @@ class ConverterRegistry {
   std::map<std::string, Converter> converters_;
 };
 
-void register_elementwise_converters(ConverterRegistry& r);
-void register_nn_converters(ConverterRegistry& r);
-void register_shape_converters(ConverterRegistry& r);
-void register_reduce_converters(ConverterRegistry& r);
-void register_image_converters(ConverterRegistry& r);
-void register_scatter_converters(ConverterRegistry& r);
-void register_control_converters(ConverterRegistry& r);
+// The converter families, one file each (ops_<family>.cc defines register_<family>_converters):
+// adding a family is one word here.
+#define TFFREEZE_CONVERTER_FAMILIES(X) X(elementwise) X(nn) X(shape) X(reduce) X(image) X(scatter) X(control)
+#define TFFREEZE_DECLARE_CONVERTER_FAMILY(family) void register_##family##_converters(ConverterRegistry& r);
+TFFREEZE_CONVERTER_FAMILIES(TFFREEZE_DECLARE_CONVERTER_FAMILY)
+#undef TFFREEZE_DECLARE_CONVERTER_FAMILY
 
 // ---- helpers shared by the converters -------------------------------------------------------
 

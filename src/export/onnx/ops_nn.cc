@@ -84,8 +84,16 @@ void convert_bias_add(const tf::NodeDef& node, ExportContext& ctx) {
   }
   std::vector<std::int64_t> shape(x.size() - 1, 1);
   shape[0] = -1;
-  auto* r = ctx.add_node("Reshape", {in[1], ctx.add_ints(node.name() + "/bias_shape", shape)}, {}, node.name() + "/bias");
-  ctx.add_node("Add", {in[0], r->output(0)}, {ExportContext::output(node)}, node.name());
+  std::string bias;
+  if (const Tensor* value = ctx.constant(in[1])) {  // a weight stays a weight (TensorRT, OpenCV want it so)
+    Tensor reshaped = *value;
+    shape[0] = value->num_elements();
+    reshaped.shape = shape;
+    bias = ctx.add_initializer(node.name() + "/bias", reshaped);
+  } else {
+    bias = ctx.add_node("Reshape", {in[1], ctx.add_ints(node.name() + "/bias_shape", shape)}, {}, node.name() + "/bias")->output(0);
+  }
+  ctx.add_node("Add", {in[0], bias}, {ExportContext::output(node)}, node.name());
 }
 
 void convert_batch_norm(const tf::NodeDef& node, ExportContext& ctx) {
