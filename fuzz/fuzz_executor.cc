@@ -2,18 +2,14 @@
 // drawn from the placeholders' dtypes and shapes. Kernels must refuse bad attributes, shapes and
 // values with an Error, and never allocate beyond the executor's limits.
 #include "fuzz_support.h"
-#include "graph/validate.h"
-#include "io/proto_io.h"
 #include "runtime/executor.h"
 #include "runtime/verify.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tffreeze;
-  tf::GraphDef g;
-  std::string why;
-  const std::string_view text(reinterpret_cast<const char*>(data), size);
-  if (!io::parse_text(text, &g, &why) && !io::parse_binary(text, &g, &why)) return 0;
-  if (g.node_size() == 0 || g.node_size() > 64 || !graph::validate_graph(g).empty()) return 0;
+  auto parsed = fuzz::small_valid_graph(data, size);
+  if (!parsed) return 0;
+  const tf::GraphDef& g = *parsed;
   fuzz::expect_only_errors([&] {
     std::vector<std::string> outputs;
     for (const auto& n : g.node())

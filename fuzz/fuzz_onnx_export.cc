@@ -5,16 +5,12 @@
 
 #include "export/onnx/export.h"
 #include "fuzz_support.h"
-#include "graph/validate.h"
-#include "io/proto_io.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tffreeze;
-  tf::GraphDef g;
-  std::string why;
-  const std::string_view text(reinterpret_cast<const char*>(data), size);
-  if (!io::parse_text(text, &g, &why) && !io::parse_binary(text, &g, &why)) return 0;
-  if (g.node_size() == 0 || g.node_size() > 64 || !graph::validate_graph(g).empty()) return 0;
+  auto parsed = fuzz::small_valid_graph(data, size);
+  if (!parsed) return 0;
+  const tf::GraphDef& g = *parsed;
   onnx_export::ExportOptions o;
   for (const auto& n : g.node())
     if (n.op() != "Const" && n.op() != "Placeholder" && n.op() != "NoOp") o.outputs = {n.name()};

@@ -8,10 +8,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/error.h"
+#include "graph/validate.h"
+#include "io/proto_io.h"
 
 namespace tffreeze::fuzz {
 
@@ -40,6 +43,17 @@ inline std::pair<std::string_view, std::string_view> split2(const std::uint8_t* 
   std::string_view rest(reinterpret_cast<const char*>(data + 2), size - 2);
   at = std::min(at, rest.size());
   return {rest.substr(0, at), rest.substr(at)};
+}
+
+// The input as a small valid graph (text or binary GraphDef, 1 to 64 nodes), for the targets that
+// run graphs (the executor, the ONNX export); nullopt for anything else.
+inline std::optional<tf::GraphDef> small_valid_graph(const std::uint8_t* data, std::size_t size) {
+  tf::GraphDef g;
+  std::string why;
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (!io::parse_text(text, &g, &why) && !io::parse_binary(text, &g, &why)) return std::nullopt;
+  if (g.node_size() == 0 || g.node_size() > 64 || !graph::validate_graph(g).empty()) return std::nullopt;
+  return g;
 }
 
 template <class F>

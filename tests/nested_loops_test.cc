@@ -8,10 +8,14 @@
 #include "common/error.h"
 #include "freeze/inline_functions.h"
 #include "freeze_support.h"
+#include "function_builders.h"
 #include "runtime/executor.h"
 
 namespace tffreeze {
 namespace {
+
+using test::fn_node;
+using test::function;
 
 using Term = std::function<std::string(const std::string& k, const std::string& one)>;
 
@@ -104,29 +108,7 @@ TEST(NestedLoops, InnerLoopsReenterOnEveryOuterIteration) {
 
 // ---- A StatelessWhile in a StatelessWhile's body, lowered by --lower-loops to nested frames ----
 
-tf::NodeDef* fn_node(tf::FunctionDef* f, const std::string& name, const std::string& op, std::vector<std::string> inputs) {
-  auto* n = f->add_node_def();
-  n->set_name(name);
-  n->set_op(op);
-  for (auto& in : inputs) n->add_input(in);
-  return n;
-}
 
-tf::FunctionDef* function(tf::GraphDef* g, const std::string& name, const std::vector<std::string>& args, const std::vector<std::string>& results) {
-  auto* f = g->mutable_library()->add_function();
-  f->mutable_signature()->set_name(name);
-  for (const auto& a : args) {
-    auto* arg = f->mutable_signature()->add_input_arg();
-    arg->set_name(a);
-    arg->set_type(tf::DT_FLOAT);
-  }
-  for (const auto& r : results) {
-    auto* arg = f->mutable_signature()->add_output_arg();
-    arg->set_name(r);
-    arg->set_type(r == "go" ? tf::DT_BOOL : tf::DT_FLOAT);
-  }
-  return f;
-}
 
 tf::NodeDef* typed(tf::NodeDef* n) {
   (*n->mutable_attr())["T"].set_type(tf::DT_FLOAT);

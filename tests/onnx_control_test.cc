@@ -7,10 +7,17 @@
 #include "graph/builder.h"
 #include "io/model.h"
 #include "onnx_support.h"
+#include "function_builders.h"
 #include "runtime/executor.h"
 
 namespace tffreeze {
 namespace {
+
+// Function-body nodes here are float-typed.
+tf::NodeDef* fn_node(tf::FunctionDef* f, const std::string& name, const std::string& op, std::vector<std::string> inputs) {
+  return test::fn_node(f, name, op, std::move(inputs), true);
+}
+using test::function;
 
 using graph::GraphBuilder;
 using test::expect_onnx_matches;
@@ -213,30 +220,7 @@ TEST(OnnxControl, V1CondBothBranches) {
 
 // ---- functional If and While (TF 2), lowered to v1 and exported as If / Loop ----
 
-tf::FunctionDef* function(tf::GraphDef* g, const std::string& name, const std::vector<std::string>& args, const std::vector<std::string>& results) {
-  auto* f = g->mutable_library()->add_function();
-  f->mutable_signature()->set_name(name);
-  for (const auto& a : args) {
-    auto* arg = f->mutable_signature()->add_input_arg();
-    arg->set_name(a);
-    arg->set_type(tf::DT_FLOAT);
-  }
-  for (const auto& r : results) {
-    auto* arg = f->mutable_signature()->add_output_arg();
-    arg->set_name(r);
-    arg->set_type(r == "go" ? tf::DT_BOOL : tf::DT_FLOAT);
-  }
-  return f;
-}
 
-tf::NodeDef* fn_node(tf::FunctionDef* f, const std::string& name, const std::string& op, std::vector<std::string> inputs) {
-  auto* n = f->add_node_def();
-  n->set_name(name);
-  n->set_op(op);
-  for (auto& in : inputs) n->add_input(in);
-  (*n->mutable_attr())["T"].set_type(tf::DT_FLOAT);
-  return n;
-}
 
 tf::NodeDef* fn_const(tf::FunctionDef* f, const std::string& name, float v) {
   auto* n = f->add_node_def();

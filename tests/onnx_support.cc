@@ -18,14 +18,6 @@ bool onnxruntime_available() {
          run_process({"node", "--version"}).exit_code == 0;
 }
 
-namespace {
-std::string file_safe(std::string s) {
-  for (char& c : s)
-    if (c == '/' || c == ':') c = '_';
-  return s;
-}
-}  // namespace
-
 std::vector<Tensor> run_onnxruntime(const std::string& model, const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& outputs) {
   const std::string dir = temp_dir();
   std::vector<std::string> argv = {"node", std::string(TFFREEZE_ORT_DIR) + "/run_onnx.js", model, dir};

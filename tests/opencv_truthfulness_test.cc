@@ -38,12 +38,6 @@ bool opencv_available() {
     GTEST_SKIP() << "Debian's python3-opencv not installed";                                               \
   }
 
-std::string file_safe(std::string name) {
-  for (char& c : name)
-    if (c == '/' || c == ':') c = '_';
-  return name;
-}
-
 Tensor random_input(tf::DataType dtype, std::vector<std::int64_t> shape, unsigned seed) {
   Tensor t{dtype, std::move(shape), {}, {}};
   std::mt19937 rng(seed);
@@ -99,7 +93,7 @@ Verdict measure(const std::string& model) {
     auto dtype = parse_dtype(in["dtype"].get<std::string>());
     Tensor x = random_input(dtype ? *dtype : tf::DT_INVALID, shape, seed++);
     if (x.dtype == tf::DT_INVALID) return {true, "input dtype " + in["dtype"].get<std::string>()};
-    const std::string name = in["name"].get<std::string>(), file = dir + "/in_" + file_safe(name) + ".npy";
+    const std::string name = in["name"].get<std::string>(), file = dir + "/in_" + test::file_safe(name) + ".npy";
     io::write_npy(x, file);
     run_args.insert(run_args.end(), {"-i", name + "=" + file});
     cv_args.insert(cv_args.end(), {"--input", name + "=" + file});
@@ -143,7 +137,7 @@ std::string run_opencv_and_compare(const std::vector<std::string>& cv_args, cons
   if (theirs.signal != 0) return "OpenCV was killed by signal " + std::to_string(theirs.signal) + (theirs.signal == 14 ? " (hang)" : "");
   if (theirs.exit_code != 0) return "OpenCV: " + theirs.err.substr(0, 300);
   for (const auto& o : outputs) {
-    Tensor a = io::read_npy(dir + "/ours/" + file_safe(o) + ".npy"), b = io::read_npy(dir + "/opencv/" + file_safe(opencv_name(o)) + ".npy");
+    Tensor a = io::read_npy(dir + "/ours/" + test::file_safe(o) + ".npy"), b = io::read_npy(dir + "/opencv/" + test::file_safe(opencv_name(o)) + ".npy");
     if (a.num_elements() != b.num_elements())
       return "output '" + o + "': " + std::to_string(b.num_elements()) + " values from OpenCV, " + std::to_string(a.num_elements()) + " from ours";
     double scale = 1, worst = 0;

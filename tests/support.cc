@@ -152,4 +152,10 @@ tf::NodeDef* add_placeholder(tf::GraphDef* g, const std::string& name, std::vect
   return n;
 }
 
+std::string file_safe(std::string name) {
+  for (char& ch : name)
+    if (ch == '/' || ch == ':') ch = '_';
+  return name;
+}
+
 }  // namespace tffreeze::test

@@ -40,6 +40,8 @@ CliResult run_process(const std::vector<std::string>& argv, unsigned timeout_sec
 
 // A fresh directory for one test's files.
 std::string temp_dir();
+// A tensor name as the runners name its .npy file: '/' and ':' become '_'.
+std::string file_safe(std::string name);
 void write_bytes(const std::string& path, const std::string& bytes);
 std::string read_bytes(const std::string& path);
 

@@ -13,15 +13,6 @@ bool tfjs_available() {
          run_process({"node", "--version"}).exit_code == 0;
 }
 
-namespace {
-std::string file_safe(std::string s) {
-  for (char& c : s)
-    if (c == '/' || c == ':') c = '_';
-  return s;
-}
-
-}  // namespace
-
 std::vector<Tensor> run_tfjs(const std::string& model_json, const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& outputs) {
   std::string dir = temp_dir();
   std::vector<std::string> argv = {"node", std::string(TFFREEZE_TFJS_DIR) + "/run_graph_model.js", model_json, dir};

@@ -199,9 +199,11 @@ const tf::AttrValue* attr_or_default(const tf::OpDef& def, const tf::NodeDef& no
   return a && a->has_default_value() ? &a->default_value() : nullptr;
 }
 
-std::optional<int> count_outputs(const tf::OpDef& def, const tf::NodeDef& node) {
+namespace {
+// How many tensors a list of args stands for on this node (number_attr, type_list_attr, or one).
+std::optional<int> count_args(const tf::OpDef& def, const tf::NodeDef& node, const google::protobuf::RepeatedPtrField<tf::OpDef::ArgDef>& args) {
   int n = 0;
-  for (const auto& arg : def.output_arg()) {
+  for (const auto& arg : args) {
     if (!arg.number_attr().empty()) {
       const auto* v = attr_or_default(def, node, arg.number_attr());
       if (!v || v->value_case() != tf::AttrValue::kI || v->i() < 0 || v->i() > (1 << 20)) return std::nullopt;
@@ -216,5 +218,9 @@ std::optional<int> count_outputs(const tf::OpDef& def, const tf::NodeDef& node) 
   }
   return n;
 }
+}  // namespace
+
+std::optional<int> count_outputs(const tf::OpDef& def, const tf::NodeDef& node) { return count_args(def, node, def.output_arg()); }
+std::optional<int> count_inputs(const tf::OpDef& def, const tf::NodeDef& node) { return count_args(def, node, def.input_arg()); }
 
 }  // namespace tffreeze::graph

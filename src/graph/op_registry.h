@@ -37,5 +37,7 @@ const tf::AttrValue* attr_or_default(const tf::OpDef& def, const tf::NodeDef& no
 // How many outputs a node of this op has (number_attr / type_list_attr resolved from the
 // node's attrs or defaults); nullopt when an attr it depends on is missing.
 std::optional<int> count_outputs(const tf::OpDef& def, const tf::NodeDef& node);
+// How many data inputs the node must have by its op's definition (nullopt: its attrs do not say).
+std::optional<int> count_inputs(const tf::OpDef& def, const tf::NodeDef& node);
 
 }  // namespace tffreeze::graph

@@ -127,6 +127,11 @@ void check_node(const tf::NodeDef& node, const std::unordered_set<std::string>& 
   }
   if (const auto* def = OpRegistry::global().find(node.op())) {
     check_attrs(*def, node, at, out);
+    int data_inputs = 0;
+    for (const auto& input : node.input()) data_inputs += !input.empty() && input[0] != '^';
+    if (auto expected = count_inputs(*def, node); expected && *expected != data_inputs) {
+      out->push_back(at + "has " + std::to_string(data_inputs) + " data inputs; " + node.op() + " takes " + std::to_string(*expected));
+    }
     if (node.op() == "Const") {
       auto it = node.attr().find("value");
       if (it != node.attr().end() && it->second.value_case() == tf::AttrValue::kTensor) {

@@ -11,6 +11,7 @@
 const fs = require('fs');
 const path = require('path');
 const ort = require('onnxruntime-node');
+const { parseNpy, npyHeader } = require('../npy_format.js');
 
 const TYPES = {
   '<f4': ['float32', Float32Array], '<f8': ['float64', Float64Array], '<i4': ['int32', Int32Array],
@@ -20,33 +21,17 @@ const TYPES = {
 };
 
 function readNpy(file) {
-  const buf = fs.readFileSync(file);
-  if (buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a .npy file`);
-  const major = buf[6];
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = buf.toString('latin1', start, start + headerLen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)[1];
-  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)[1].split(',').map((s) => s.trim()).filter((s) => s).map(Number);
+  const { descr, shape, data } = parseNpy(fs.readFileSync(file), file);
   const type = TYPES[descr];
   if (!type) throw new Error(`${file}: unsupported dtype ${descr}`);
-  const copy = new Uint8Array(buf.subarray(start + headerLen)).buffer;  // aligned copy
-  return new ort.Tensor(type[0], new type[1](copy), shape);
+  return new ort.Tensor(type[0], new type[1](data), shape);
 }
 
 function writeNpy(file, t) {
   const descr = Object.keys(TYPES).find((k) => TYPES[k][0] === t.type);
   if (!descr) throw new Error(`output of type ${t.type} cannot be written`);
-  const shape = t.dims.length === 1 ? `(${t.dims[0]},)` : `(${t.dims.join(', ')})`;
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
-  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
-  const head = Buffer.alloc(10);
-  head.write('\x93NUMPY', 0, 'latin1');
-  head[6] = 1;
-  head[7] = 0;
-  head.writeUInt16LE(header.length, 8);
   const data = t.type === 'bool' ? Uint8Array.from(t.data, (v) => (v ? 1 : 0)) : t.data;
-  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+  fs.writeFileSync(file, Buffer.concat([npyHeader(descr, t.dims), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
 }
 
 async function runJob(job) {

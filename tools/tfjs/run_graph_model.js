@@ -12,38 +12,22 @@ console.warn = () => {};
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
 const converter = require('@tensorflow/tfjs-converter');
+const { parseNpy, npyHeader } = require('../npy_format.js');
 
 const DESCR = { '<f4': 'float32', '<i4': 'int32', '|b1': 'bool' };
 
 function readNpy(file) {
-  const buf = fs.readFileSync(file);
-  if (buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a .npy file`);
-  const major = buf[6];
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = buf.toString('latin1', start, start + headerLen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)[1];
-  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)[1].split(',').map((s) => s.trim()).filter((s) => s).map(Number);
+  const { descr, shape, data } = parseNpy(fs.readFileSync(file), file);
   const dtype = DESCR[descr];
   if (!dtype) throw new Error(`${file}: unsupported dtype ${descr}`);
-  const data = buf.subarray(start + headerLen);
-  const copy = new Uint8Array(data).buffer;  // aligned copy
-  const values = dtype === 'float32' ? new Float32Array(copy) : dtype === 'int32' ? new Int32Array(copy) : new Uint8Array(copy);
+  const values = dtype === 'float32' ? new Float32Array(data) : dtype === 'int32' ? new Int32Array(data) : new Uint8Array(data);
   return tf.tensor(values, shape, dtype);
 }
 
 function writeNpy(file, t, values) {
   const descr = t.dtype === 'float32' ? '<f4' : t.dtype === 'int32' ? '<i4' : '|b1';
-  const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
-  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
-  const head = Buffer.alloc(10);
-  head.write('\x93NUMPY', 0, 'latin1');
-  head[6] = 1;
-  head[7] = 0;
-  head.writeUInt16LE(header.length, 8);
   const typed = t.dtype === 'float32' ? Float32Array.from(values) : t.dtype === 'int32' ? Int32Array.from(values) : Uint8Array.from(values);
-  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(typed.buffer)]));
+  fs.writeFileSync(file, Buffer.concat([npyHeader(descr, t.shape), Buffer.from(typed.buffer)]));
 }
 
 // Loads model.json and its weight shards from disk (no fetch in Node).

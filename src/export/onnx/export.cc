@@ -102,8 +102,12 @@ void add_graph_input(const tf::NodeDef& p, onnx::GraphProto* g) {
   const tf::DataType dtype = attr_type(p, "dtype", tf::DT_FLOAT);
   if (onnx_dtype(dtype) == onnx::TensorProto::UNDEFINED) no_onnx_form(p, "an input of dtype " + dtype_name(dtype));
   auto it = p.attr().find("shape");
-  const bool known = it != p.attr().end() && !it->second.shape().unknown_rank();
-  set_type(v, dtype, known ? dims_of(it->second.shape()) : std::vector<std::int64_t>{}, known);
+  // An ONNX graph input has a rank (ONNX's checker requires the shape field).
+  if (it == p.attr().end() || it->second.shape().unknown_rank()) {
+    throw Error(ExitCode::kUnsupported, "input '" + p.name() + "' has an unknown rank, which an ONNX input cannot have; give its shape (--shape " +
+                                            p.name() + "=[...], or freeze --replace-input " + p.name() + "=DTYPE[...])");
+  }
+  set_type(v, dtype, dims_of(it->second.shape()), true);
 }
 
 // Graph outputs carry the names the user gave: "x:0", or another name than the value's, needs an
