@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Runs a frozen graph in OpenCV DNN (readNetFromTensorflow) on given inputs and saves its outputs, as a child
+"""Runs a frozen graph in OpenCV DNN (readNetFromTensorflow; an .onnx file: readNetFromONNX) on given inputs and saves its outputs, as a child
 process a caller can time out or see crash. Debian's python3-opencv and numpy.
 
   tools/opencv_run.py MODEL.pb OUTDIR [--input NAME=X.npy ...] --output NAME[:K] [--output ...] [--no-transpose]
 
 4-D (5-D) float inputs are NHWC (NDHWC) in the .npy and go to OpenCV as NCHW (NCDHW) blobs; outputs come back (--no-transpose:
 as they are, for NCHW graphs and those OpenCV keeps in TensorFlow's layout). NAME:K is output K
-of layer NAME. Each output is written as OUTDIR/<name with / and : as _>.npy. On a cv2.error: one line
+of layer NAME. An .onnx model takes and gives its tensors as they are (ONNX is NCHW already). Each output is written as OUTDIR/<name with / and : as _>.npy. On a cv2.error: one line
 `opencv: <message>` on stderr, exit 2. cv2 4.6 reads a 3-D array as a 2-D multi-channel Mat: 3-D inputs do not
 reach OpenCV as such.
 """
@@ -41,7 +41,9 @@ def main():
     args = parser.parse_args()
     pins = [(name, 0) if ":" not in name else (name.rsplit(":", 1)[0], int(name.rsplit(":", 1)[1])) for name in args.output]
     try:
-        net = cv2.dnn.readNetFromTensorflow(args.model)
+        onnx = args.model.endswith(".onnx")
+        net = cv2.dnn.readNetFromONNX(args.model) if onnx else cv2.dnn.readNetFromTensorflow(args.model)
+        args.no_transpose = args.no_transpose or onnx
         for spec in args.input:
             name, path = spec.rsplit("=", 1)
             x = np.load(path)
@@ -54,8 +56,10 @@ def main():
         else:  # every output of each layer
             outputs = [blobs[k] for blobs, (_, k) in zip(net.forwardAndRetrieve([layer for layer, _ in pins]), pins)]
     except cv2.error as e:
-        lines = [line for line in str(e).splitlines() if line.strip()]
-        print(f"opencv: {lines[0].strip() if lines else 'error'}", file=sys.stderr)
+        # The first line says where; the importer's "> Node ... parse error: ..." lines say why.
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        why = " ".join(line.lstrip("> ") for line in lines[1:])
+        print(f"opencv: {lines[0] if lines else 'error'}" + (f" {why}" if why else ""), file=sys.stderr)
         sys.exit(2)
     os.makedirs(args.outdir, exist_ok=True)
     for name, y in zip(args.output, outputs):
