@@ -345,7 +345,10 @@ ALL = unary_cases() + binary_cases() + conv_cases() + shape_cases() + reduce_cas
 
 def check_accepts(tffreeze, model):
     """What `tffreeze check --target opencv` says of the model: True (accepts), False, or the error."""
-    p = subprocess.run([tffreeze, "check", model, "--target", "opencv"], capture_output=True, text=True, timeout=60)
+    try:
+        p = subprocess.run([tffreeze, "check", model, "--target", "opencv"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"check failed: {e}"
     if p.returncode not in (0, 1):
         return f"check failed: {p.stderr.strip()}"
     return p.returncode == 0

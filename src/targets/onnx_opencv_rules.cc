@@ -21,7 +21,7 @@ const std::set<std::string>& plain_ops() {
       "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Reciprocal", "Softplus", "Softsign", "Sign", "Elu", "Selu", "HardSigmoid",
       "HardSwish", "Identity", "Celu", "ThresholdedRelu", "Shrink", "Log", "Sqrt", "LeakyRelu", "MaxPool", "GlobalAveragePool",
       "GlobalMaxPool", "BatchNormalization", "LRN", "Flatten", "Transpose", "Softmax", "LogSoftmax", "DepthToSpace",
-      "SpaceToDepth", "ArgMax", "ArgMin", "Dropout", "Unsqueeze", "Expand", "ConstantOfShape", "CumSum"};
+      "SpaceToDepth", "ArgMax", "ArgMin", "Dropout", "Unsqueeze", "Expand", "ConstantOfShape", "CumSum", "Constant"};
   return kOps;
 }
 
@@ -94,9 +94,10 @@ std::string binary_rule(const OnnxView& view, const onnx::NodeProto& node) {
 
 std::string conv_rule(const OnnxView& view, const onnx::NodeProto& node) {
   if (!onnx_has_attr(node, "kernel_shape")) {
-    return node.op_type() == "Conv" ? measured_fails("needs the kernel_shape attribute (\"kernel_size not specified\")")
-                                    : unmeasured("ConvTranspose without kernel_shape");
+    return measured_fails("needs the kernel_shape attribute of " + node.op_type() + " (\"kernel_size not specified\")");
   }
+  if (node.op_type() == "ConvTranspose" && onnx_has_attr(node, "output_shape"))
+    return measured_fails("gives another shape for ConvTranspose with output_shape (it ignores the attribute)");
   const int rank = rank_of(view, onnx_input(node, 0));
   if (rank == 3) return measured_fails("fails on a 1-D convolution (a 3-D input)");
   if (rank != 4 && rank != 5) return unmeasured(node.op_type() + " of an input of unknown rank");
