@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""Runs a frozen graph in OpenCV DNN (readNetFromTensorflow; an .onnx file: readNetFromONNX) on given inputs and saves its outputs, as a child
-process a caller can time out or see crash. Debian's python3-opencv and numpy.
+"""Runs a frozen graph in OpenCV DNN (readNetFromTensorflow; an .onnx file: readNetFromONNX) on given inputs and
+saves its outputs, as a child process a caller can time out or see crash. Debian's python3-opencv and numpy.
 
-  tools/opencv_run.py MODEL.pb OUTDIR [--input NAME=X.npy ...] --output NAME[:K] [--output ...] [--no-transpose]
+  tools/opencv_run.py MODEL.pb|MODEL.onnx OUTDIR [--input NAME=X.npy ...] --output NAME[:K] [--output ...] [--no-transpose]
 
-4-D (5-D) float inputs are NHWC (NDHWC) in the .npy and go to OpenCV as NCHW (NCDHW) blobs; outputs come back (--no-transpose:
+An ONNX model takes its inputs as they are. For a TF graph, 4-D (5-D) float inputs are NHWC (NDHWC) in the .npy and go to
+OpenCV as NCHW (NCDHW) blobs; outputs come back (--no-transpose:
 as they are, for NCHW graphs and those OpenCV keeps in TensorFlow's layout). NAME:K is output K
-of layer NAME. An .onnx model takes and gives its tensors as they are (ONNX is NCHW already). Each output is written as OUTDIR/<name with / and : as _>.npy. On a cv2.error: one line
+of layer NAME. Each output is written as OUTDIR/<name with / and : as _>.npy. On a cv2.error: one line
 `opencv: <message>` on stderr, exit 2. cv2 4.6 reads a 3-D array as a 2-D multi-channel Mat: 3-D inputs do not
 reach OpenCV as such.
 """
@@ -43,11 +44,10 @@ def main():
     try:
         onnx = args.model.endswith(".onnx")
         net = cv2.dnn.readNetFromONNX(args.model) if onnx else cv2.dnn.readNetFromTensorflow(args.model)
-        args.no_transpose = args.no_transpose or onnx
         for spec in args.input:
             name, path = spec.rsplit("=", 1)
             x = np.load(path)
-            if x.ndim in (4, 5) and x.dtype.kind == "f" and not args.no_transpose:
+            if x.ndim in (4, 5) and x.dtype.kind == "f" and not args.no_transpose and not onnx:
                 x = np.moveaxis(x, -1, 1)  # OpenCV wants NCHW (NCDHW) blobs for TF graphs
             net.setInput(np.ascontiguousarray(x), name)
         pins = [(layer_name(net, layer, len(pins)), k) for layer, k in pins]
@@ -63,7 +63,7 @@ def main():
         sys.exit(2)
     os.makedirs(args.outdir, exist_ok=True)
     for name, y in zip(args.output, outputs):
-        if y.ndim in (4, 5) and not args.no_transpose:
+        if y.ndim in (4, 5) and not args.no_transpose and not onnx:
             y = np.moveaxis(y, 1, -1)
         np.save(os.path.join(args.outdir, name.replace("/", "_").replace(":", "_") + ".npy"), y)
 

@@ -280,8 +280,9 @@ std::string squeeze_as_reshape(const OnnxView& view, onnx::NodeProto* node, onnx
 
 std::vector<std::string> opencv_onnx_rewrites(onnx::ModelProto* model) {
   std::vector<std::string> changes;
-  const onnx::ModelProto snapshot = *model;
-  OnnxView view(snapshot);
+  // The view holds pointers to weights and Constant nodes' values: removing an Identity node or
+  // adding an initializer moves neither (protobuf keeps elements where they are).
+  OnnxView view(*model);
   auto* graph = model->mutable_graph();
   // An Identity of a weight (OpenCV fails on it): its readers read the weight itself.
   for (int i = graph->node_size() - 1; i >= 0; --i) {

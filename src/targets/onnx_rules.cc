@@ -96,8 +96,7 @@ std::string drop_unread_outputs(const OnnxView& view, onnx::NodeProto* node) {
 
 std::vector<std::string> tensorrt_rewrites(onnx::ModelProto* model) {
   std::vector<std::string> changes;
-  const onnx::ModelProto snapshot = *model;  // readers are counted on the model as it was
-  OnnxView view(snapshot);
+  OnnxView view(*model);  // the rewrites below change attributes and outputs only: what the view holds stays valid
   for (auto& node : *model->mutable_graph()->mutable_node()) {
     std::string change = node.op_type() == "TopK" ? sort_topk(&node) : drop_unread_outputs(view, &node);
     if (!change.empty()) changes.push_back(change);

@@ -12,12 +12,28 @@ namespace {
 // small integer tensors (shapes, axes) as data, and a model's weights may be most of its bytes.
 constexpr std::size_t kInferenceDataLimit = 4096;
 
+// Everything but the large weights' values (their names, types and dims stay): never a second
+// copy of a model's weights in memory.
 onnx::ModelProto without_large_weights(const onnx::ModelProto& model) {
   onnx::ModelProto copy;
-  copy.CopyFrom(model);
-  for (auto& t : *copy.mutable_graph()->mutable_initializer()) {
-    if (t.raw_data().size() > kInferenceDataLimit) t.clear_raw_data();
-    if (static_cast<std::size_t>(t.float_data_size()) * 4 > kInferenceDataLimit) t.clear_float_data();
+  copy.set_ir_version(model.ir_version());
+  *copy.mutable_opset_import() = model.opset_import();
+  *copy.mutable_functions() = model.functions();
+  const auto& graph = model.graph();
+  auto* g = copy.mutable_graph();
+  *g->mutable_node() = graph.node();
+  *g->mutable_input() = graph.input();
+  *g->mutable_output() = graph.output();
+  *g->mutable_value_info() = graph.value_info();
+  for (const auto& t : graph.initializer()) {
+    auto* c = g->add_initializer();
+    if (t.ByteSizeLong() <= kInferenceDataLimit) {
+      *c = t;
+      continue;
+    }
+    c->set_name(t.name());
+    c->set_data_type(t.data_type());
+    *c->mutable_dims() = t.dims();
   }
   return copy;
 }
