@@ -56,8 +56,10 @@ def main():
         else:  # every output of each layer
             outputs = [blobs[k] for blobs, (_, k) in zip(net.forwardAndRetrieve([layer for layer, _ in pins]), pins)]
     except cv2.error as e:
-        lines = [line for line in str(e).splitlines() if line.strip()]
-        print(f"opencv: {lines[0].strip() if lines else 'error'}", file=sys.stderr)
+        # The first line says where; the importer's "> Node ... parse error: ..." lines say why.
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        why = " ".join(line.lstrip("> ") for line in lines[1:])
+        print(f"opencv: {lines[0] if lines else 'error'}" + (f" {why}" if why else ""), file=sys.stderr)
         sys.exit(2)
     os.makedirs(args.outdir, exist_ok=True)
     for name, y in zip(args.output, outputs):

@@ -1,4 +1,4 @@
-// tffreeze check MODEL --target generic|opencv|tflite|tensorrt
+// tffreeze check MODEL --target generic|opencv|tflite|tensorrt (MODEL.onnx: onnxruntime|tensorrt|opencv)
 // Lists every node the target would reject, with the pass or flag that removes it; exit 1 if any.
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -6,8 +6,10 @@
 
 #include "cli/commands.h"
 #include "cli/executable_model.h"
+#include "cli/onnx_target.h"
 #include "common/error.h"
 #include "io/model.h"
+#include "io/onnx_file.h"
 #include "targets/targets.h"
 
 namespace tffreeze::cli {
@@ -18,6 +20,7 @@ struct CheckArgs {
 };
 
 int run_check(const CheckArgs& a) {
+  if (io::looks_like_onnx(a.model)) return check_onnx_file(a.model, a.target);
   const targets::Target& target = targets::find_target(a.target);
   io::Model model = executable_model(io::load_model(a.model));
   auto rejections = targets::check_target(model.graph(), target);
@@ -43,8 +46,8 @@ int run_check(const CheckArgs& a) {
 void add_check(CLI::App& app, Action* action) {
   auto* cmd = app.add_subcommand("check", "List the nodes a deploy target would reject and what removes them (exit 1 if any)");
   auto a = std::make_shared<CheckArgs>();
-  cmd->add_option("model", a->model, "A graph (.pb, .pbtxt, TF.js model.json, SavedModel)")->required();
-  std::string help = "generic, opencv, tflite or tensorrt";
+  cmd->add_option("model", a->model, "A graph (.pb, .pbtxt, TF.js model.json, SavedModel) or an ONNX file (.onnx)")->required();
+  std::string help = "generic, opencv, tflite or tensorrt; for .onnx: onnxruntime (= generic), tensorrt or opencv";
   cmd->add_option("--target", a->target, help)->default_str("generic");
   cmd->callback([=] { *action = [=] { return run_check(*a); }; });
 }

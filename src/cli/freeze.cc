@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/onnx_target.h"
 #include "cli/optimize.h"
 #include "common/dtype.h"
 #include "common/error.h"
@@ -84,10 +85,13 @@ int run_freeze(const FreezeArgs& a) {
   }
   if (a.optimize) {
     if (a.output == "-") throw Error(ExitCode::kUsage, "--optimize writes a file: give -o OUT.pb");
-    targets::find_target(a.optimize_options.target);  // usage errors before any work
+    pipeline_target(a.optimize_options.target, a.output);  // usage errors before any work
     if (!a.optimize_options.transforms.empty()) passes::parse_pipeline(a.optimize_options.transforms);
   }
-  if (is_onnx_output(a.output)) check_onnx_options(a.optimize_options.onnx);
+  if (is_onnx_output(a.output)) {
+    check_onnx_options(a.optimize_options.onnx);
+    pipeline_target(a.optimize_options.target, a.output);
+  }
   freeze::FreezeResult result = freeze::freeze_model(model, ckpt.get(), options);
   nlohmann::json report = freeze::report_json(result.report);
   int code = 0;
@@ -102,7 +106,9 @@ int run_freeze(const FreezeArgs& a) {
   } else if (is_onnx_output(a.output)) {
     print_report(result.report, "-");
     nlohmann::json exported;
-    write_onnx(result.graph, result.report.outputs, parse_shapes(a.optimize_options.shapes), a.optimize_options.onnx, a.output, &exported);
+    OnnxOutputOptions onnx = a.optimize_options.onnx;
+    onnx.target = a.optimize_options.target;
+    write_onnx(result.graph, result.report.outputs, parse_shapes(a.optimize_options.shapes), onnx, a.output, &exported);
     report["export"] = exported;
   } else {
     io::save_graph(result.graph, a.output);

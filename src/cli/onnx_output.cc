@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "cli/onnx_target.h"
 #include "export/onnx/export.h"
 #include "export/onnx/nchw_frame.h"
 #include "export/onnx/prepare.h"
@@ -89,6 +90,7 @@ void write_onnx(const tf::GraphDef& graph, const std::vector<std::string>& outpu
   onnx::ModelProto model = onnx_export::to_onnx(exported, options);
   (*report)["onnx"] = {{"opset", o.opset}, {"external_data", o.external_data}};
   report_transposes(model, kept, report);
+  apply_onnx_target(&model, o.target, output, report);
   io::save_onnx(std::move(model), output, o.external_data);
   std::cout << "wrote " << output << " (ONNX opset " << o.opset << (o.external_data ? ", weights in " + output + ".data" : "") << ")\n";
 }

@@ -21,6 +21,7 @@ struct OnnxOutputOptions {
   std::vector<std::string> inputs_as_nchw, outputs_as_nchw;
   bool verify = true;  // prove the TF graph that is exported against the given one
   double rtol = 1e-4, atol = 1e-4;
+  std::string target = "generic";  // the ONNX deploy target (cli/onnx_target.h): its rewrites and check
 };
 
 bool is_onnx_output(const std::string& path);

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/executable_model.h"
+#include "cli/onnx_target.h"
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/file_util.h"
@@ -19,6 +20,7 @@
 #include "passes/pass.h"
 #include "runtime/executor.h"
 #include "runtime/verify.h"
+#include "targets/onnx_rules.h"
 #include "targets/targets.h"
 
 namespace tffreeze::cli {
@@ -28,6 +30,8 @@ using json = nlohmann::json;
 void add_optimize_options(CLI::App* cmd, OptimizeOptions* o) {
   std::string targets = "Deploy target, picks the pipeline and the final check:";
   for (const auto& t : targets::all_targets()) targets += "\n  " + t.name + ": " + t.description;
+  targets += "\nFor an .onnx output (generic = onnxruntime):";
+  for (const auto& t : targets::onnx_targets()) targets += "\n  " + t.name + ": " + t.description;
   cmd->add_option("--target", o->target, targets)->default_str("generic");
   std::string passes_help = "Pipeline instead of the target's, e.g. 'strip_unused_nodes fold_batch_norms'. Passes:";
   for (const auto& p : passes::PassRegistry::global().all()) passes_help += "\n  " + p.name + ": " + p.description;
@@ -170,7 +174,7 @@ bool prove_unchanged(const tf::GraphDef& original, const tf::GraphDef& graph, co
 
 int optimize_and_write(tf::GraphDef&& original, const OptimizeOptions& o, const std::string& source, const std::string& output,
                        json* report) {
-  const targets::Target& target = targets::find_target(o.target);
+  const targets::Target& target = pipeline_target(o.target, output);
   io::check_output_path(output);
   if (is_onnx_output(output)) check_onnx_options(o.onnx);
   auto pipeline = passes::parse_pipeline(o.transforms.empty() ? target.pipeline : o.transforms);
@@ -193,7 +197,7 @@ int optimize_and_write(tf::GraphDef&& original, const OptimizeOptions& o, const 
   (*report)["bytes_after"] = graph.ByteSizeLong();
   std::cout << "nodes " << nodes_before << " -> " << graph.node_size() << ", bytes " << bytes_before << " -> " << graph.ByteSizeLong()
             << "\n";
-  report_target_rejects(graph, target, report);
+  if (!is_onnx_output(output)) report_target_rejects(graph, target, report);  // an .onnx output is checked once exported
   if (!o.no_verify) {
     refuse_unprovable(original, graph, ctx.outputs, source);
     if (!prove_unchanged(original, graph, ctx, shapes, o, source, report)) {
@@ -206,6 +210,7 @@ int optimize_and_write(tf::GraphDef&& original, const OptimizeOptions& o, const 
     OnnxOutputOptions onnx = o.onnx;
     onnx.verify = !o.no_verify;
     onnx.rtol = o.rtol, onnx.atol = o.atol;
+    onnx.target = o.target;
     write_onnx(graph, ctx.outputs, shapes, onnx, output, report);
     return 0;
   }
@@ -246,7 +251,7 @@ struct OptimizeArgs {
 };
 
 int run_optimize(const OptimizeArgs& a) {
-  targets::find_target(a.options.target);  // usage errors before any work
+  pipeline_target(a.options.target, a.output);  // usage errors before any work
   if (!a.options.transforms.empty()) passes::parse_pipeline(a.options.transforms);
   refuse_overwriting_input(a.output, {a.input});
   io::check_output_path(a.output);
