@@ -35,8 +35,8 @@ def main():
             net.forward()
             times.append((time.perf_counter() - start) * 1000)
     except cv2.error as e:
-        lines = [line for line in str(e).splitlines() if line.strip()]
-        print("failed", lines[-1].strip() if lines else "error")
+        lines = [line.strip(" >") for line in str(e).splitlines() if "error" in line or "expected" in line]
+        print("failed:", " ".join(lines)[-120:] if lines else "error")
         return
     print("latency_ms", sorted(times)[len(times) // 2])
 
