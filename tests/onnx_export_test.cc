@@ -287,5 +287,119 @@ TEST(OnnxExport, ExternalDataPairLoadsInOnnxruntime) {
   EXPECT_TRUE(runtime::compare_tensors(theirs[0], ours[0], 1e-5, 1e-5).within_tolerance);
 }
 
+
+TEST(OnnxExport, ConvTransposeSameAndValid) {
+  REQUIRE_ONNXRUNTIME();
+  for (const std::string padding : {"SAME", "VALID"})
+    for (std::int64_t stride : {1, 2}) {
+      SCOPED_TRACE(padding + " stride " + std::to_string(stride));
+      GraphBuilder b;
+      b.placeholder("x", tf::DT_FLOAT, {2, 4, 5, 3});
+      const std::int64_t out_h = padding == "SAME" ? 4 * stride : (4 - 1) * stride + 3, out_w = padding == "SAME" ? 5 * stride : (5 - 1) * stride + 2;
+      auto* c = b.node("y", "Conv2DBackpropInput", {b.ints("sizes", {2, static_cast<std::int32_t>(out_h), static_cast<std::int32_t>(out_w), 6}),
+                                                    b.random_constant("w", {3, 2, 6, 3}), "x"});
+      GraphBuilder::set_ints(c, "strides", {1, stride, stride, 1});
+      GraphBuilder::attr(c, "padding").set_s(padding);
+      expect_onnx_matches(b.graph(), {"y"});
+    }
+}
+
+TEST(OnnxExport, ResizeCoordinateModes) {
+  REQUIRE_ONNXRUNTIME();
+  for (const std::string op : {"ResizeBilinear", "ResizeNearestNeighbor"})
+    for (auto [align, half] : std::vector<std::pair<bool, bool>>{{false, false}, {true, false}, {false, true}})
+      for (std::vector<std::int32_t> size : {std::vector<std::int32_t>{7, 9}, {3, 2}}) {
+        SCOPED_TRACE(op + (align ? " align_corners" : "") + (half ? " half_pixel_centers" : "") + " to " + std::to_string(size[0]));
+        GraphBuilder b;
+        b.placeholder("x", tf::DT_FLOAT, {1, 4, 5, 2});
+        auto* r = b.node("y", op, {"x", b.ints("size", size)});
+        GraphBuilder::attr(r, "align_corners").set_b(align);
+        GraphBuilder::attr(r, "half_pixel_centers").set_b(half);
+        expect_onnx_matches(b.graph(), {"y"});
+      }
+}
+
+TEST(OnnxExport, DepthAndSpaceRearrangements) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {1, 4, 6, 8});
+  auto* d2s = b.node("d2s", "DepthToSpace", {"x"});
+  GraphBuilder::attr(d2s, "block_size").set_i(2);
+  auto* s2d = b.node("s2d", "SpaceToDepth", {"d2s"});
+  GraphBuilder::attr(s2d, "block_size").set_i(2);
+  auto* s2d3 = b.node("s2d3", "SpaceToDepth", {"d2s"});
+  GraphBuilder::attr(s2d3, "block_size").set_i(4);
+  expect_onnx_matches(b.graph(), {"d2s", "s2d", "s2d3"});
+}
+
+TEST(OnnxExport, IndexingOps) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {3, 5});
+  b.node("positive", "Greater", {"x", b.scalar("zero", 0.0f)});
+  b.node("where", "Where", {"positive"}, tf::DT_BOOL);
+  auto* topk = b.node("topk", "TopKV2", {"x", b.ints("k", {3}, true)});
+  GraphBuilder::attr(topk, "sorted").set_b(true);
+  auto* cumsum = b.node("cumsum", "Cumsum", {"x", b.ints("axis", {1}, true)});
+  GraphBuilder::attr(cumsum, "exclusive").set_b(true);
+  GraphBuilder::attr(cumsum, "reverse").set_b(true);
+  GraphBuilder::attr(cumsum, "Tidx").set_type(tf::DT_INT32);
+  auto* gnd = b.node("gather_nd", "GatherNd", {"x", b.ints("nd", {2, 4, 0, 1}, {2, 2})});
+  GraphBuilder::attr(gnd, "Tparams").set_type(tf::DT_FLOAT);
+  GraphBuilder::attr(gnd, "Tindices").set_type(tf::DT_INT32);
+  b.node("range", "Range", {b.ints("start", {1}, true), b.ints("limit", {11}, true), b.ints("delta", {3}, true)}, tf::DT_INVALID);
+  GraphBuilder::attr(b.graph().mutable_node(b.graph().node_size() - 1), "Tidx").set_type(tf::DT_INT32);
+  expect_onnx_matches(b.graph(), {"where", "topk", "topk:1", "cumsum", "gather_nd", "range"});
+}
+
+TEST(OnnxExport, ShapeQueriesAndConstantsLike) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {2, 3, 4});
+  b.placeholder("v", tf::DT_FLOAT, {5});
+  b.node("zeros", "ZerosLike", {"x"});
+  b.node("ones", "OnesLike", {"x"});
+  auto* shapes = b.node("shapes", "ShapeN", {"x", "v"});
+  GraphBuilder::attr(shapes, "N").set_i(2);
+  b.node("size", "Size", {"x"});
+  b.node("rank", "Rank", {"x"});
+  b.node("squeeze_all", "Squeeze", {b.random_constant("c", {1, 3, 1})});
+  expect_onnx_matches(b.graph(), {"zeros", "ones", "shapes", "shapes:1", "size", "rank", "squeeze_all"});
+}
+
+TEST(OnnxExport, ComposedElementwiseOps) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {4, 3});
+  b.placeholder("rows", tf::DT_BOOL, {4});
+  b.node("log1p", "Log1p", {b.node("abs", "Abs", {"x"})->name()});
+  b.node("expm1", "Expm1", {"x"});
+  b.node("clip", "ClipByValue", {"x", b.scalar("lo", -0.5f), b.scalar("hi", 0.25f)});
+  b.node("select_rows", "Select", {"rows", "x", "clip"});
+  b.node("tan", "Tan", {"x"});
+  b.placeholder("d", tf::DT_DOUBLE, {4});
+  b.node("tan64", "Tan", {"d"}, tf::DT_DOUBLE);
+  b.node("mod", "FloorMod", {"x", b.scalar("m", -0.3f)});
+  expect_onnx_matches(b.graph(), {"log1p", "expm1", "clip", "select_rows", "tan", "tan64", "mod"});
+}
+
+TEST(OnnxExport, ScatterFamilyAndSegments) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("v", tf::DT_FLOAT, {5, 3});
+  b.placeholder("u", tf::DT_FLOAT, {2, 3});
+  b.node("assign", "Assign", {b.random_constant("var", {5, 3}), "v"});
+  for (const std::string op : {"ScatterAdd", "ScatterSub", "ScatterMul", "ScatterUpdate"}) {
+    auto* n = b.node(op, op, {"assign", b.ints(op + "_i", {4, 1}), "u"});
+    GraphBuilder::attr(n, "Tindices").set_type(tf::DT_INT32);
+  }
+  auto* nd = b.node("nd_sub", "ScatterNdSub", {"assign", b.ints("nd_i", {0, 2, 3, 1}, {2, 2}), b.random_constant("nd_u", {2})});
+  GraphBuilder::attr(nd, "Tindices").set_type(tf::DT_INT32);
+  auto* seg = b.node("segments", "UnsortedSegmentSum", {"v", b.ints("ids", {2, 0, 2, 1, 0}), b.ints("num", {4}, true)});
+  GraphBuilder::attr(seg, "Tindices").set_type(tf::DT_INT32);
+  GraphBuilder::attr(seg, "Tnumsegments").set_type(tf::DT_INT32);
+  expect_onnx_matches(b.graph(), {"ScatterAdd", "ScatterSub", "ScatterMul", "ScatterUpdate", "nd_sub", "segments"});
+}
+
 }  // namespace
 }  // namespace tffreeze

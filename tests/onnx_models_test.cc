@@ -166,5 +166,42 @@ TEST(OnnxModels, TfjsGraphModels) {
   }
 }
 
+
+// --external-data on a generated model: OUT.onnx with the graph, OUT.onnx.data with the weights;
+// onnxruntime loads the pair to the same numbers.
+TEST(OnnxModels, ExternalDataOfAGeneratedModel) {
+  REQUIRE_ONNXRUNTIME();
+  Exported e = freeze_both("mobilenet_v1 --external-data", generated("mobilenet_v1", {"--image-size", "64"}), {"--external-data"});
+  ASSERT_FALSE(e.onnx.empty());
+  ASSERT_TRUE(std::filesystem::exists(e.onnx + ".data"));
+  EXPECT_GT(std::filesystem::file_size(e.onnx + ".data"), 10u * std::filesystem::file_size(e.onnx));  // the weights went out
+  EXPECT_GT(e.summary["initializers"]["external"].get<int>(), 20);
+  expect_onnxruntime_agrees("mobilenet_v1 with external data", e);
+}
+
+// What the CLI refuses writes nothing: an op without an ONNX form (exit 4, every such op named),
+// an opset out of range (exit 2, before any work).
+TEST(OnnxModels, RefusalsWriteNothing) {
+  const std::string dir = test::temp_dir();
+  tf::GraphDef g;
+  test::add_placeholder(&g, "x", {4});
+  test::add_node(&g, "a", "Atan2", {"x", "x"});
+  test::add_node(&g, "b", "Betainc", {"a", "a", "a"});
+  test::add_node(&g, "y", "AddV2", {"a", "b"});
+  for (auto* n : {g.mutable_node(1), g.mutable_node(2), g.mutable_node(3)}) (*n->mutable_attr())["T"].set_type(tf::DT_FLOAT);
+  io::save_graph(g, dir + "/g.pb");
+  auto r = test::run_cli({"optimize", dir + "/g.pb", "--outputs", "y", "-o", dir + "/g.onnx"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("Atan2 ('a')"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Betainc ('b')"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/g.onnx"));
+  for (const char* opset : {"12", "21"}) {
+    r = test::run_cli({"optimize", dir + "/g.pb", "--outputs", "y", "-o", dir + "/g.onnx", "--opset", opset});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("--opset " + std::string(opset)), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/g.onnx"));
+  }
+}
+
 }  // namespace
 }  // namespace tffreeze

@@ -249,25 +249,6 @@ void convert_like(const tf::NodeDef& node, ExportContext& ctx) {
   to_onnx_tensor(value, "value", a->mutable_t());
 }
 
-// OneHot as a comparison with 0..depth-1: TF gives negative and too-large indices no hot entry,
-// where ONNX's OneHot would count negative ones from the end.
-void convert_one_hot(const tf::NodeDef& node, ExportContext& ctx) {
-  auto in = inputs_of(node);
-  const auto depth = const_ints(node, 1, ctx).at(0);
-  const std::int64_t rank = rank_of(ctx, node.input(0));
-  std::int64_t axis = attr_int(node, "axis", -1);
-  if (axis < 0) axis = rank;
-  const tf::DataType index_type = ctx.info(node.input(0)).dtype;
-  std::vector<std::int64_t> range_shape(static_cast<std::size_t>(rank - axis + 1), 1);
-  range_shape[0] = depth;
-  Tensor range{tf::DT_INT64, range_shape, std::string(static_cast<std::size_t>(depth) * 8, '\0'), {}, {}};
-  for (std::int64_t i = 0; i < depth; ++i) std::memcpy(range.bytes.data() + i * 8, &i, 8);
-  std::string indices = index_type == tf::DT_INT64 ? in[0] : cast(ctx, in[0], tf::DT_INT64, node.name() + "/indices");
-  indices = ctx.add_node("Unsqueeze", {indices, ctx.add_ints(node.name() + "/axis", {axis})}, {}, node.name() + "/expanded")->output(0);
-  const std::string hot = ctx.add_node("Equal", {indices, ctx.add_initializer(node.name() + "/range", range)}, {}, node.name() + "/hot")->output(0);
-  ctx.add_node("Where", {hot, in[2], in[3]}, {ExportContext::output(node)}, node.name());
-}
-
 // Where(condition): the true coordinates, [N, rank] int64 (ONNX's NonZero answers [rank, N]).
 void convert_where(const tf::NodeDef& node, ExportContext& ctx) {
   const std::string nz = ctx.add_node("NonZero", {inputs_of(node)[0]}, {}, node.name() + "/nonzero")->output(0);
@@ -326,7 +307,6 @@ void register_shape_converters(ConverterRegistry& r) {
   r.add_all({"Shape", "Size", "Rank"}, convert_shape_query);
   r.add("Range", convert_range);
   r.add_all({"ZerosLike", "OnesLike"}, convert_like);
-  r.add("OneHot", convert_one_hot);
   r.add("Where", convert_where);
   r.add("TopKV2", convert_top_k);
   r.add("Cumsum", convert_cumsum);
