@@ -19,6 +19,7 @@
 #include "io/npy.h"
 #include "io/onnx_file.h"
 #include "onnx_support.h"
+#include "runtime/verify.h"
 #include "support.h"
 #include "targets/onnx_rules.h"
 
@@ -236,6 +237,44 @@ TEST(OnnxTargets, OpencvRewritesSqueezeAndIdentityOfWeights) {
   EXPECT_EQ(changes.size(), 2u);
   EXPECT_EQ(rules(check(m, "opencv")), "");
   EXPECT_EQ(rules(check(m, "onnxruntime")), "") << "the rewritten model is still standard ONNX";
+}
+
+// Relu6 (Clip from 0 to a constant) becomes Relu(x) - Relu(x - 6); a Clip from another lower bound
+// stays, and is still rejected. onnxruntime computes the same numbers before and after.
+TEST(OnnxTargets, OpencvRewritesRelu6Clips) {
+  onnx::TensorProto zero = floats("zero", {}), six = floats("six", {}), lo = floats("lo", {});
+  zero.set_float_data(0, 0.0f);
+  six.set_float_data(0, 6.0f);
+  lo.set_float_data(0, -1.0f);
+  auto m = model(17, {conv("x", "c"), node("Clip", {"c", "zero", "six"}, {"r6"}), node("Clip", {"r6", "lo", "six"}, {"y"})}, {kX}, {kY},
+                 {floats("w", {4, 3, 3, 3}), floats("b", {4}), zero, six, lo});
+  for (auto& t : *m.mutable_graph()->mutable_initializer())
+    if (t.name() == "w")
+      for (int i = 0; i < t.float_data_size(); ++i) t.set_float_data(i, 3.0f * t.float_data(i));  // values beyond 6 too
+  expect_rejects(m, "opencv", "Clip_r6", "Clip with min/max inputs");
+  const onnx::ModelProto before = m;
+  auto changes = targets::make_onnx_acceptable(&m, targets::find_onnx_target("opencv"));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_NE(changes[0].find("1 Clip(x, 0, hi)"), std::string::npos) << changes[0];
+  int clips = 0, relus = 0;
+  for (const auto& n : m.graph().node()) clips += n.op_type() == "Clip", relus += n.op_type() == "Relu";
+  EXPECT_EQ(clips, 1);  // the one from -1
+  EXPECT_EQ(relus, 2);
+  expect_rejects(m, "opencv", "Clip_y", "Clip with min/max inputs");
+  EXPECT_EQ(rules(check(m, "onnxruntime")), "");
+  REQUIRE_ONNXRUNTIME();
+  const std::string dir = test::temp_dir();
+  io::save_onnx(before, dir + "/before.onnx", false);
+  io::save_onnx(m, dir + "/after.onnx", false);
+  Tensor x{tf::DT_FLOAT, {1, 3, 8, 8}, std::string(192 * 4, '\0'), {}, {}};
+  for (int i = 0; i < 192; ++i) {
+    const float v = static_cast<float>(i % 11) - 4.0f;
+    std::memcpy(x.bytes.data() + 4 * i, &v, 4);
+  }
+  auto a = test::run_onnxruntime(dir + "/before.onnx", {{"x", x}}, {"y"}), b = test::run_onnxruntime(dir + "/after.onnx", {{"x", x}}, {"y"});
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_TRUE(runtime::compare_tensors(b[0], a[0], 1e-6, 1e-6).within_tolerance);
 }
 
 // --- the command line ---

@@ -276,6 +276,46 @@ std::string squeeze_as_reshape(const OnnxView& view, onnx::NodeProto* node, onnx
   return "Squeeze '" + onnx_node_name(*node) + "' as a Reshape to its static shape (OpenCV 4.6 cannot read Squeeze's axes input)";
 }
 
+void drop_unread_initializers(onnx::GraphProto* graph) {
+  std::set<std::string> read;
+  for (const auto& n : graph->node())
+    for (const auto& in : n.input()) read.insert(in);
+  for (const auto& o : graph->output()) read.insert(o.name());
+  auto* inits = graph->mutable_initializer();
+  for (int i = inits->size() - 1; i >= 0; --i)
+    if (!read.count(inits->Get(i).name())) inits->DeleteSubrange(i, 1);
+}
+
+onnx::NodeProto unary_node(const std::string& op, const std::vector<std::string>& inputs, const std::string& output) {
+  onnx::NodeProto n;
+  n.set_op_type(op);
+  n.set_name(output);
+  for (const auto& i : inputs) n.add_input(i);
+  n.add_output(output);
+  return n;
+}
+
+// Clip(x, 0, hi) with constant bounds (Relu6 from TF) as Relu(x) - Relu(x - hi): OpenCV 4.6 reads
+// Clip only in its attribute form (opset < 11) and Min/Max only against a computed operand. The
+// difference is the clip exactly where x <= hi; above it, x - (x - hi) can differ from hi by one
+// rounding of x - hi (relative 2^-24 of x), far inside the export's proof tolerance.
+bool clip_as_relus(const OnnxView& view, const onnx::NodeProto& clip, onnx::GraphProto* graph, std::vector<onnx::NodeProto>* out) {
+  if (clip.op_type() != "Clip" || clip.input_size() != 3 || clip.output_size() != 1) return false;
+  auto lo = view.floats(clip.input(1)), hi = view.floats(clip.input(2));
+  if (!lo || !hi || lo->size() != 1 || hi->size() != 1 || (*lo)[0] != 0 || view.elem_type(clip.input(0)) != onnx::TensorProto::FLOAT) return false;
+  const std::string base = clip.output(0);
+  onnx::TensorProto* bound = graph->add_initializer();
+  bound->set_name(base + "/upper_for_opencv");
+  bound->set_data_type(onnx::TensorProto::FLOAT);
+  bound->add_float_data(static_cast<float>((*hi)[0]));
+  out->push_back(unary_node("Relu", {clip.input(0)}, base + "/relu"));
+  out->push_back(unary_node("Sub", {clip.input(0), bound->name()}, base + "/above"));
+  out->push_back(unary_node("Relu", {base + "/above"}, base + "/excess"));
+  out->push_back(unary_node("Sub", {base + "/relu", base + "/excess"}, base));
+  out->back().set_name(onnx_node_name(clip));
+  return true;
+}
+
 }  // namespace
 
 std::vector<std::string> opencv_onnx_rewrites(onnx::ModelProto* model) {
@@ -295,6 +335,17 @@ std::vector<std::string> opencv_onnx_rewrites(onnx::ModelProto* model) {
   }
   for (auto& n : *graph->mutable_node())
     if (auto c = squeeze_as_reshape(view, &n, graph); !c.empty()) changes.push_back(c);
+  std::vector<onnx::NodeProto> nodes;
+  int clips = 0;
+  for (const auto& n : graph->node())
+    if (clip_as_relus(view, n, graph, &nodes)) ++clips;
+    else nodes.push_back(n);
+  if (clips) {
+    graph->clear_node();
+    for (auto& n : nodes) *graph->add_node() = std::move(n);
+    changes.push_back(std::to_string(clips) + " Clip(x, 0, hi) as Relu(x) - Relu(x - hi) (OpenCV 4.6 reads Clip only without min/max inputs)");
+    drop_unread_initializers(graph);  // the Clips' bounds
+  }
   return changes;
 }
 
