@@ -401,5 +401,56 @@ TEST(OnnxExport, ScatterFamilyAndSegments) {
   expect_onnx_matches(b.graph(), {"ScatterAdd", "ScatterSub", "ScatterMul", "ScatterUpdate", "nd_sub", "segments"});
 }
 
+
+// Every one-to-one unary converter, on inputs inside each op's domain.
+TEST(OnnxExport, UnaryOpsOneToOne) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {3, 4});                                 // [-1, 1)
+  b.node("unit", "Mul", {"x", b.scalar("almost_one", 0.99f)});               // (-1, 1) for asin/atanh
+  b.node("positive", "AddV2", {b.node("abs", "Abs", {"x"})->name(), b.scalar("one", 1.0f)});  // [1, 2] for log/acosh
+  std::vector<std::string> outputs;
+  for (const std::string op : {"Relu", "Exp", "Neg", "Floor", "Ceil", "Round", "Rint", "Sign", "Erf", "Softsign", "Sin", "Cos", "Atan",
+                               "Sinh", "Cosh", "Asinh", "Identity", "StopGradient", "Snapshot", "DeepCopy"}) {
+    b.node(op, op, {"x"});
+    outputs.push_back(op);
+  }
+  for (const std::string op : {"Asin", "Acos", "Atanh"}) b.node(op, op, {"unit"}), outputs.push_back(op);
+  for (const std::string op : {"Log", "Sqrt", "Reciprocal", "Inv", "Acosh"}) b.node(op, op, {"positive"}), outputs.push_back(op);
+  b.node("pow", "Pow", {"positive", "x"});
+  b.node("div", "Div", {"x", "positive"});
+  b.node("is_nan", "IsNan", {"x"});
+  b.node("is_inf", "IsInf", {b.node("inf", "RealDiv", {"x", b.scalar("zero", 0.0f)})->name()});
+  b.node("not", "LogicalNot", {b.node("less", "Less", {"x", b.scalar("z", 0.0f)})->name()}, tf::DT_INVALID);
+  b.node("and", "LogicalAnd", {"not", "is_nan"}, tf::DT_INVALID);
+  b.node("or", "LogicalOr", {"not", "is_inf"}, tf::DT_INVALID);
+  for (const std::string o : {"pow", "div", "is_nan", "is_inf", "and", "or"}) outputs.push_back(o);
+  expect_onnx_matches(b.graph(), outputs);
+}
+
+// Integer arithmetic and bfloat16 (computed in float32 and rounded back, as TF does).
+TEST(OnnxExport, IntegerAndBfloat16Arithmetic) {
+  REQUIRE_ONNXRUNTIME();
+  GraphBuilder b;
+  b.placeholder("i", tf::DT_INT32, {6});
+  b.node("shifted", "Sub", {"i", b.ints("five", {5}, true)}, tf::DT_INT32);
+  b.node("tdiv", "TruncateDiv", {"shifted", b.ints("three", {3}, true)}, tf::DT_INT32);
+  b.node("imax", "Maximum", {"shifted", b.ints("m", {-2}, true)}, tf::DT_INT32);
+  b.placeholder("x", tf::DT_FLOAT, {6});
+  auto* to_bf16 = b.node("bf", "Cast", {"x"}, tf::DT_INVALID);
+  GraphBuilder::attr(to_bf16, "SrcT").set_type(tf::DT_FLOAT);
+  GraphBuilder::attr(to_bf16, "DstT").set_type(tf::DT_BFLOAT16);
+  b.node("bf_sum", "AddV2", {"bf", "bf"}, tf::DT_BFLOAT16);
+  b.node("bf_prod", "Mul", {"bf_sum", "bf"}, tf::DT_BFLOAT16);
+  auto* back = b.node("bf_back", "Cast", {"bf_prod"}, tf::DT_INVALID);
+  GraphBuilder::attr(back, "SrcT").set_type(tf::DT_BFLOAT16);
+  GraphBuilder::attr(back, "DstT").set_type(tf::DT_FLOAT);
+  expect_onnx_matches(b.graph(), {"tdiv", "imax"});
+  // bfloat16 keeps 8 significant bits. TensorFlow and the export round every op's result to it;
+  // the executor computes bfloat16 in float32 and rounds only at Casts, so the two may differ by
+  // a bfloat16 step (2^-8 relative) per op.
+  expect_onnx_matches(b.graph(), {"bf_back"}, 1e-2);
+}
+
 }  // namespace
 }  // namespace tffreeze
