@@ -13,7 +13,7 @@ namespace {
 const std::map<std::string, std::string>& reduce_ops() {
   static const std::map<std::string, std::string> table = {
       {"Sum", "ReduceSum"}, {"Mean", "ReduceMean"}, {"Max", "ReduceMax"}, {"Min", "ReduceMin"}, {"Prod", "ReduceProd"},
-      {"All", "ReduceMin"}, {"Any", "ReduceMax"}, {"EuclideanNorm", "ReduceL2"}};
+      {"All", "ReduceMin"}, {"Any", "ReduceMax"}};
   return table;
 }
 
