@@ -501,5 +501,33 @@ TEST(OnnxExport, EveryMappedOpHasAnExecutorKernel) {
   EXPECT_GT(g.node_size(), 120);
 }
 
+
+TEST(OnnxExport, Conv3DAndPooling3D) {
+  REQUIRE_ONNXRUNTIME();
+  for (const std::string format : {"NDHWC", "NCDHW"})
+    for (const std::string padding : {"SAME", "VALID"}) {
+      SCOPED_TRACE(format + " " + padding);
+      const bool first = format == "NCDHW";
+      auto five = [&](std::int64_t d, std::int64_t h, std::int64_t w) {
+        return first ? std::vector<std::int64_t>{1, 1, d, h, w} : std::vector<std::int64_t>{1, d, h, w, 1};
+      };
+      GraphBuilder b;
+      b.placeholder("x", tf::DT_FLOAT, first ? std::vector<std::int64_t>{1, 2, 5, 6, 7} : std::vector<std::int64_t>{1, 5, 6, 7, 2});
+      auto* c = b.node("conv", "Conv3D", {"x", b.random_constant("w", {2, 3, 2, 2, 3})});
+      GraphBuilder::set_ints(c, "strides", five(1, 2, 1));
+      GraphBuilder::set_ints(c, "dilations", five(1, 1, 2));
+      GraphBuilder::attr(c, "padding").set_s(padding);
+      GraphBuilder::attr(c, "data_format").set_s(format);
+      for (const std::string op : {"MaxPool3D", "AvgPool3D"}) {
+        auto* p = b.node(op, op, {"conv"});
+        GraphBuilder::set_ints(p, "ksize", five(2, 2, 3));
+        GraphBuilder::set_ints(p, "strides", five(1, 2, 2));
+        GraphBuilder::attr(p, "padding").set_s(padding);
+        GraphBuilder::attr(p, "data_format").set_s(format);
+      }
+      expect_onnx_matches(b.graph(), {"conv", "MaxPool3D", "AvgPool3D"});
+    }
+}
+
 }  // namespace
 }  // namespace tffreeze

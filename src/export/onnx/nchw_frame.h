@@ -10,17 +10,21 @@
 
 namespace tffreeze::onnx_export {
 
+// data_format NCHW or NCDHW.
 bool nchw(const tf::NodeDef& node);
 
-// Spatial entries (H, W) of a 4-value attr in data_format order; `fallback` when absent.
-std::vector<std::int64_t> spatial(const tf::NodeDef& node, const std::string& attr, std::int64_t fallback);
+// The `dims` spatial entries ((D,) H, W) of a (dims + 2)-value attr in data_format order;
+// `fallback` for each when absent.
+std::vector<std::int64_t> spatial(const tf::NodeDef& node, const std::string& attr, std::int64_t fallback, std::size_t dims = 2);
 
-// ONNX pads [top, left, bottom, right] by TensorFlow's padding rule (SAME, VALID, EXPLICIT).
+// ONNX pads (every spatial dim's begin, then every end) by TensorFlow's padding rule (SAME,
+// VALID, EXPLICIT), for 2 or 3 spatial dims.
 std::vector<std::int64_t> pads_for(const tf::NodeDef& node, const std::vector<std::int64_t>& in_hw, const std::vector<std::int64_t>& k,
                                    const std::vector<std::int64_t>& stride, const std::vector<std::int64_t>& dilation);
 
-// Input `k` of the node in NCHW (`x`), the value its NCHW result goes to (`out`: the node's
-// output, or a fresh value that leave_nchw transposes back), and the input's spatial size.
+// Input `k` of the node channels-first (`x`: NCHW or NCDHW), the value its channels-first result
+// goes to (`out`: the node's output, or a fresh value that leave_nchw transposes back), and the
+// input's spatial size.
 struct Frame {
   std::string x, out;
   std::vector<std::int64_t> hw;

@@ -58,18 +58,34 @@ void convert_conv_transpose(const tf::NodeDef& node, ExportContext& ctx) {
   leave_nchw(node, ctx, f);
 }
 
+// Conv3D: NDHWC/NCDHW input, [KD, KH, KW, C, O] filter -> ONNX Conv over 3 spatial dims.
+void convert_conv3d(const tf::NodeDef& node, ExportContext& ctx) {
+  const auto& fshape = ctx.info(node.input(1)).shape;
+  if (fshape.size() != 5) no_onnx_form(node, "a rank-" + std::to_string(fshape.size()) + " filter");
+  Frame f = enter_nchw(node, ctx);
+  if (f.hw.size() != 3) no_onnx_form(node, "an input that is not 5-D");
+  const std::vector<std::int64_t> k = {fshape[0], fshape[1], fshape[2]};
+  auto stride = spatial(node, "strides", 1, 3), dilation = spatial(node, "dilations", 1, 3);
+  auto* conv = ctx.add_node("Conv", {f.x, permuted_weight(node, ctx, 1, {4, 3, 0, 1, 2}, {})}, {f.out}, node.name());
+  set_ints(conv, "kernel_shape", k);
+  set_ints(conv, "strides", stride);
+  set_ints(conv, "dilations", dilation);
+  set_ints(conv, "pads", pads_for(node, f.hw, k, stride, dilation));
+  leave_nchw(node, ctx, f);
+}
+
 void convert_pool(const tf::NodeDef& node, ExportContext& ctx) {
   Frame f = enter_nchw(node, ctx);
-  auto k = spatial(node, "ksize", 1), stride = spatial(node, "strides", 1);
-  if (attr_ints(node, "ksize").size() == 4) {
-    auto all = attr_ints(node, "ksize");
-    if (all[0] != 1 || all[nchw(node) ? 1 : 3] != 1) no_onnx_form(node, "pooling across the batch or channels");
+  const std::size_t dims = f.hw.size();
+  auto k = spatial(node, "ksize", 1, dims), stride = spatial(node, "strides", 1, dims);
+  if (auto all = attr_ints(node, "ksize"); all.size() == dims + 2 && (all[0] != 1 || all[nchw(node) ? 1 : dims + 1] != 1)) {
+    no_onnx_form(node, "pooling across the batch or channels");
   }
-  const bool max = node.op() == "MaxPool";
+  const bool max = node.op() == "MaxPool" || node.op() == "MaxPool3D";
   auto* pool = ctx.add_node(max ? "MaxPool" : "AveragePool", {f.x}, {f.out}, node.name());
   set_ints(pool, "kernel_shape", k);
   set_ints(pool, "strides", stride);
-  set_ints(pool, "pads", pads_for(node, f.hw, k, stride, {1, 1}));
+  set_ints(pool, "pads", pads_for(node, f.hw, k, stride, std::vector<std::int64_t>(dims, 1)));
   if (!max) set_int(pool, "count_include_pad", 0);  // TF averages over the window's real pixels only
   leave_nchw(node, ctx, f);
 }
@@ -131,7 +147,8 @@ void convert_softmax(const tf::NodeDef& node, ExportContext& ctx) {
 
 void register_nn_converters(ConverterRegistry& r) {
   r.add_all({"Conv2D", "DepthwiseConv2dNative"}, convert_conv);
-  r.add_all({"MaxPool", "AvgPool"}, convert_pool);
+  r.add_all({"MaxPool", "AvgPool", "MaxPool3D", "AvgPool3D"}, convert_pool);
+  r.add("Conv3D", convert_conv3d);
   r.add("Conv2DBackpropInput", convert_conv_transpose);
   r.add("BiasAdd", convert_bias_add);
   r.add_all({"FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"}, convert_batch_norm);
