@@ -245,6 +245,10 @@ void unpack(KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
   std::int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", 0), static_cast<std::int64_t>(x.shape.size()));
   const std::int64_t num = x.shape[static_cast<std::size_t>(axis)];
+  // TF's UnpackOp: the axis must hold exactly `num` pieces (the node has that many outputs).
+  if (ctx.has_attr("num") && ctx.attr_int("num", num) != num) {
+    ctx.fail("input axis " + std::to_string(axis) + " has " + std::to_string(num) + " entries, num is " + std::to_string(ctx.attr_int("num", num)));
+  }
   split_into(ctx, x, axis, std::vector<std::int64_t>(static_cast<std::size_t>(num), 1), true);
 }
 
