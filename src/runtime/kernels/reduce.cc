@@ -13,8 +13,13 @@ struct Layout {
 
 // Reduced axes as a mask over the input's dims.
 std::vector<bool> reduced_mask(const KernelContext& ctx, const Tensor& x, const std::vector<std::int64_t>& axes) {
+  const auto rank = static_cast<std::int64_t>(x.shape.size());
   std::vector<bool> mask(x.shape.size(), false);
-  for (auto a : axes) mask[static_cast<std::size_t>(normalize_axis(ctx, a, static_cast<std::int64_t>(x.shape.size())))] = true;
+  for (auto a : axes) {
+    // TF: an axis must be in [-rank, rank); a scalar has none to reduce.
+    if (a < -rank || a >= rank) ctx.fail("invalid reduction dimension " + std::to_string(a) + " for an input of rank " + std::to_string(rank));
+    mask[static_cast<std::size_t>(normalize_axis(ctx, a, rank))] = true;
+  }
   return mask;
 }
 
