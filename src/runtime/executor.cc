@@ -1,5 +1,6 @@
 #include "runtime/executor.h"
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 
@@ -36,8 +37,9 @@ bool is_pass_through(const std::string& op) {
 
 // Untrusted graphs must not loop forever (nor for minutes): iterations, and iterations times
 // the loop's size, are capped.
-constexpr std::int64_t kMaxLoopIterations = 1'000'000;
-constexpr std::int64_t kMaxLoopNodeRuns = 20'000'000;
+// What one loop (with its inner loops) may run before the executor gives up; see set_loop_limits.
+std::atomic<std::int64_t> max_loop_iterations{1'000'000};
+std::atomic<std::int64_t> max_loop_node_runs{20'000'000};
 
 // The value behind data input number `k` of node i (skipping control inputs).
 std::shared_ptr<const Tensor> shared_input(const graph::GraphView& view, int i, int k, const std::vector<NodeState>& state) {
@@ -165,9 +167,9 @@ struct Executor::Plan : FunctionCaller {
     const std::string& name = frames.names[static_cast<std::size_t>(f)];
     std::map<int, std::shared_ptr<const Tensor>> carried;  // NextIteration node -> its last value (null: dead)
     for (std::int64_t iteration = 0;; ++iteration) {
-      if (iteration > kMaxLoopIterations || node_runs > kMaxLoopNodeRuns) {
+      if (iteration > max_loop_iterations || node_runs > max_loop_node_runs) {
         throw Error(ExitCode::kBadInput, "loop '" + name + "' stopped after " + std::to_string(iteration) + " iterations (at most " +
-                                             std::to_string(kMaxLoopIterations) + ", and " + std::to_string(kMaxLoopNodeRuns) +
+                                             std::to_string(max_loop_iterations.load()) + ", and " + std::to_string(max_loop_node_runs.load()) +
                                              " node runs, inner loops included)");
       }
       node_runs += static_cast<std::int64_t>(steps.size());
@@ -284,6 +286,11 @@ struct Executor::Plan : FunctionCaller {
     }
   }
 };
+
+void set_loop_limits(std::int64_t iterations, std::int64_t node_runs) {
+  max_loop_iterations = iterations;
+  max_loop_node_runs = node_runs;
+}
 
 Executor::Executor(const tf::GraphDef& graph, const tf::FunctionDefLibrary* library)
     : plan_(std::make_unique<Plan>(graph, library ? *library : graph.library())) {}

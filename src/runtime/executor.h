@@ -49,6 +49,11 @@ class Executor {
   bool observe_loops_ = false;
 };
 
+// The most iterations and node runs one loop (with its inner loops) may take before run() fails
+// (defaults 1,000,000 and 20,000,000). The fuzz targets lower them: a loop they make up must not
+// outlast a sanitizer's time limit.
+void set_loop_limits(std::int64_t iterations, std::int64_t node_runs);
+
 // The ops that the fetches need and the executor has no kernel for (op -> node names), looking
 // into the library functions those nodes call too. Empty when the graph can run.
 std::map<std::string, std::vector<std::string>> ops_without_kernels(const tffreeze::tf::GraphDef& graph,
