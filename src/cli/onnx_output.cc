@@ -87,8 +87,10 @@ void write_onnx(const tf::GraphDef& graph, const std::vector<std::string>& outpu
     auto it = shapes.find(name);
     if (it != shapes.end() && it->second.size() == 4) options.shapes[name] = {it->second[0], it->second[3], it->second[1], it->second[2]};
   }
-  onnx::ModelProto model = onnx_export::to_onnx(exported, options);
-  (*report)["onnx"] = {{"opset", o.opset}, {"external_data", o.external_data}};
+  std::vector<std::string> fusions;
+  onnx::ModelProto model = onnx_export::to_onnx(exported, options, &fusions);
+  (*report)["onnx"] = {{"opset", o.opset}, {"external_data", o.external_data}, {"fused", fusions}};
+  for (const auto& f : fusions) std::cout << "ONNX: fused " << f << "\n";
   report_transposes(model, kept, report);
   apply_onnx_target(&model, o.target, output, report);
   io::save_onnx(std::move(model), output, o.external_data);

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "export/onnx/control_flow.h"
 #include "export/onnx/converters.h"
+#include "export/onnx/fusions.h"
 #include "graph/default_attrs.h"
 #include "graph/graph_view.h"
 #include "graph/tensor_ref.h"
@@ -168,7 +169,7 @@ std::map<std::string, std::vector<std::string>> ops_without_onnx_form(const tf::
   return missing;
 }
 
-onnx::ModelProto to_onnx(const tf::GraphDef& original, const ExportOptions& user) {
+onnx::ModelProto to_onnx(const tf::GraphDef& original, const ExportOptions& user, std::vector<std::string>* fusions) {
   if (user.opset < kMinOpset || user.opset > kMaxOpset) {
     throw Error(ExitCode::kUsage, "--opset " + std::to_string(user.opset) + ": supported are " + std::to_string(kMinOpset) + " to " +
                                       std::to_string(kMaxOpset));
@@ -207,6 +208,8 @@ onnx::ModelProto to_onnx(const tf::GraphDef& original, const ExportOptions& user
     else if (n.op() != "NoOp") registry.find(n.op())(n, scope);
   });
   add_graph_outputs(user.outputs, o.outputs, ctx);
+  auto fused = fuse_onnx_patterns(&model);
+  if (fusions) *fusions = std::move(fused);
   drop_unused_initializers(g);
   check_values_defined(*g);
   // Debian's checker (ONNX 1.12) knows opsets up to 17; newer ones are checked by onnxruntime in the tests.

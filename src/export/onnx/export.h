@@ -38,8 +38,8 @@ std::map<std::string, std::vector<std::string>> ops_without_onnx_form(const tffr
 
 // Throws Error: exit 2 for an opset out of range, exit 4 naming every op without an ONNX form
 // (in one message) or an attribute variant ONNX cannot express, exit 5 if ONNX's checker rejects
-// what we wrote (our bug).
-onnx::ModelProto to_onnx(const tffreeze::tf::GraphDef& graph, const ExportOptions& options);
+// what we wrote (our bug). The exact patterns of fusions.h are fused; `fusions` gets a line each.
+onnx::ModelProto to_onnx(const tffreeze::tf::GraphDef& graph, const ExportOptions& options, std::vector<std::string>* fusions = nullptr);
 
 // ONNX's own checker with strict shape inference (Python's check_model(full_check=True)); empty
 // when the model passes, else the checker's message on one line.
