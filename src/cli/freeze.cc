@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/onnx_target.h"
 #include "cli/optimize.h"
+#include "io/graph_stream.h"
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/file_util.h"
@@ -92,6 +93,9 @@ int run_freeze(const FreezeArgs& a) {
     check_onnx_options(a.optimize_options.onnx);
     pipeline_target(a.optimize_options.target, a.output);
   }
+  // A plain freeze to a binary GraphDef copies the weights from the checkpoint's mapping into the
+  // output as it writes (io/graph_stream.h); everything else works on values in memory.
+  options.map_constants = !a.optimize && ckpt && io::writes_binary_graph(a.output);
   freeze::FreezeResult result = freeze::freeze_model(model, ckpt.get(), options);
   nlohmann::json report = freeze::report_json(result.report);
   int code = 0;
@@ -111,7 +115,8 @@ int run_freeze(const FreezeArgs& a) {
     write_onnx(result.graph, result.report.outputs, parse_shapes(a.optimize_options.shapes), onnx, a.output, &exported);
     report["export"] = exported;
   } else {
-    io::save_graph(result.graph, a.output);
+    if (options.map_constants) io::write_graph_streaming(result.graph, *ckpt, a.output);
+    else io::save_graph(result.graph, a.output);
     if (a.output == "-") std::cout.flush();
     else print_report(result.report, a.output);
   }

@@ -94,7 +94,14 @@ void write_file_atomic_with(const std::string& path, const std::function<bool(in
   const bool unnamed = fd >= 0;
   if (!unnamed) fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(ExitCode::kBadInput, path + ": cannot create output: " + errno_text());
-  bool ok = write(fd);
+  bool ok = false;
+  try {
+    ok = write(fd);
+  } catch (...) {  // e.g. a checksum mismatch in what is being copied: nothing is left behind
+    ::close(fd);
+    if (!unnamed) ::unlink(tmp.c_str());
+    throw;
+  }
   std::string why = ok ? "" : errno_text();
   if (ok && unnamed) {
     const std::string self = "/proc/self/fd/" + std::to_string(fd);

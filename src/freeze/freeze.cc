@@ -13,6 +13,7 @@
 #include "freeze/lookup_tables.h"
 #include "freeze/loop_variables.h"
 #include "freeze/signature_graph.h"
+#include "graph/mapped_constants.h"
 #include "graph/node_builders.h"
 #include "graph/summary.h"
 #include "graph/validate.h"
@@ -108,6 +109,59 @@ void refuse_invalid_result(const io::Model& model, const tf::GraphDef& frozen) {
   for (const auto& p : problems)
     if (!known.count(p)) throw_internal(model.path + ": freezing produced an invalid graph: " + p);
   throw Error(ExitCode::kBadInput, model.path + ": the model's graph is invalid: " + problems.front());
+}
+
+
+// The variable's checkpoint value, one partition of it, or a mapped Const (map_constants) when
+// it is one unsliced run of more than one element (one element goes in a typed field).
+void check_value(const tf::NodeDef& var, const io::checkpoint::Checkpoint& checkpoint, const std::string& key, tf::DataType dtype,
+                 const std::vector<std::int64_t>& shape) {
+  tf::DataType want = base_type(var.attr().count("dtype") ? var.attr().at("dtype").type() : dtype);
+  if (dtype != want) {
+    throw Error(ExitCode::kBadInput, checkpoint.prefix() + ": tensor '" + key + "' is " + dtype_name(dtype) + ", variable '" + var.name() +
+                                         "' is " + dtype_name(want));
+  }
+  auto attr = var.attr().find("shape");
+  if (attr == var.attr().end() || attr->second.shape().unknown_rank()) return;
+  const auto& dims = attr->second.shape().dim();
+  bool ok = dims.size() == static_cast<int>(shape.size());
+  for (int d = 0; ok && d < dims.size(); ++d) ok = dims[d].size() < 0 || dims[d].size() == shape[static_cast<std::size_t>(d)];
+  if (!ok) {
+    throw Error(ExitCode::kBadInput, checkpoint.prefix() + ": shape mismatch for variable '" + var.name() + "': the graph says " +
+                                         shape_string(attr->second.shape()) + ", checkpoint tensor '" + key + "' is " + dims_string(shape));
+  }
+}
+
+Tensor partition_of(Tensor value, const tf::NodeDef& var, const io::checkpoint::Checkpoint& checkpoint, const std::string& key,
+                    const std::string& shape_and_slice) {
+  std::vector<std::int64_t> full_shape;
+  tf::TensorSliceProto slice;
+  const std::string where = checkpoint.prefix() + ": variable '" + var.name() + "' (slice '" + shape_and_slice + "' of '" + key + "')";
+  if (!io::checkpoint::parse_shape_and_slice(shape_and_slice, &full_shape, &slice)) throw Error(ExitCode::kBadInput, where + ": malformed slice spec");
+  if (full_shape != value.shape) {
+    throw Error(ExitCode::kBadInput, where + ": the spec's full shape " + dims_string(full_shape) + " is not the checkpoint's " +
+                                         dims_string(value.shape));
+  }
+  return io::checkpoint::extract_slice(value, slice, where);
+}
+
+tf::NodeDef variable_as_constant(const tf::NodeDef& var, const io::checkpoint::Checkpoint& checkpoint, const std::string& key,
+                                 const std::string& shape_and_slice, bool map_constants, FrozenVariable* fv) {
+  const io::checkpoint::Entry& entry = *checkpoint.find(key);
+  if (map_constants && shape_and_slice.empty() && checkpoint.streamable(entry) && num_elements(shape_proto(entry.shape)) != 1) {
+    check_value(var, checkpoint, key, entry.dtype, entry.shape);
+    fv->dtype = entry.dtype;
+    fv->shape = entry.shape;
+    fv->bytes = entry.bytes;
+    return graph::make_mapped_const(var.name(), entry.dtype, entry.shape, key);
+  }
+  Tensor value = checkpoint.read(key);
+  if (!shape_and_slice.empty()) value = partition_of(std::move(value), var, checkpoint, key, shape_and_slice);
+  check_value(var, checkpoint, key, value.dtype, value.shape);
+  fv->dtype = value.dtype;
+  fv->shape = value.shape;
+  fv->bytes = static_cast<std::int64_t>(value.bytes.size());
+  return graph::make_const(var.name(), std::move(value));
 }
 
 }  // namespace
@@ -254,7 +308,10 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     }
   }
 
-  // Variables -> constants.
+  // Variables -> constants. Lookup tables are frozen from constant values (lookup_tables.h), so a
+  // graph with tables gets real values throughout.
+  bool map_constants = options.map_constants;
+  for (int i = 0; i < view.size() && map_constants; ++i) map_constants = !(keep[i] && view.node(i).op().find("HashTable") != std::string::npos);
   auto traced = traced_restore_keys(view);
   bool any_average = false;
   std::map<int, tf::NodeDef> constants;  // variable node -> its Const, built as each value is read
@@ -286,42 +343,9 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     if (!checkpoint->find(key)) {
       throw Error(ExitCode::kBadInput, checkpoint->prefix() + ": no tensor '" + key + "' for variable '" + var.name() + "'");
     }
-    Tensor value = checkpoint->read(key);
-    if (!shape_and_slice.empty()) {  // one partition of a partitioned variable
-      std::vector<std::int64_t> full_shape;
-      tf::TensorSliceProto slice;
-      const std::string where = checkpoint->prefix() + ": variable '" + var.name() + "' (slice '" + shape_and_slice + "' of '" + key + "')";
-      if (!io::checkpoint::parse_shape_and_slice(shape_and_slice, &full_shape, &slice)) {
-        throw Error(ExitCode::kBadInput, where + ": malformed slice spec");
-      }
-      if (full_shape != value.shape) {
-        throw Error(ExitCode::kBadInput, where + ": the spec's full shape " + dims_string(full_shape) + " is not the checkpoint's " +
-                                             dims_string(value.shape));
-      }
-      value = io::checkpoint::extract_slice(value, slice, where);
-    }
-    tf::DataType want = base_type(var.attr().count("dtype") ? var.attr().at("dtype").type() : value.dtype);
-    if (value.dtype != want) {
-      throw Error(ExitCode::kBadInput, checkpoint->prefix() + ": tensor '" + key + "' is " + dtype_name(value.dtype) + ", variable '" +
-                                           var.name() + "' is " + dtype_name(want));
-    }
-    auto shape = var.attr().find("shape");
-    if (shape != var.attr().end() && !shape->second.shape().unknown_rank()) {
-      const auto& dims = shape->second.shape().dim();
-      bool ok = dims.size() == static_cast<int>(value.shape.size());
-      for (int d = 0; ok && d < dims.size(); ++d) ok = dims[d].size() < 0 || dims[d].size() == value.shape[d];
-      if (!ok) {
-        throw Error(ExitCode::kBadInput, checkpoint->prefix() + ": shape mismatch for variable '" + var.name() + "': the graph says " +
-                                             shape_string(shape->second.shape()) + ", checkpoint tensor '" + key + "' is " +
-                                             dims_string(value.shape));
-      }
-    }
-    fv.dtype = value.dtype;
-    fv.shape = value.shape;
-    fv.bytes = static_cast<std::int64_t>(value.bytes.size());
+    constants[i] = variable_as_constant(var, *checkpoint, key, shape_and_slice, map_constants, &fv);
     report.constant_bytes += fv.bytes;
     report.variables.push_back(fv);
-    constants[i] = graph::make_const(var.name(), std::move(value));
   }
   if (options.use_moving_averages && !any_average && !report.variables.empty()) {
     throw Error(ExitCode::kUnsupported, (checkpoint ? checkpoint->prefix() : model.path) + ": --use-moving-averages, but no variable has a '" +

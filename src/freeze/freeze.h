@@ -24,6 +24,9 @@ struct FreezeOptions {
   std::vector<std::string> replace_inputs;                      // --replace-input NAME=DTYPE[SHAPE]
   bool keep_functional_conds = false;  // TF 2: If with a computed predicate stays (else Switch/Merge)
   bool lower_loops = false;            // TF 2: While becomes a v1 loop (else kept with its functions)
+  // Variables whose value is one run of bytes in the checkpoint's data file become mapped Consts
+  // (graph/mapped_constants.h), for io::write_graph_streaming; the checkpoint must outlive the result.
+  bool map_constants = false;
 };
 
 struct FrozenVariable {

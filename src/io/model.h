@@ -50,6 +50,8 @@ Model load_model(const std::string& path, const LoadOptions& options = {});
 // Parses one GraphDef file (binary or text by content); path is for messages.
 tf::GraphDef parse_graph_def(const std::string& bytes, const std::string& path);
 
+// Whether save_graph writes `path` as a binary GraphDef (a .pb file).
+bool writes_binary_graph(const std::string& path);
 // Writes a GraphDef atomically: ".pb" binary, ".pbtxt"/".txt" or "-" (stdout) as text, ".json"
 // as a TF.js graph model (model.json + weights); any other extension is refused (exit 2).
 void save_graph(const tf::GraphDef& graph, const std::string& path);

@@ -93,7 +93,56 @@ class Bundle final : public Checkpoint {
     return full;
   }
 
+  bool streamable(const Entry& e) const override {
+    return e.slices == 0 && e.dtype != tf::DT_STRING && dtype_size(e.dtype) > 0 && e.bytes > 0;
+  }
+
+  bool stream(const std::string& name, const std::function<void(std::string_view)>& sink) const override {
+    const Entry* e = find(name);
+    if (!e || !streamable(*e)) return false;
+    const tf::BundleEntryProto& entry = protos_.at(name);
+    const std::string where = prefix_ + ": tensor '" + name + "'";
+    const MappedFile& file = shard(entry.shard_id(), where);
+    std::string_view data = stored_bytes(file, entry, where);
+    check_fixed_size(entry.dtype(), e->shape, data.size(), where);
+    std::uint32_t crc = 0;
+    for (std::size_t at = 0; at < data.size(); at += kStreamChunk) {
+      std::string_view chunk = data.substr(at, kStreamChunk);
+      crc = crc32c::extend(crc, chunk.data(), chunk.size());
+      sink(chunk);
+      file.release(static_cast<std::size_t>(entry.offset()) + at, chunk.size());
+    }
+    if (crc32c::mask(crc) != entry.crc32c()) {
+      throw Error(ExitCode::kBadInput, where + ": checksum mismatch in " + file.path() + " (the data is corrupt)");
+    }
+    return true;
+  }
+
  private:
+  static constexpr std::size_t kStreamChunk = std::size_t{4} << 20;
+
+  // The entry's bytes in its shard, bounds checked.
+  static std::string_view stored_bytes(const MappedFile& file, const tf::BundleEntryProto& entry, const std::string& where) {
+    const auto size = static_cast<std::uint64_t>(file.bytes().size());
+    if (entry.offset() < 0 || entry.size() < 0 || static_cast<std::uint64_t>(entry.offset()) > size ||
+        static_cast<std::uint64_t>(entry.size()) > size - static_cast<std::uint64_t>(entry.offset())) {
+      throw Error(ExitCode::kBadInput, where + ": bytes [" + std::to_string(entry.offset()) + ", +" + std::to_string(entry.size()) +
+                                           ") lie past the end of " + file.path() + " (" + std::to_string(size) + " bytes)");
+    }
+    return file.bytes().substr(static_cast<std::size_t>(entry.offset()), static_cast<std::size_t>(entry.size()));
+  }
+
+  static void check_fixed_size(tf::DataType dtype, const std::vector<std::int64_t>& shape, std::size_t stored, const std::string& where) {
+    auto n = num_elements(shape_proto(shape));
+    if (!n) throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(shape) + " is invalid");
+    const int esize = dtype_size(dtype);
+    if (esize == 0) throw Error(ExitCode::kUnsupported, where + ": dtype " + dtype_name(dtype) + " is not supported");
+    if (static_cast<std::uint64_t>(stored) != static_cast<std::uint64_t>(*n) * static_cast<std::uint64_t>(esize)) {
+      throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(shape) + " of " + dtype_name(dtype) + " needs " +
+                                           std::to_string(*n * esize) + " bytes, the entry has " + std::to_string(stored));
+    }
+  }
+
   static std::string printable(std::string_view key) {
     std::string s;
     for (char c : key.substr(0, 80)) s += (c >= 32 && c < 127) ? c : '?';
@@ -135,13 +184,7 @@ class Bundle final : public Checkpoint {
   // One stored run of bytes (a whole tensor or one slice), checked and decoded.
   Tensor read_stored(const tf::BundleEntryProto& entry, std::vector<std::int64_t> shape, const std::string& where) const {
     const MappedFile& file = shard(entry.shard_id(), where);
-    const auto size = static_cast<std::uint64_t>(file.bytes().size());
-    if (entry.offset() < 0 || entry.size() < 0 || static_cast<std::uint64_t>(entry.offset()) > size ||
-        static_cast<std::uint64_t>(entry.size()) > size - static_cast<std::uint64_t>(entry.offset())) {
-      throw Error(ExitCode::kBadInput, where + ": bytes [" + std::to_string(entry.offset()) + ", +" + std::to_string(entry.size()) +
-                                           ") lie past the end of " + file.path() + " (" + std::to_string(size) + " bytes)");
-    }
-    std::string_view data = file.bytes().substr(static_cast<std::size_t>(entry.offset()), static_cast<std::size_t>(entry.size()));
+    std::string_view data = stored_bytes(file, entry, where);
     Tensor t;
     t.dtype = entry.dtype();
     t.shape = std::move(shape);
@@ -154,12 +197,7 @@ class Bundle final : public Checkpoint {
     if (t.dtype == tf::DT_STRING) {
       crc = read_strings(data, *n, &t, where);
     } else {
-      const int esize = dtype_size(t.dtype);
-      if (esize == 0) throw Error(ExitCode::kUnsupported, where + ": dtype " + dtype_name(t.dtype) + " is not supported");
-      if (static_cast<std::uint64_t>(data.size()) != static_cast<std::uint64_t>(*n) * static_cast<std::uint64_t>(esize)) {
-        throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(t.shape) + " of " + dtype_name(t.dtype) + " needs " +
-                                             std::to_string(*n * esize) + " bytes, the entry has " + std::to_string(data.size()));
-      }
+      check_fixed_size(t.dtype, t.shape, data.size(), where);
       crc = crc32c::value(data.data(), data.size());
       t.bytes.assign(data.data(), data.size());
     }

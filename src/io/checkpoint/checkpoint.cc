@@ -56,6 +56,9 @@ const Entry* Checkpoint::find(const std::string& name) const {
   return it != all.end() && it->name == name ? &*it : nullptr;
 }
 
+bool Checkpoint::stream(const std::string&, const std::function<void(std::string_view)>&) const { return false; }
+bool Checkpoint::streamable(const Entry&) const { return false; }
+
 std::string resolve_checkpoint_prefix(const std::string& path) {
   if (is_directory(path)) {
     if (is_regular_file(join_path(path, "checkpoint"))) return from_state_file(path);

@@ -3,7 +3,9 @@
 // (SavedTensorSlices tables). Data shards are memory-mapped and read tensor by tensor.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,14 @@ class Checkpoint {
   // Reads one tensor, checking its checksum and size. Throws Error (exit 3) naming the tensor
   // and the file; (exit 4) for dtypes tffreeze cannot hold.
   virtual Tensor read(const std::string& name) const = 0;
+  // The stored bytes of a tensor of a fixed-size dtype held as one run (a V2 bundle's unsliced
+  // tensor), passed to `sink` in chunks straight from the memory-mapped file, each chunk's pages
+  // released after it; the checksum is checked as the bytes pass and a mismatch throws Error
+  // (exit 3) after the last chunk, so a sink writing an atomic output leaves nothing behind.
+  // False (nothing passed) when the tensor is not stored so: read() it instead.
+  virtual bool stream(const std::string& name, const std::function<void(std::string_view)>& sink) const;
+  // Whether stream() passes this entry's bytes.
+  virtual bool streamable(const Entry& entry) const;
 
   const Entry* find(const std::string& name) const;
 };

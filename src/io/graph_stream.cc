@@ -1,0 +1,142 @@
+#include "io/graph_stream.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <string_view>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "graph/mapped_constants.h"
+#include "io/checkpoint/checkpoint.h"
+#include "io/proto_io.h"
+
+namespace tffreeze::io {
+namespace {
+
+// Wire tags (field number << 3 | 2, length-delimited) of the fields a mapped Const's value sits in.
+constexpr char kGraphNode = 0x0A;      // GraphDef.node = 1
+constexpr char kNodeAttr = 0x2A;       // NodeDef.attr = 5 (map entries)
+constexpr char kEntryKey = 0x0A;       // map entry key = 1
+constexpr char kEntryValue = 0x12;     // map entry value = 2
+constexpr char kAttrTensor = 0x42;     // AttrValue.tensor = 8
+constexpr char kTensorContent = 0x22;  // TensorProto.tensor_content = 4
+
+void put_varint(std::string* out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+std::uint64_t varint_size(std::uint64_t v) {
+  std::uint64_t n = 1;
+  while (v >= 0x80) v >>= 7, ++n;
+  return n;
+}
+
+// Buffered writes to a file descriptor; large runs (weights) go straight from the caller's memory.
+class FdWriter {
+ public:
+  explicit FdWriter(int fd) : fd_(fd) {}
+  void put(std::string_view bytes) {
+    if (buffer_.size() + bytes.size() > kBuffer) flush();
+    if (bytes.size() >= kBuffer) write_all(bytes);
+    else buffer_.append(bytes);
+  }
+  bool finish() {
+    flush();
+    return ok_;
+  }
+
+ private:
+  static constexpr std::size_t kBuffer = std::size_t{1} << 20;
+  void flush() {
+    write_all(buffer_);
+    buffer_.clear();
+  }
+  void write_all(std::string_view bytes) {
+    while (ok_ && !bytes.empty()) {
+      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) ok_ = false;
+      else bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  int fd_;
+  bool ok_ = true;
+  std::string buffer_;
+};
+
+// A mapped Const with nothing after its "value" attr on the wire (fields 6-7 unset, no attr
+// sorting after "value"), so its value's bytes end the node and can follow the rest.
+bool value_ends_node(const tf::NodeDef& skeleton) {
+  if (skeleton.has_experimental_debug_info() || skeleton.has_experimental_type()) return false;
+  for (const auto& [key, value] : skeleton.attr())
+    if (key > "value") return false;
+  return true;
+}
+
+// Node = skeleton (without "value") + the "value" map entry, whose innermost field, the tensor's
+// content, is streamed: [attr tag][entry len] [key tag][5]"value" [value tag][attr len]
+// [tensor tag][tensor len] dtype/shape [content tag][content len] content.
+void write_mapped_const(const tf::NodeDef& node, const std::string& key, const checkpoint::Checkpoint& checkpoint, FdWriter& out) {
+  tf::NodeDef skeleton = node;
+  skeleton.mutable_attr()->erase(graph::kMappedValueAttr);
+  const tf::TensorProto tensor = skeleton.attr().at("value").tensor();
+  skeleton.mutable_attr()->erase("value");
+  const checkpoint::Entry* entry = checkpoint.find(key);
+  if (!entry || !value_ends_node(skeleton)) throw_internal("mapped constant '" + node.name() + "' cannot be streamed");
+  const std::string head = to_binary(skeleton), dims = to_binary(tensor);
+  const auto content = static_cast<std::uint64_t>(entry->bytes);
+  const std::uint64_t tensor_len = dims.size() + 1 + varint_size(content) + content;
+  const std::uint64_t attr_len = 1 + varint_size(tensor_len) + tensor_len;
+  const std::uint64_t entry_len = 7 + 1 + varint_size(attr_len) + attr_len;
+  const std::uint64_t node_len = head.size() + 1 + varint_size(entry_len) + entry_len;
+  if (node_len > INT_MAX) throw Error(ExitCode::kUnsupported, "constant '" + node.name() + "' is over 2 GiB, more than a GraphDef can hold");
+  std::string prefix(1, kGraphNode);
+  put_varint(&prefix, node_len);
+  prefix += head;
+  prefix += kNodeAttr;
+  put_varint(&prefix, entry_len);
+  prefix += std::string{kEntryKey, 5} + "value" + kEntryValue;
+  put_varint(&prefix, attr_len);
+  prefix += kAttrTensor;
+  put_varint(&prefix, tensor_len);
+  prefix += dims;
+  prefix += kTensorContent;
+  put_varint(&prefix, content);
+  out.put(prefix);
+  if (!checkpoint.stream(key, [&](std::string_view chunk) { out.put(chunk); })) throw_internal("mapped constant '" + node.name() + "' is not streamable");
+}
+
+void write_node(const tf::NodeDef& node, const checkpoint::Checkpoint& checkpoint, FdWriter& out) {
+  if (const std::string* key = graph::mapped_value_key(node)) return write_mapped_const(node, *key, checkpoint, out);
+  const std::string bytes = to_binary(node);
+  std::string prefix(1, kGraphNode);
+  put_varint(&prefix, bytes.size());
+  out.put(prefix);
+  out.put(bytes);
+}
+
+}  // namespace
+
+void write_graph_streaming(const tf::GraphDef& graph, const checkpoint::Checkpoint& checkpoint, const std::string& path) {
+  // GraphDef's fields after node (1) are library (2), version (3), versions (4), debug_info (5):
+  // deterministic serialization writes all nodes first, then these.
+  tf::GraphDef rest;
+  if (graph.has_library()) *rest.mutable_library() = graph.library();
+  rest.set_version(graph.version());
+  if (graph.has_versions()) *rest.mutable_versions() = graph.versions();
+  if (graph.has_debug_info()) *rest.mutable_debug_info() = graph.debug_info();
+  write_file_atomic_with(path, [&](int fd) {
+    FdWriter out(fd);
+    for (const auto& node : graph.node()) write_node(node, checkpoint, out);
+    out.put(to_binary(rest));
+    return out.finish();
+  });
+}
+
+}  // namespace tffreeze::io
