@@ -554,6 +554,11 @@ onnx::ModelProto expect_onnx_matches_on(const tf::GraphDef& graph, const std::ma
   auto theirs = test::run_onnxruntime(path, feeds, outputs);
   EXPECT_EQ(theirs.size(), ours.size());
   for (std::size_t i = 0; i < ours.size() && i < theirs.size(); ++i) {
+    if (theirs[i].dtype == tf::DT_HALF) {  // the executor keeps halfs as float32 values rounded to half
+      std::vector<float> wide;
+      for (std::int64_t k = 0; k < theirs[i].num_elements(); ++k) wide.push_back(static_cast<float>(element_as_double(theirs[i], k)));
+      theirs[i] = values_tensor(tf::DT_FLOAT, theirs[i].shape, wide);
+    }
     auto d = runtime::compare_tensors(theirs[i], ours[i], 0, 1e-5);
     EXPECT_TRUE(d.within_tolerance && theirs[i].shape == ours[i].shape)
         << outputs[i] << ": onnxruntime " << dims_string(theirs[i].shape) << " vs " << dims_string(ours[i].shape) << " " << d.mismatch;
@@ -672,6 +677,14 @@ TEST(OnnxExport, NonMaxSuppressionV1ToV5) {
   c.nms("v4_padded", "NonMaxSuppressionV4", 9, 0.5f, 0.4f, true);
   c.nms("v5", "NonMaxSuppressionV5", 4, 0.5f, 0.4f, false);
   c.nms("v5_padded", "NonMaxSuppressionV5", 8, 0.6f, 0.85f, true);
+  // max_output_size and iou_threshold fed at run time
+  c.b.placeholder("max_out", tf::DT_INT32, {});
+  c.b.placeholder("iou", tf::DT_FLOAT, {});
+  c.feeds["max_out"] = values_tensor<std::int32_t>(tf::DT_INT32, {}, {6});
+  c.feeds["iou"] = values_tensor<float>(tf::DT_FLOAT, {}, {0.2f});
+  auto* fed = c.b.node("v4_fed", "NonMaxSuppressionV4", {"boxes", "scores", "max_out", "iou", c.b.scalar("fed_score", 0.1f)});
+  GraphBuilder::attr(fed, "T_threshold").set_type(tf::DT_FLOAT);
+  GraphBuilder::attr(fed, "pad_to_max_output_size").set_b(true);
   auto ours = runtime::Executor(c.b.graph()).run(c.feeds, {"v3", "v4_padded", "v3_ties"});
   ASSERT_EQ(ours[0].num_elements(), 4);
   EXPECT_EQ(ours[0].get<std::int32_t>(0), 6);  // the best score
@@ -681,10 +694,29 @@ TEST(OnnxExport, NonMaxSuppressionV1ToV5) {
   for (int opset : {13, 17, 20}) {
     SCOPED_TRACE("opset " + std::to_string(opset));
     auto model = expect_onnx_matches_on(c.b.graph(), c.feeds,
-                           {"v1", "v2", "v3", "v3_all", "v3_ties", "v4", "v4:1", "v4_padded", "v4_padded:1", "v5", "v5:1", "v5:2", "v5_padded", "v5_padded:1", "v5_padded:2"},
+                           {"v1", "v2", "v3", "v3_all", "v3_ties", "v4", "v4:1", "v4_padded", "v4_padded:1", "v5", "v5:1", "v5:2", "v5_padded", "v5_padded:1", "v5_padded:2",
+                            "v4_fed", "v4_fed:1"},
                            opset);
-    EXPECT_EQ(count_onnx_op(model, "NonMaxSuppression"), 9);
+    EXPECT_EQ(count_onnx_op(model, "NonMaxSuppression"), 10);
   }
+}
+
+// float16 boxes and scores: computed in float32 by both, the scores come back as float16.
+TEST(OnnxExport, NonMaxSuppressionOnHalfs) {
+  REQUIRE_ONNXRUNTIME();
+  NmsCase c;
+  for (const std::string x : {"boxes", "scores"}) {
+    auto* h = c.b.node(x + "_h", "Cast", {x}, tf::DT_INVALID);
+    GraphBuilder::attr(h, "SrcT").set_type(tf::DT_FLOAT);
+    GraphBuilder::attr(h, "DstT").set_type(tf::DT_HALF);
+  }
+  auto half = [&](const std::string& name, std::uint16_t bits) { return c.b.constant(name, values_tensor<std::uint16_t>(tf::DT_HALF, {}, {bits})); };
+  auto* n = c.b.node("v5", "NonMaxSuppressionV5", {"boxes_h", "scores_h", c.b.ints("max", {5}, true), half("iou", 0x3800), half("score", 0x3666), half("sigma", 0)},
+                     tf::DT_HALF);
+  GraphBuilder::attr(n, "pad_to_max_output_size").set_b(true);
+  auto* v3 = c.b.node("v3", "NonMaxSuppressionV3", {"boxes_h", "scores_h", c.b.ints("max3", {4}, true), "iou", "score"}, tf::DT_HALF);
+  GraphBuilder::attr(v3, "T_threshold").set_type(tf::DT_HALF);
+  expect_onnx_matches_on(c.b.graph(), c.feeds, {"v5", "v5:1", "v5:2", "v3"});
 }
 
 TEST(OnnxExport, SoftNonMaxSuppressionIsRefused) {
