@@ -825,5 +825,44 @@ TEST(ConvertCli, TfjsExportFillsDefaultAttributes) {
   EXPECT_EQ(convs, 9);
 }
 
+// tf.one_hot: an index outside [0, depth), negative ones included, gives a row of off_value;
+// tf.norm(ord='euclidean'): the EuclideanNorm op.
+TEST(Kernels, OneHotAndEuclideanNorm) {
+  G g;
+  const std::string idx = g.constant("idx", ints({4}, {0, -1, 2, 5}));
+  const std::string depth = g.constant("depth", ints({}, {3}));
+  g.op("hot", "OneHot", {idx, depth, g.constant("on", floats({}, {5})), g.constant("off", floats({}, {-1}))});
+  Tensor hot = g.eval("hot");
+  EXPECT_EQ(hot.shape, (std::vector<std::int64_t>{4, 3}));
+  EXPECT_EQ(values_of(hot), (std::vector<float>{5, -1, -1, -1, -1, -1, -1, -1, 5, -1, -1, -1}));
+  auto* first = g.op("hot0", "OneHot", {idx, depth, "on", "off"});
+  (*first->mutable_attr())["axis"].set_i(0);
+  EXPECT_EQ(values_of(g.eval("hot0")), (std::vector<float>{5, -1, -1, -1, -1, -1, -1, -1, -1, -1, 5, -1}));
+  g.op("bad_depth", "OneHot", {idx, g.constant("minus", ints({}, {-1})), "on", "off"});
+  try {
+    g.eval("bad_depth");
+    FAIL() << "ran";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+  }
+  const std::string x = g.constant("x", floats({2, 2}, {3, 4, -6, 8}));
+  g.op("rows", "EuclideanNorm", {x, g.constant("ax1", ints({1}, {1}))});
+  EXPECT_EQ(values_of(g.eval("rows")), (std::vector<float>{5, 10}));
+  auto* cols = g.op("cols", "EuclideanNorm", {x, g.constant("ax0", ints({1}, {0}))});
+  (*cols->mutable_attr())["keep_dims"].set_b(true);
+  Tensor c = g.eval("cols");
+  EXPECT_EQ(c.shape, (std::vector<std::int64_t>{1, 2}));
+  EXPECT_FLOAT_EQ(values_of(c)[0], std::sqrt(45.0f));
+  g.op("none", "EuclideanNorm", {x, g.constant("no_axes", ints({0}, {}))});
+  EXPECT_EQ(values_of(g.eval("none")), (std::vector<float>{3, 4, 6, 8}));
+  g.op("int_norm", "EuclideanNorm", {idx, g.constant("ax", ints({1}, {0}))});
+  try {
+    g.eval("int_norm");
+    FAIL() << "ran";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUnsupported);  // TF truncates a sum wrapped in the integer type
+  }
+}
+
 }  // namespace
 }  // namespace tffreeze::runtime

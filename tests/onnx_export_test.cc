@@ -1,10 +1,12 @@
 // The ONNX export, op by op: a small TF graph per op and attribute variant is exported, passes
 // ONNX's checker (to_onnx runs it), and onnxruntime computes what our executor computes.
+#include <cstring>
 #include <filesystem>
 
 #include "common/error.h"
 #include "export/onnx/converters.h"
 #include "export/onnx/export.h"
+#include "export/onnx/prepare.h"
 #include "graph/builder.h"
 #include "io/onnx_file.h"
 #include "onnx_support.h"
@@ -527,6 +529,208 @@ TEST(OnnxExport, Conv3DAndPooling3D) {
       }
       expect_onnx_matches(b.graph(), {"conv", "MaxPool3D", "AvgPool3D"});
     }
+}
+
+// ---- OneHot, EuclideanNorm, NonMaxSuppression ----------------------------------------------
+
+template <class T>
+Tensor values_tensor(tf::DataType dtype, std::vector<std::int64_t> shape, const std::vector<T>& values) {
+  Tensor t{dtype, std::move(shape), std::string(values.size() * sizeof(T), '\0'), {}, {}};
+  std::memcpy(t.bytes.data(), values.data(), t.bytes.size());
+  return t;
+}
+
+// Exports `graph`, runs it in onnxruntime and our executor on the given feeds, expects equal outputs.
+onnx::ModelProto expect_onnx_matches_on(const tf::GraphDef& graph, const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& outputs,
+                                        int opset = 17) {
+  auto ours = runtime::Executor(graph).run(feeds, outputs);
+  onnx_export::ExportOptions options;
+  options.opset = opset;
+  options.outputs = outputs;
+  options.example_feeds = feeds;
+  onnx::ModelProto model = onnx_export::to_onnx(graph, options);
+  const std::string path = test::temp_dir() + "/model.onnx";
+  io::save_onnx(model, path, false);
+  auto theirs = test::run_onnxruntime(path, feeds, outputs);
+  EXPECT_EQ(theirs.size(), ours.size());
+  for (std::size_t i = 0; i < ours.size() && i < theirs.size(); ++i) {
+    if (theirs[i].dtype == tf::DT_HALF) {  // the executor keeps halfs as float32 values rounded to half
+      std::vector<float> wide;
+      for (std::int64_t k = 0; k < theirs[i].num_elements(); ++k) wide.push_back(static_cast<float>(element_as_double(theirs[i], k)));
+      theirs[i] = values_tensor(tf::DT_FLOAT, theirs[i].shape, wide);
+    }
+    auto d = runtime::compare_tensors(theirs[i], ours[i], 0, 1e-5);
+    EXPECT_TRUE(d.within_tolerance && theirs[i].shape == ours[i].shape)
+        << outputs[i] << ": onnxruntime " << dims_string(theirs[i].shape) << " vs " << dims_string(ours[i].shape) << " " << d.mismatch;
+  }
+  return model;
+}
+
+int count_onnx_op(const onnx::ModelProto& model, const std::string& op) {
+  int n = 0;
+  for (const auto& node : model.graph().node()) n += node.op_type() == op;
+  return n;
+}
+
+// Indices outside [0, depth), negative ones included, give rows of off_value, as in TensorFlow
+// (ONNX's OneHot would count -1 as depth - 1); every axis; int and float values; both TI.
+TEST(OnnxExport, OneHotAxesAndOutOfRangeIndices) {
+  REQUIRE_ONNXRUNTIME();
+  for (tf::DataType ti : {tf::DT_INT32, tf::DT_INT64})
+    for (int axis : {-1, 0, 1, 2}) {
+      SCOPED_TRACE("axis " + std::to_string(axis) + (ti == tf::DT_INT64 ? " int64" : " int32"));
+      GraphBuilder b;
+      b.placeholder("i", ti, {2, 4});
+      const std::string depth = b.ints("depth", {3}, true);
+      auto* f = b.node("float_hot", "OneHot", {"i", depth, b.scalar("on", 5.5f), b.scalar("off", -1.0f)});
+      auto* n = b.node("int_hot", "OneHot", {"i", depth, b.ints("on_i", {7}, true), b.ints("off_i", {-2}, true)}, tf::DT_INT32);
+      for (auto* node : {f, n}) {
+        GraphBuilder::attr(node, "axis").set_i(axis);
+        GraphBuilder::attr(node, "TI").set_type(ti);
+      }
+      const std::vector<std::int64_t> idx = {0, -1, 2, 3, 1, -3, -4, 2};
+      Tensor feed = ti == tf::DT_INT64 ? values_tensor(ti, {2, 4}, idx) : values_tensor(ti, {2, 4}, std::vector<std::int32_t>(idx.begin(), idx.end()));
+      expect_onnx_matches_on(b.graph(), {{"i", feed}}, {"float_hot", "int_hot"});
+    }
+}
+
+TEST(OnnxExport, EuclideanNormAxesAndKeepDims) {
+  REQUIRE_ONNXRUNTIME();
+  for (int opset : {17, 18})
+    for (bool keep : {false, true}) {
+      SCOPED_TRACE("opset " + std::to_string(opset) + (keep ? " keep_dims" : ""));
+      GraphBuilder b;
+      b.placeholder("x", tf::DT_FLOAT, {2, 3, 4});
+      std::vector<std::string> outs;
+      const std::vector<std::vector<std::int32_t>> axes_sets = {{1, -1}, {0}, {0, 1, 2}, {}};
+      for (std::size_t k = 0; k < axes_sets.size(); ++k) {
+        const std::string name = "norm" + std::to_string(k);
+        auto* r = b.node(name, "EuclideanNorm", {"x", b.ints(name + "_axes", axes_sets[k])});
+        GraphBuilder::attr(r, "keep_dims").set_b(keep);
+        GraphBuilder::attr(r, "Tidx").set_type(tf::DT_INT32);
+        outs.push_back(name);
+      }
+      expect_onnx_matches(b.graph(), outs, 1e-5, {}, opset);
+    }
+}
+
+// In an NHWC CNN the reduction runs in the NCHW frame: no Transpose back to NHWC before it.
+TEST(OnnxExport, EuclideanNormInNchwFrame) {
+  REQUIRE_ONNXRUNTIME();
+  for (bool keep : {false, true}) {
+    GraphBuilder b;
+    conv(b, "Conv2D", "SAME", {1, 1}, {1, 1});
+    b.node("relu", "Relu", {"y"});
+    auto* spatial = b.node("spatial", "EuclideanNorm", {"relu", b.ints("hw", {1, 2})});
+    GraphBuilder::attr(spatial, "keep_dims").set_b(keep);
+    auto* channels = b.node("channels", "EuclideanNorm", {"relu", b.ints("c", {-1})});
+    GraphBuilder::attr(channels, "keep_dims").set_b(true);
+    b.node("scaled", "Mul", {"relu", "channels"});
+    expect_onnx_matches(b.graph(), {"spatial", "scaled"});
+    tf::GraphDef g = b.graph();
+    onnx_export::prepare_for_onnx(&g, {"spatial"}, {{"x"}, {}});
+    int transposes = 0;
+    for (const auto& n : g.node()) transposes += n.op() == "Transpose";
+    EXPECT_EQ(transposes, keep ? 1 : 0) << "keep_dims " << keep << " (an NHWC output keeps its Transpose)";
+  }
+}
+
+// Boxes with corners in either order, zero area, equal scores (TF takes the lower index first),
+// a score threshold that drops some, overlaps over the IoU threshold.
+struct NmsCase {
+  GraphBuilder b;
+  std::map<std::string, Tensor> feeds;
+  NmsCase() {
+    b.placeholder("boxes", tf::DT_FLOAT, {8, 4});
+    b.placeholder("scores", tf::DT_FLOAT, {8});
+    feeds["boxes"] = values_tensor<float>(tf::DT_FLOAT, {8, 4},
+                                          {0, 0, 1, 1,   0, 0.1f, 1, 1.1f,  2, 2, 1, 1,    0, 10, 1, 11,   0, 0, 1, 1,
+                                           1.5f, 1.5f, 0.5f, 0.5f,   3, 3, 3, 4,   1.1f, 2.1f, 2, 1});
+    feeds["scores"] = values_tensor<float>(tf::DT_FLOAT, {8}, {0.9f, 0.75f, 0.8f, 0.8f, 0.3f, 0.8f, 0.95f, 0.8f});
+    // All equal: TensorFlow picks 0, 2, 3, 5 (lower index first), a plain heap would pick 0, 2, 6, 5.
+    b.placeholder("equal", tf::DT_FLOAT, {8});
+    feeds["equal"] = values_tensor<float>(tf::DT_FLOAT, {8}, std::vector<float>(8, 0.5f));
+  }
+  tf::NodeDef* nms(const std::string& name, const std::string& op, int max_out, float iou, float score, bool pad, float sigma = 0,
+                   const std::string& scores = "scores") {
+    std::vector<std::string> in = {"boxes", scores, b.ints(name + "_max", {max_out}, true)};
+    if (op != "NonMaxSuppression") in.push_back(b.scalar(name + "_iou", iou));
+    if (op >= "NonMaxSuppressionV3") in.push_back(b.scalar(name + "_score", score));
+    if (op == "NonMaxSuppressionV5") in.push_back(b.scalar(name + "_sigma", sigma));
+    auto* n = b.node(name, op, in, op == "NonMaxSuppression" ? tf::DT_INVALID : tf::DT_FLOAT);
+    if (op == "NonMaxSuppression") GraphBuilder::attr(n, "iou_threshold").set_f(iou);
+    else if (op != "NonMaxSuppressionV5") GraphBuilder::attr(n, "T_threshold").set_type(tf::DT_FLOAT);
+    if (op >= "NonMaxSuppressionV4") GraphBuilder::attr(n, "pad_to_max_output_size").set_b(pad);
+    return n;
+  }
+};
+
+TEST(OnnxExport, NonMaxSuppressionV1ToV5) {
+  REQUIRE_ONNXRUNTIME();
+  NmsCase c;
+  c.nms("v1", "NonMaxSuppression", 5, 0.5f, 0, false);
+  c.nms("v2", "NonMaxSuppressionV2", 8, 0.3f, 0, false);
+  c.nms("v3", "NonMaxSuppressionV3", 4, 0.5f, 0.4f, false);
+  c.nms("v3_all", "NonMaxSuppressionV3", 20, 0.0f, 0.0f, false);
+  c.nms("v3_ties", "NonMaxSuppressionV3", 4, 0.5f, 0.4f, false, 0, "equal");
+  c.nms("v4", "NonMaxSuppressionV4", 3, 0.5f, 0.4f, false);
+  c.nms("v4_padded", "NonMaxSuppressionV4", 9, 0.5f, 0.4f, true);
+  c.nms("v5", "NonMaxSuppressionV5", 4, 0.5f, 0.4f, false);
+  c.nms("v5_padded", "NonMaxSuppressionV5", 8, 0.6f, 0.85f, true);
+  // max_output_size and iou_threshold fed at run time
+  c.b.placeholder("max_out", tf::DT_INT32, {});
+  c.b.placeholder("iou", tf::DT_FLOAT, {});
+  c.feeds["max_out"] = values_tensor<std::int32_t>(tf::DT_INT32, {}, {6});
+  c.feeds["iou"] = values_tensor<float>(tf::DT_FLOAT, {}, {0.2f});
+  auto* fed = c.b.node("v4_fed", "NonMaxSuppressionV4", {"boxes", "scores", "max_out", "iou", c.b.scalar("fed_score", 0.1f)});
+  GraphBuilder::attr(fed, "T_threshold").set_type(tf::DT_FLOAT);
+  GraphBuilder::attr(fed, "pad_to_max_output_size").set_b(true);
+  auto ours = runtime::Executor(c.b.graph()).run(c.feeds, {"v3", "v4_padded", "v3_ties"});
+  ASSERT_EQ(ours[0].num_elements(), 4);
+  EXPECT_EQ(ours[0].get<std::int32_t>(0), 6);  // the best score
+  EXPECT_EQ(ours[1].shape, std::vector<std::int64_t>{9});
+  ASSERT_EQ(ours[2].num_elements(), 4);
+  EXPECT_EQ(ours[2].get<std::int32_t>(2), 3);
+  for (int opset : {13, 17, 20}) {
+    SCOPED_TRACE("opset " + std::to_string(opset));
+    auto model = expect_onnx_matches_on(c.b.graph(), c.feeds,
+                           {"v1", "v2", "v3", "v3_all", "v3_ties", "v4", "v4:1", "v4_padded", "v4_padded:1", "v5", "v5:1", "v5:2", "v5_padded", "v5_padded:1", "v5_padded:2",
+                            "v4_fed", "v4_fed:1"},
+                           opset);
+    EXPECT_EQ(count_onnx_op(model, "NonMaxSuppression"), 10);
+  }
+}
+
+// float16 boxes and scores: computed in float32 by both, the scores come back as float16.
+TEST(OnnxExport, NonMaxSuppressionOnHalfs) {
+  REQUIRE_ONNXRUNTIME();
+  NmsCase c;
+  for (const std::string x : {"boxes", "scores"}) {
+    auto* h = c.b.node(x + "_h", "Cast", {x}, tf::DT_INVALID);
+    GraphBuilder::attr(h, "SrcT").set_type(tf::DT_FLOAT);
+    GraphBuilder::attr(h, "DstT").set_type(tf::DT_HALF);
+  }
+  auto half = [&](const std::string& name, std::uint16_t bits) { return c.b.constant(name, values_tensor<std::uint16_t>(tf::DT_HALF, {}, {bits})); };
+  auto* n = c.b.node("v5", "NonMaxSuppressionV5", {"boxes_h", "scores_h", c.b.ints("max", {5}, true), half("iou", 0x3800), half("score", 0x3666), half("sigma", 0)},
+                     tf::DT_HALF);
+  GraphBuilder::attr(n, "pad_to_max_output_size").set_b(true);
+  auto* v3 = c.b.node("v3", "NonMaxSuppressionV3", {"boxes_h", "scores_h", c.b.ints("max3", {4}, true), "iou", "score"}, tf::DT_HALF);
+  GraphBuilder::attr(v3, "T_threshold").set_type(tf::DT_HALF);
+  expect_onnx_matches_on(c.b.graph(), c.feeds, {"v5", "v5:1", "v5:2", "v3"});
+}
+
+TEST(OnnxExport, SoftNonMaxSuppressionIsRefused) {
+  NmsCase c;
+  c.nms("soft", "NonMaxSuppressionV5", 4, 0.5f, 0.4f, false, 0.5f);
+  onnx_export::ExportOptions o;
+  o.outputs = {"soft"};
+  try {
+    onnx_export::to_onnx(c.b.graph(), o);
+    FAIL() << "exported";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("soft-NMS"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

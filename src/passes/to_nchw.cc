@@ -92,7 +92,7 @@ const std::map<std::string, Windowed>& windowed_ops() {
 }
 
 const std::set<std::string>& reduce_ops() {
-  static const std::set<std::string> kOps = {"Mean", "Sum", "Max", "Min", "Prod", "All", "Any", "ArgMax", "ArgMin"};
+  static const std::set<std::string> kOps = {"Mean", "Sum", "Max", "Min", "Prod", "EuclideanNorm", "All", "Any", "ArgMax", "ArgMin"};
   return kOps;
 }
 

@@ -1,4 +1,4 @@
-// Reductions and arg-reductions. Axes must be constants (they are after fold_constants). Which
+// Reductions (EuclideanNorm is ReduceL2) and arg-reductions. Axes must be constants (they are after fold_constants). Which
 // operand form the axes take depends on the opset: ReduceSum's became an input in 13, the
 // others' in 18. TF reduces nothing over an empty axes list; ONNX says so with
 // noop_with_empty_axes (or, in the attribute form, the node becomes an Identity).
@@ -13,7 +13,7 @@ namespace {
 const std::map<std::string, std::string>& reduce_ops() {
   static const std::map<std::string, std::string> table = {
       {"Sum", "ReduceSum"}, {"Mean", "ReduceMean"}, {"Max", "ReduceMax"}, {"Min", "ReduceMin"}, {"Prod", "ReduceProd"},
-      {"All", "ReduceMin"}, {"Any", "ReduceMax"}};
+      {"EuclideanNorm", "ReduceL2"}, {"All", "ReduceMin"}, {"Any", "ReduceMax"}};
   return table;
 }
 
@@ -21,8 +21,9 @@ void reduce(const tf::NodeDef& node, ExportContext& ctx, const std::string& x, c
   auto axes = const_ints(node, 1, ctx);
   const bool keep = attr_bool(node, "keep_dims", false);
   const bool axes_input = op_type == "ReduceSum" ? ctx.opset() >= 13 : ctx.opset() >= 18;
-  if (axes.empty() && !axes_input) {
-    ctx.add_node("Identity", {x}, {out}, node.name());
+  if (axes.empty() && (!axes_input || op_type == "ReduceL2")) {
+    // Nothing reduced: x itself, or sqrt(x * x) = |x| for EuclideanNorm (ONNX's no-op ReduceL2 copies x).
+    ctx.add_node(op_type == "ReduceL2" ? "Abs" : "Identity", {x}, {out}, node.name());
     return;
   }
   onnx::NodeProto* n = axes_input ? ctx.add_node(op_type, {x, ctx.add_ints(node.name() + "/axes", axes)}, {out}, node.name())

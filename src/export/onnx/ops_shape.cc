@@ -1,5 +1,5 @@
 // Shape ops: reshapes, concatenation and splitting, slicing (StridedSlice with every mask),
-// gathering, padding, tiling and the shape queries. Operands that ONNX wants as int64 inputs
+// gathering, padding, tiling, OneHot and the shape queries. Operands that ONNX wants as int64 inputs
 // (shapes, axes, pads, repeats) become int64 initializers when they are constants.
 #include <cstring>
 #include <limits>
@@ -286,6 +286,25 @@ void convert_shape_n(const tf::NodeDef& node, ExportContext& ctx) {
 
 void convert_range(const tf::NodeDef& node, ExportContext& ctx) { emit_same(node, ctx, "Range"); }
 
+// TF's OneHot gives a row of off_value for every index outside [0, depth); ONNX's counts a
+// negative index from the end (-1 is depth - 1), so negative indices become depth first. ONNX's
+// OneHot picks the positions (onnxruntime computes it for int64 values only) and Where the
+// values, which works for every T.
+void convert_one_hot(const tf::NodeDef& node, ExportContext& ctx) {
+  const auto in = inputs_of(node);
+  if (const Tensor* depth = ctx.constant(in[1]); depth && depth->num_elements() == 1 && element_as_double(*depth, 0) <= 0)
+    no_onnx_form(node, "depth 0 (onnxruntime's OneHot needs a positive depth)");
+  const std::string name = node.name();
+  const std::string indices = ctx.info(node.input(0)).dtype == tf::DT_INT64 ? in[0] : cast(ctx, in[0], tf::DT_INT64, name + "/indices_i64");
+  const std::string depth = int64_input(node, 1, ctx);
+  const std::string negative = ctx.add_node("Less", {indices, ctx.add_ints(name + "/zero", {0}, true)}, {}, name + "/negative")->output(0);
+  const std::string safe = ctx.add_node("Where", {negative, depth, indices}, {}, name + "/no_negative")->output(0);
+  auto* hot = ctx.add_node("OneHot", {safe, depth, ctx.add_ints(name + "/off_on", {0, 1})}, {}, name + "/positions");
+  set_int(hot, "axis", attr_int(node, "axis", -1));
+  const std::string mask = cast(ctx, hot->output(0), tf::DT_BOOL, name + "/mask");
+  ctx.add_node("Where", {mask, in[2], in[3]}, {ExportContext::output(node)}, name);
+}
+
 }  // namespace
 
 void register_shape_converters(ConverterRegistry& r) {
@@ -306,6 +325,7 @@ void register_shape_converters(ConverterRegistry& r) {
   r.add("Fill", convert_fill);
   r.add_all({"Shape", "Size", "Rank"}, convert_shape_query);
   r.add("Range", convert_range);
+  r.add("OneHot", convert_one_hot);
   r.add_all({"ZerosLike", "OnesLike"}, convert_like);
   r.add("Where", convert_where);
   r.add("TopKV2", convert_top_k);

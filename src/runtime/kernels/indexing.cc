@@ -506,6 +506,34 @@ void accumulate_n(KernelContext& ctx) {
 void deep_copy(KernelContext& ctx) { ctx.output(0) = ctx.input(0); }
 
 // Empty: TensorFlow leaves the contents undefined unless init=true (then zeros).
+// OneHot(indices, depth, on_value, off_value): output[prefix, d, suffix] is on_value where
+// indices[prefix, suffix] == d, else off_value (TF's one_hot_op.cc: an index outside [0, depth),
+// negative ones included, gives a row of off_value). Any movable T, strings included.
+void one_hot(KernelContext& ctx) {
+  const Tensor& indices = ctx.input(0);
+  const Tensor &on = ctx.input(2), &off = ctx.input(3);
+  if (!ctx.input(1).shape.empty() || !on.shape.empty() || !off.shape.empty()) ctx.fail("depth, on_value and off_value must be scalars");
+  if (on.dtype != off.dtype) ctx.fail("on_value and off_value must have one dtype");
+  check_movable(ctx, on);
+  const std::int64_t depth = ctx.input_ints(1).at(0);
+  if (depth < 0) ctx.fail("depth must be non-negative, got " + std::to_string(depth));
+  const auto rank = static_cast<std::int64_t>(indices.shape.size());
+  const std::int64_t axis = ctx.attr_int("axis", -1);
+  if (axis < -1 || axis > rank) ctx.fail("axis must be -1 or in [0, " + std::to_string(rank) + "], got " + std::to_string(axis));
+  Shape shape = indices.shape;
+  const std::int64_t at = axis == -1 ? rank : axis;
+  shape.insert(shape.begin() + at, depth);
+  Tensor out = make_tensor(ctx, on.dtype, shape);
+  std::int64_t suffix = 1;
+  for (std::int64_t d = at; d < rank; ++d) suffix *= indices.shape[static_cast<std::size_t>(d)];
+  const auto index = ctx.input_ints(0);
+  for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) {
+    const std::int64_t s = i % suffix, d = i / suffix % depth, p = i / suffix / depth;
+    copy_elements(out, i, index[static_cast<std::size_t>(p * suffix + s)] == d ? on : off, 0);
+  }
+  ctx.output(0) = std::move(out);
+}
+
 void empty(KernelContext& ctx) {
   if (!ctx.attr_bool("init", false)) ctx.unsupported("Empty with init=false: TensorFlow leaves the contents undefined");
   ctx.output(0) = make_tensor(ctx, ctx.attr_type("dtype", tf::DT_FLOAT), ctx.input_ints(0));
@@ -678,6 +706,7 @@ void register_indexing_kernels(KernelRegistry& r) {
   r.add("AccumulateNV2", accumulate_n);
   r.add("DeepCopy", deep_copy);
   r.add("Empty", empty);
+  r.add("OneHot", one_hot);
   r.add("BroadcastTo", broadcast_to);
   r.add("BroadcastArgs", broadcast_args);
   r.add("ScatterNd", scatter_nd);

@@ -1,5 +1,6 @@
-// Reductions over axes (Mean, Sum, Max, Min, Prod, Any, All), ArgMax/ArgMin and TopKV2.
+// Reductions over axes (Mean, Sum, Max, Min, Prod, EuclideanNorm, Any, All), ArgMax/ArgMin and TopKV2.
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "runtime/dispatch.h"
@@ -91,6 +92,26 @@ void reduce(KernelContext& ctx) {
         if (R == Reduce::kMean && run) acc /= static_cast<double>(run);
         o[i] = static_cast<T>(acc);
       }
+    }
+  });
+  ctx.output(0) = std::move(out);
+}
+
+// EuclideanNorm: sqrt(sum(x * x)) over the axes. TF sums the squares in T and takes the square
+// root in T (reduction_ops.h, EuclideanNormReducer), which for integers truncates a wrapped sum:
+// float32 and float64 only here.
+void euclidean_norm(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto mask = reduced_mask(ctx, x, ctx.input_ints(1));
+  Tensor out = make_tensor(ctx, x.dtype, reduced_shape(x, mask, ctx.attr_bool("keep_dims", false)));
+  dispatch_float(ctx, x.dtype, [&](auto t) {
+    using T = decltype(t);
+    std::int64_t run;
+    auto values = gather_runs<T>(x, mask, &run);
+    for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) {
+      double acc = 0;
+      for (std::int64_t k = 0; k < run; ++k) acc += static_cast<double>(values[i * run + k]) * values[i * run + k];
+      data<T>(out)[i] = static_cast<T>(std::sqrt(acc));
     }
   });
   ctx.output(0) = std::move(out);
@@ -206,6 +227,7 @@ void register_reduce_kernels(KernelRegistry& r) {
   r.add("Max", reduce<Reduce::kMax>);
   r.add("Min", reduce<Reduce::kMin>);
   r.add("Prod", reduce<Reduce::kProd>);
+  r.add("EuclideanNorm", euclidean_norm);
   r.add("Any", reduce_bool<true>);
   r.add("All", reduce_bool<false>);
   r.add("ArgMax", arg_extreme<true>);
