@@ -112,6 +112,25 @@ void refuse_invalid_result(const io::Model& model, const tf::GraphDef& frozen) {
 }
 
 
+// What the outputs, the inputs and the nodes --set and --replace-input name reach in `graph`
+// (through data and control inputs): all that freezing can keep, copied without the rest of a
+// training graph (its gradients and optimizer). Names that are not in the graph are left to
+// the later steps, which say so.
+tf::GraphDef reachable_part(const tf::GraphDef& graph, const std::vector<std::string>& outputs, const std::vector<std::string>& inputs,
+                            const FreezeOptions& options) {
+  graph::GraphView view(graph);
+  std::vector<std::string> roots;
+  auto add = [&](const std::string& name) {
+    if (view.find(graph::parse_input(name).node) >= 0) roots.push_back(name);
+  };
+  for (const auto& n : outputs) add(n);
+  for (const auto& n : inputs) add(n);
+  for (const auto& [name, value] : options.set_values) add(name);
+  for (const auto& spec : options.replace_inputs) add(spec.substr(0, spec.find('=')));
+  add("keras_learning_phase");
+  return graph::extract_subgraph(graph, view.needed_by(roots));
+}
+
 // The variable's checkpoint value, one partition of it, or a mapped Const (map_constants) when
 // it is one unsliced run of more than one element (one element goes in a typed field).
 void check_value(const tf::NodeDef& var, const io::checkpoint::Checkpoint& checkpoint, const std::string& key, tf::DataType dtype,
@@ -212,7 +231,7 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
   std::map<std::string, std::string> variable_keys;
   tf::GraphDef g;  // what is frozen: the model's graph, or its flattened signature
   if (!needs_flattening(model.graph(), outputs, inputs)) {
-    g = model.graph();
+    g = reachable_part(model.graph(), outputs, inputs, options);
   } else {
     const bool rename = signature && options.outputs.empty() && options.inputs.empty() && model.meta.has_object_graph_def();
     InlineOptions inline_options;

@@ -119,7 +119,7 @@ class Bundle final : public Checkpoint {
   }
 
  private:
-  static constexpr std::size_t kStreamChunk = std::size_t{4} << 20;
+  static constexpr std::size_t kStreamChunk = std::size_t{1} << 20;
 
   // The entry's bytes in its shard, bounds checked.
   static std::string_view stored_bytes(const MappedFile& file, const tf::BundleEntryProto& entry, const std::string& where) {

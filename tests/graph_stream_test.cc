@@ -1,0 +1,130 @@
+// Freezing straight from the checkpoint's mapping into the output (graph/mapped_constants.h,
+// io/graph_stream.h): the streamed file has the very bytes of the graph frozen in memory and
+// serialized, on real TensorFlow checkpoints and on a generated one through the CLI; a corrupt
+// weight is caught by its checksum and leaves nothing behind.
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "freeze_support.h"
+#include "graph/mapped_constants.h"
+#include "io/graph_stream.h"
+#include "io/proto_io.h"
+
+namespace tffreeze {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Freezes `model_path` both ways; expects the streamed file to equal the serialized graph.
+void expect_streamed_equals_serialized(const std::string& model_path, freeze::FreezeOptions options = {}) {
+  io::Model model = io::load_model(model_path);
+  auto ckpt = io::checkpoint::open_checkpoint(freeze::default_checkpoint_for(model));
+  options.map_constants = true;
+  freeze::FreezeResult mapped = freeze::freeze_model(model, ckpt.get(), options);
+  ASSERT_TRUE(graph::has_mapped_constants(mapped.graph)) << model_path << ": nothing was mapped, nothing is tested";
+  EXPECT_TRUE(graph::validate_graph(mapped.graph).empty());
+  const std::string out = test::temp_dir() + "/streamed.pb";
+  io::write_graph_streaming(mapped.graph, *ckpt, out);
+  options.map_constants = false;
+  freeze::FreezeResult plain = freeze::freeze_model(model, ckpt.get(), options);
+  EXPECT_FALSE(graph::has_mapped_constants(plain.graph));
+  const std::string streamed = test::read_bytes(out), serialized = io::to_binary(plain.graph);
+  EXPECT_EQ(streamed.size(), serialized.size()) << model_path;
+  EXPECT_TRUE(streamed == serialized) << model_path << ": the streamed file differs from the serialized graph";
+  // Materialized in memory, the mapped graph is the plain one too.
+  graph::materialize_mapped_constants(&mapped.graph, *ckpt);
+  EXPECT_TRUE(io::to_binary(mapped.graph) == serialized) << model_path;
+}
+
+TEST(GraphStream, RealCheckpointsStreamTheSerializedBytes) {
+  REQUIRE_FIXTURE(mnist, "unlicensed/caicloud-tensorflow-tutorial/1.4.0/Chapter05/MNIST_model/mnist_model-29001.meta");
+  REQUIRE_FIXTURE(keras_lstm, "scisharp-tensorflow-net/test/TensorFlowNET.Keras.UnitTest/Assets/lstm_from_sequential");
+  expect_streamed_equals_serialized(mnist);
+  freeze::FreezeOptions ema;
+  ema.use_moving_averages = true;
+  expect_streamed_equals_serialized(mnist, ema);
+  expect_streamed_equals_serialized(keras_lstm);  // TF 2: variables found through the object graph
+}
+
+struct Generated {
+  std::string dir;
+  std::vector<std::string> args;  // freeze.args
+};
+
+Generated generate_mobilenet() {
+  Generated g{test::temp_dir() + "/mobilenet", {}};
+  auto r = test::run_process({TFFREEZE_MODELGEN_BIN, "mobilenet_v1", "--out", g.dir, "--width-multiplier", "0.25", "--classes", "10", "--image-size", "32"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream in(test::read_bytes(g.dir + "/freeze.args"));
+  for (std::string a; in >> a;) g.args.push_back(a);
+  return g;
+}
+
+// freeze ARGS -o OUT (freeze.args names the checkpoint).
+std::vector<std::string> freeze_args(const Generated& g, const std::string& out) {
+  std::vector<std::string> args = {"freeze", g.dir + "/model.ckpt.meta"};
+  args.insert(args.end(), g.args.begin(), g.args.end());
+  args.insert(args.end(), {"-o", out});
+  return args;
+}
+
+// The CLI streams a .pb and writes a .pbtxt from memory: the same graph, to the byte.
+TEST(GraphStream, CliFreezeOfAGeneratedCheckpoint) {
+  Generated g = generate_mobilenet();
+  const std::string pb = test::temp_dir() + "/frozen.pb", text = test::temp_dir() + "/frozen.pbtxt";
+  auto r = test::run_cli(freeze_args(g, pb));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_cli(freeze_args(g, text));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  tf::GraphDef from_text;
+  std::string why;
+  ASSERT_TRUE(io::parse_text(test::read_bytes(text), &from_text, &why)) << why;
+  EXPECT_TRUE(test::read_bytes(pb) == io::to_binary(from_text));
+  EXPECT_GT(fs::file_size(pb), 100000u);
+}
+
+// Where in the data file the largest frozen weight's bytes are (its middle).
+std::streamoff middle_of_largest_frozen_weight(const Generated& g) {
+  const std::string report = test::temp_dir() + "/report.json";
+  auto args = freeze_args(g, test::temp_dir() + "/clean.pb");
+  args.insert(args.end(), {"--report", report});
+  auto r = test::run_cli(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string key;
+  std::int64_t largest = 0;
+  const auto frozen = nlohmann::json::parse(test::read_bytes(report));
+  for (const auto& v : frozen["variables"]) {
+    if (v["bytes"].get<std::int64_t>() <= largest) continue;
+    largest = v["bytes"].get<std::int64_t>();
+    key = v["checkpoint_key"].get<std::string>() + (v["moving_average"].get<bool>() ? "/ExponentialMovingAverage" : "");
+  }
+  auto ckpt = io::checkpoint::open_checkpoint(g.dir + "/model.ckpt");
+  const auto* entry = ckpt->find(key);
+  EXPECT_TRUE(entry && entry->offset >= 0) << key;
+  return entry ? static_cast<std::streamoff>(entry->offset + entry->bytes / 2) : 0;
+}
+
+TEST(GraphStream, CorruptWeightFailsAndLeavesNothing) {
+  Generated g = generate_mobilenet();
+  const std::string data = g.dir + "/model.ckpt.data-00000-of-00001";
+  const std::streamoff middle = middle_of_largest_frozen_weight(g);
+  std::fstream f(data, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(middle);
+  char c = 0;
+  f.read(&c, 1);
+  c = static_cast<char>(c ^ 0x40);
+  f.seekp(middle);
+  f.write(&c, 1);
+  f.close();
+  const std::string out_dir = test::temp_dir() + "/out";
+  fs::create_directories(out_dir);
+  auto r = test::run_cli(freeze_args(g, out_dir + "/frozen.pb"));
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("checksum mismatch"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(out_dir)) << "a failed freeze left a file behind";
+}
+
+}  // namespace
+}  // namespace tffreeze
