@@ -116,9 +116,8 @@ void refuse_invalid_result(const io::Model& model, const tf::GraphDef& frozen) {
 // (through data and control inputs): all that freezing can keep, copied without the rest of a
 // training graph (its gradients and optimizer). Names that are not in the graph are left to
 // the later steps, which say so.
-tf::GraphDef reachable_part(const tf::GraphDef& graph, const std::vector<std::string>& outputs, const std::vector<std::string>& inputs,
+tf::GraphDef reachable_part(const graph::GraphView& view, const std::vector<std::string>& outputs, const std::vector<std::string>& inputs,
                             const FreezeOptions& options) {
-  graph::GraphView view(graph);
   std::vector<std::string> roots;
   auto add = [&](const std::string& name) {
     if (view.find(graph::parse_input(name).node) >= 0) roots.push_back(name);
@@ -128,7 +127,7 @@ tf::GraphDef reachable_part(const tf::GraphDef& graph, const std::vector<std::st
   for (const auto& [name, value] : options.set_values) add(name);
   for (const auto& spec : options.replace_inputs) add(spec.substr(0, spec.find('=')));
   add("keras_learning_phase");
-  return graph::extract_subgraph(graph, view.needed_by(roots));
+  return graph::extract_subgraph(view.graph(), view.needed_by(roots));
 }
 
 // The variable's checkpoint value, one partition of it, or a mapped Const (map_constants) when
@@ -230,8 +229,11 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
   // signature keys become the input and output names.
   std::map<std::string, std::string> variable_keys;
   tf::GraphDef g;  // what is frozen: the model's graph, or its flattened signature
+  std::map<std::string, RestoreSource> traced;  // variable -> the checkpoint key its restore op reads
   if (!needs_flattening(model.graph(), outputs, inputs)) {
-    g = reachable_part(model.graph(), outputs, inputs, options);
+    graph::GraphView whole(model.graph());
+    traced = traced_restore_keys(whole);  // the restore ops are not among what the outputs reach
+    g = reachable_part(whole, outputs, inputs, options);
   } else {
     const bool rename = signature && options.outputs.empty() && options.inputs.empty() && model.meta.has_object_graph_def();
     InlineOptions inline_options;
@@ -331,7 +333,7 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
   // graph with tables gets real values throughout.
   bool map_constants = options.map_constants;
   for (int i = 0; i < view.size() && map_constants; ++i) map_constants = !(keep[i] && view.node(i).op().find("HashTable") != std::string::npos);
-  auto traced = traced_restore_keys(view);
+  if (traced.empty()) traced = traced_restore_keys(view);
   bool any_average = false;
   std::map<int, tf::NodeDef> constants;  // variable node -> its Const, built as each value is read
   for (int i = 0; i < view.size(); ++i) {
