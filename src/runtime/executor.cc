@@ -1,5 +1,6 @@
 #include "runtime/executor.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -75,6 +76,23 @@ struct Executor::Plan : FunctionCaller {
 
   // Runs node i (not fed) on the values in `state`: dead inputs make it dead (a Merge takes
   // its first live input), constants are decoded once, kernels fill its outputs.
+  // The data inputs of node i that it may overwrite: computed values this node is the last to
+  // read (once), that nothing else shares (constants and identities share theirs) and that are
+  // not fetched, fed, or read again by a loop.
+  std::vector<bool> reusable_inputs(int i, const std::vector<NodeState>& state) const {
+    std::vector<bool> out;
+    const auto& edges = view.inputs(i);
+    for (const auto& e : edges) {
+      if (e.control()) continue;
+      const auto& p = state[static_cast<std::size_t>(e.producer)];
+      const auto k = static_cast<std::size_t>(e.output);
+      const auto reads = std::count_if(edges.begin(), edges.end(), [&](const auto& o) { return o.producer == e.producer; });
+      out.push_back(p.pending_consumers == 1 && reads == 1 && !p.fetched && !p.held && p.fed.empty() && k < p.outputs.size() && p.outputs[k] &&
+                    p.outputs[k].use_count() == 1);
+    }
+    return out;
+  }
+
   void execute(int i, std::vector<NodeState>& state, std::map<std::string, double>* profile) const {
     const auto& kernels = KernelRegistry::global();
     const tf::NodeDef& node = view.node(i);
@@ -147,6 +165,7 @@ struct Executor::Plan : FunctionCaller {
       if (!kernel && functions.find(node.op())) kernel = kernels.find("PartitionedCall");  // op named after a function
       if (!kernel) throw Error(ExitCode::kUnsupported, "node '" + node.name() + "': no kernel for op " + node.op());
       KernelContext ctx(node, std::move(inputs));
+      ctx.set_reusable_inputs(reusable_inputs(i, state));
       ctx.set_functions(this);
       auto start = std::chrono::steady_clock::now();
       kernel(ctx);

@@ -31,6 +31,17 @@ class KernelContext {
   std::vector<std::int64_t> input_ints(int i) const;
 
   Tensor& output(int i);  // grows the outputs as needed
+
+  // In place: the executor marks the inputs whose value no one reads after this node (the last
+  // reader of a computed tensor that nothing else shares). take_input moves such an input out
+  // (input(i) is then empty) and copies any other; output_buffer gives input i's buffer for an
+  // output of that dtype and shape when it may be taken, else a new zero-filled tensor.
+  void set_reusable_inputs(std::vector<bool> reusable) { reusable_ = std::move(reusable); }
+  bool input_reusable(int i) const { return i >= 0 && static_cast<std::size_t>(i) < reusable_.size() && reusable_[static_cast<std::size_t>(i)]; }
+  Tensor take_input(int i);
+  Tensor output_buffer(int i, tf::DataType dtype, const std::vector<std::int64_t>& shape);
+  // Whether input i was moved out (its values are now in the tensor take_input/output_buffer gave).
+  bool taken(int i) const { return i >= 0 && static_cast<std::size_t>(i) < taken_.size() && taken_[static_cast<std::size_t>(i)]; }
   std::vector<Tensor>& outputs() { return outputs_; }
 
   bool has_attr(std::string_view name) const;
@@ -54,6 +65,7 @@ class KernelContext {
   const tf::AttrValue* find_attr(std::string_view name) const;
   const tf::NodeDef& node_;
   std::vector<const Tensor*> inputs_;
+  std::vector<bool> reusable_, taken_;
   std::vector<Tensor> outputs_;
   const FunctionCaller* functions_ = nullptr;
 };

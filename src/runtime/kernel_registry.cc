@@ -28,6 +28,20 @@ std::vector<std::int64_t> KernelContext::input_ints(int i) const {
   return out;
 }
 
+Tensor KernelContext::take_input(int i) {
+  const Tensor& x = input(i);
+  if (!input_reusable(i)) return x;
+  reusable_[static_cast<std::size_t>(i)] = false;
+  taken_.resize(reusable_.size(), false);
+  taken_[static_cast<std::size_t>(i)] = true;
+  return std::move(const_cast<Tensor&>(x));  // the executor's own copy, which no one reads again
+}
+
+Tensor KernelContext::output_buffer(int i, tf::DataType dtype, const std::vector<std::int64_t>& shape) {
+  if (input_reusable(i) && input(i).dtype == dtype && input(i).shape == shape && input(i).strings.empty() && !input(i).list) return take_input(i);
+  return make_tensor(*this, dtype, shape);
+}
+
 Tensor& KernelContext::output(int i) {
   if (static_cast<int>(outputs_.size()) <= i) outputs_.resize(static_cast<std::size_t>(i) + 1);
   return outputs_[static_cast<std::size_t>(i)];

@@ -6,32 +6,80 @@
 
 #include "runtime/broadcast.h"
 #include "runtime/dispatch.h"
+#include "runtime/parallel.h"
 
 namespace tffreeze::runtime {
 namespace {
 
-// out[i] = f(a[ia(i)], b[ib(i)]) with broadcasting; R is the result type.
+// Where b repeats along a's leading axes (a bias or scale per channel): b's elements are a's
+// trailing block, a has the result's shape. The size of that block, else 0.
+std::int64_t trailing_block(const std::vector<std::int64_t>& full, const std::vector<std::int64_t>& part) {
+  std::size_t first = 0;
+  while (first < part.size() && part[first] == 1) ++first;
+  const std::size_t rank = part.size() - first;
+  if (rank == 0 || rank > full.size()) return 0;
+  std::int64_t block = 1;
+  for (std::size_t k = 0; k < rank; ++k) {
+    if (part[first + k] != full[full.size() - rank + k]) return 0;
+    block *= part[first + k];
+  }
+  return block;
+}
+
+// po[i] = f(pa[ia(i)], pb[ib(i)]) over the broadcast `shape` (po may be pa or pb: each element
+// is read before it is written, at the same index).
+template <class T, class R, class F>
+void broadcast_loops(const T* pa, const std::vector<std::int64_t>& a_shape, const T* pb, const std::vector<std::int64_t>& b_shape,
+                     const std::vector<std::int64_t>& shape, R* po, F f) {
+  std::int64_t n = 1, na = 1, nb = 1;
+  for (auto d : shape) n *= d;
+  for (auto d : a_shape) na *= d;
+  for (auto d : b_shape) nb *= d;
+  if (a_shape == b_shape) {
+    parallel_ranges(n, [&](std::int64_t i0, std::int64_t i1) { for (std::int64_t i = i0; i < i1; ++i) po[i] = f(pa[i], pb[i]); });
+  } else if (nb == 1) {
+    const T v = pb[0];
+    parallel_ranges(n, [&](std::int64_t i0, std::int64_t i1) { for (std::int64_t i = i0; i < i1; ++i) po[i] = f(pa[i], v); });
+  } else if (na == 1) {
+    const T v = pa[0];
+    parallel_ranges(n, [&](std::int64_t i0, std::int64_t i1) { for (std::int64_t i = i0; i < i1; ++i) po[i] = f(v, pb[i]); });
+  } else if (const std::int64_t m = a_shape == shape ? trailing_block(shape, b_shape) : 0; m > 0) {
+    parallel_for_each(n / m, [&](std::int64_t o) { for (std::int64_t j = 0; j < m; ++j) po[o * m + j] = f(pa[o * m + j], pb[j]); });
+  } else if (const std::int64_t m2 = b_shape == shape ? trailing_block(shape, a_shape) : 0; m2 > 0) {
+    parallel_for_each(n / m2, [&](std::int64_t o) { for (std::int64_t j = 0; j < m2; ++j) po[o * m2 + j] = f(pa[j], pb[o * m2 + j]); });
+  } else {
+    auto ia = broadcast_index(a_shape, shape), ib = broadcast_index(b_shape, shape);
+    for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[ia[static_cast<std::size_t>(i)]], pb[ib[static_cast<std::size_t>(i)]]);
+  }
+}
+
+// out = f(a, b) with broadcasting; R is the result type.
 template <class T, class R, class F>
 Tensor broadcast_binary(KernelContext& ctx, const Tensor& a, const Tensor& b, F f) {
   auto shape = broadcast_shape(a.shape, b.shape);
   if (!shape) ctx.fail("shapes " + dims_string(a.shape) + " and " + dims_string(b.shape) + " do not broadcast");
   Tensor out = make_tensor(ctx, dtype_of<R>(), *shape);
+  broadcast_loops(data<T>(a), a.shape, data<T>(b), b.shape, *shape, data<R>(out), f);
+  return out;
+}
+
+// The same over inputs 0 and 1, the result in an operand's buffer when that operand is dead
+// after this node and has the result's shape and type.
+template <class T, class R, class F>
+Tensor broadcast_inputs(KernelContext& ctx, F f) {
+  const Tensor& a = ctx.input(0);
+  const Tensor& b = ctx.input(1);
+  auto shape = broadcast_shape(a.shape, b.shape);
+  if (!shape) ctx.fail("shapes " + dims_string(a.shape) + " and " + dims_string(b.shape) + " do not broadcast");
+  const std::vector<std::int64_t> a_shape = a.shape, b_shape = b.shape;
   const T* pa = data<T>(a);
   const T* pb = data<T>(b);
-  R* po = data<R>(out);
-  const std::int64_t n = out.num_elements();
-  if (a.shape == b.shape) {
-    for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
-  } else if (b.num_elements() == 1) {
-    const T v = pb[0];
-    for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], v);
-  } else if (a.num_elements() == 1) {
-    const T v = pa[0];
-    for (std::int64_t i = 0; i < n; ++i) po[i] = f(v, pb[i]);
-  } else {
-    auto ia = broadcast_index(a.shape, *shape), ib = broadcast_index(b.shape, *shape);
-    for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[ia[static_cast<std::size_t>(i)]], pb[ib[static_cast<std::size_t>(i)]]);
-  }
+  const bool same_type = std::is_same_v<T, R> && a.dtype == dtype_of<R>();
+  Tensor out;
+  if (same_type && a_shape == *shape && ctx.input_reusable(0)) out = ctx.take_input(0), pa = reinterpret_cast<const T*>(data<R>(out));
+  else if (same_type && b_shape == *shape && ctx.input_reusable(1)) out = ctx.take_input(1), pb = reinterpret_cast<const T*>(data<R>(out));
+  else out = make_tensor(ctx, dtype_of<R>(), *shape);
+  broadcast_loops(pa, a_shape, pb, b_shape, *shape, data<R>(out), f);
   return out;
 }
 
@@ -46,7 +94,7 @@ void arithmetic(KernelContext& ctx) {
   check_same_dtype(ctx);
   ctx.output(0) = dispatch_numeric(ctx, ctx.input(0).dtype, [&](auto t) {
     using T = decltype(t);
-    return broadcast_binary<T, T>(ctx, ctx.input(0), ctx.input(1), [](T x, T y) { return Op::template apply<T>(x, y); });
+    return broadcast_inputs<T, T>(ctx, [](T x, T y) { return Op::template apply<T>(x, y); });
   });
 }
 
@@ -55,7 +103,7 @@ void arithmetic_float(KernelContext& ctx) {
   check_same_dtype(ctx);
   ctx.output(0) = dispatch_float(ctx, ctx.input(0).dtype, [&](auto t) {
     using T = decltype(t);
-    return broadcast_binary<T, T>(ctx, ctx.input(0), ctx.input(1), [](T x, T y) { return Op::template apply<T>(x, y); });
+    return broadcast_inputs<T, T>(ctx, [](T x, T y) { return Op::template apply<T>(x, y); });
   });
 }
 
@@ -64,14 +112,14 @@ void comparison(KernelContext& ctx) {
   check_same_dtype(ctx);
   ctx.output(0) = dispatch_any(ctx, ctx.input(0).dtype, [&](auto t) {
     using T = decltype(t);
-    return broadcast_binary<T, bool>(ctx, ctx.input(0), ctx.input(1), [](T x, T y) { return Op::template apply<T>(x, y); });
+    return broadcast_inputs<T, bool>(ctx, [](T x, T y) { return Op::template apply<T>(x, y); });
   });
 }
 
 template <class Op>
 void logical(KernelContext& ctx) {
   if (ctx.input(0).dtype != tf::DT_BOOL || ctx.input(1).dtype != tf::DT_BOOL) ctx.fail("operands must be bool");
-  ctx.output(0) = broadcast_binary<bool, bool>(ctx, ctx.input(0), ctx.input(1), [](bool x, bool y) { return Op::apply(x, y); });
+  ctx.output(0) = broadcast_inputs<bool, bool>(ctx, [](bool x, bool y) { return Op::apply(x, y); });
 }
 
 #define BINARY(Name, expr)                       \
@@ -168,30 +216,28 @@ struct OrOp {
 };
 
 // Unary functions on float/double (and ints where they make sense).
+// out = f(x) element by element, in x's buffer when x is dead after this node.
+template <class T, class F>
+Tensor unary_map(KernelContext& ctx, F f) {
+  const Tensor& x = ctx.input(0);
+  const T* in = data<T>(x);
+  Tensor out = ctx.output_buffer(0, x.dtype, x.shape);
+  if (ctx.taken(0)) in = data<T>(out);
+  T* o = data<T>(out);
+  parallel_ranges(out.num_elements(), [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) o[i] = static_cast<T>(f(in[i]));
+  });
+  return out;
+}
+
 template <class F>
 void unary_float(KernelContext& ctx, F f) {
-  const Tensor& x = ctx.input(0);
-  Tensor out = make_tensor(ctx, x.dtype, x.shape);
-  dispatch_float(ctx, x.dtype, [&](auto t) {
-    using T = decltype(t);
-    const T* in = data<T>(x);
-    T* o = data<T>(out);
-    for (std::int64_t i = 0, n = x.num_elements(); i < n; ++i) o[i] = static_cast<T>(f(in[i]));
-  });
-  ctx.output(0) = std::move(out);
+  ctx.output(0) = dispatch_float(ctx, ctx.input(0).dtype, [&](auto t) { return unary_map<decltype(t)>(ctx, f); });
 }
 
 template <class F>
 void unary_numeric(KernelContext& ctx, F f) {
-  const Tensor& x = ctx.input(0);
-  Tensor out = make_tensor(ctx, x.dtype, x.shape);
-  dispatch_numeric(ctx, x.dtype, [&](auto t) {
-    using T = decltype(t);
-    const T* in = data<T>(x);
-    T* o = data<T>(out);
-    for (std::int64_t i = 0, n = x.num_elements(); i < n; ++i) o[i] = static_cast<T>(f(in[i]));
-  });
-  ctx.output(0) = std::move(out);
+  ctx.output(0) = dispatch_numeric(ctx, ctx.input(0).dtype, [&](auto t) { return unary_map<decltype(t)>(ctx, f); });
 }
 
 #define UNARY_FLOAT(fn, expr) \

@@ -9,6 +9,7 @@
 #include "runtime/broadcast.h"
 #include "runtime/dispatch.h"
 #include "runtime/eigen_maps.h"
+#include "runtime/parallel.h"
 
 namespace tffreeze::runtime {
 namespace {
@@ -294,16 +295,21 @@ void add_channel(const KernelContext& ctx, Tensor* x, const Tensor& bias, bool n
     T* p = data<T>(*x);
     const T* b = data<T>(bias);
     const std::int64_t outer = C * inner != 0 ? x->num_elements() / (C * inner) : 0;
-    for (std::int64_t o = 0; o < outer; ++o)  // [outer, C, inner] without a division per element
-      for (std::int64_t c = 0; c < C; ++c) {
-        T* row = p + (o * C + c) * inner;
-        for (std::int64_t k = 0; k < inner; ++k) row[k] = static_cast<T>(row[k] + b[c]);
+    // [outer, C, inner] without a division per element; NHWC (inner 1) runs along C.
+    parallel_for_each(outer, [&](std::int64_t o) {
+      T* block = p + o * C * inner;
+      if (inner == 1) {
+        for (std::int64_t c = 0; c < C; ++c) block[c] = static_cast<T>(block[c] + b[c]);
+        return;
       }
+      for (std::int64_t c = 0; c < C; ++c)
+        for (std::int64_t k = 0; k < inner; ++k) block[c * inner + k] = static_cast<T>(block[c * inner + k] + b[c]);
+    });
   });
 }
 
 void bias_add(KernelContext& ctx) {
-  Tensor x = ctx.input(0);
+  Tensor x = ctx.take_input(0);
   if (ctx.input(1).dtype != x.dtype) ctx.fail("bias dtype differs from the value's");
   add_channel(ctx, &x, ctx.input(1), ctx.node().op() == "BiasAdd" && is_nchw(ctx) && x.shape.size() >= 3);
   ctx.output(0) = std::move(x);
@@ -327,15 +333,15 @@ void batch_norm_apply(const KernelContext& ctx, Tensor* x, const Tensor& scale, 
   for (std::int64_t d = c_axis + 1; d < rank; ++d) inner *= x->shape[static_cast<std::size_t>(d)];
   float* p = data<float>(*x);
   const std::int64_t outer = C * inner != 0 ? x->num_elements() / (C * inner) : 0;
-  for (std::int64_t o = 0; o < outer; ++o)
-    for (std::int64_t c = 0; c < C; ++c) {
-      float* row = p + (o * C + c) * inner;
-      for (std::int64_t k = 0; k < inner; ++k) row[k] = row[k] * mul[c] + add[c];
-    }
+  parallel_for_each(outer, [&](std::int64_t o) {
+    float* block = p + o * C * inner;
+    for (std::int64_t c = 0; c < C; ++c)
+      for (std::int64_t k = 0; k < inner; ++k) block[c * inner + k] = block[c * inner + k] * mul[c] + add[c];
+  });
 }
 
 void fused_batch_norm(KernelContext& ctx) {
-  Tensor x = ctx.input(0);
+  Tensor x = ctx.take_input(0);
   if (x.dtype != tf::DT_FLOAT) ctx.unsupported("batch norm of " + dtype_name(x.dtype) + " (float32 only)");
   const bool nchw = is_nchw(ctx);
   const float eps = ctx.attr_float("epsilon", 1e-4f);
@@ -388,7 +394,9 @@ void batch_norm_global(KernelContext& ctx) {
 template <class F>
 void map_float(Tensor* x, F f) {
   float* p = data<float>(*x);
-  for (std::int64_t i = 0, n = x->num_elements(); i < n; ++i) p[i] = f(p[i]);
+  parallel_ranges(x->num_elements(), [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) p[i] = f(p[i]);
+  });
 }
 
 // The post-ops of _FusedConv2D / _FusedMatMul / FusedDepthwiseConv2dNative, applied in NHWC or
