@@ -119,6 +119,9 @@ void report_target_rejects(const tf::GraphDef& graph, const targets::Target& tar
   (*report)["target_rejects"] = rejected;
 }
 
+// One random batch: the proof costs a forward pass of each graph (BENCHMARKS.md, issue 16).
+constexpr std::uint64_t kProofSeed = 1;
+
 // The built-in proof: same random inputs, every output within tolerance. An original whose
 // outputs depend on random numbers (dropout outside any is_training cond) has no single answer:
 // if it differs, it is compared again with its dropout as identity, as inference means, and the
@@ -130,7 +133,7 @@ bool prove_unchanged(const tf::GraphDef& original, const tf::GraphDef& graph, co
   // what the graph expects. Then say so and how to fix it, rather than blame the file.
   auto compare = [&](const tf::GraphDef& reference) {
     try {
-      return runtime::compare_graphs(reference, graph, ctx.outputs, {}, shapes, 2, 1, o.rtol, o.atol);
+      return runtime::compare_graphs(reference, graph, ctx.outputs, {}, shapes, 1, kProofSeed, o.rtol, o.atol);
     } catch (const Error& e) {
       if (e.code() != ExitCode::kBadInput) throw;
       std::string unknown;
@@ -146,6 +149,8 @@ bool prove_unchanged(const tf::GraphDef& original, const tf::GraphDef& graph, co
     }
   };
   auto diffs = compare(original);
+  const tf::GraphDef* reference = &original;
+  tf::GraphDef baseline;
   bool differs = false;
   for (const auto& [name, d] : diffs) differs |= !d.within_tolerance;
   if (differs) {
@@ -154,8 +159,9 @@ bool prove_unchanged(const tf::GraphDef& original, const tf::GraphDef& graph, co
     bool random = false;
     for (int i = 0; i < view.size(); ++i) random |= needed[static_cast<std::size_t>(i)] && graph::is_random_op(view.node(i).op());
     if (random) {
-      tf::GraphDef baseline = original;
+      baseline = original;
       passes::run_pipeline(&baseline, passes::parse_pipeline("strip_training_ops"), ctx);
+      reference = &baseline;
       (*report)["verification_baseline"] = "the original with its dropout as identity (it draws random numbers)";
       std::cout << "note: the original draws random numbers (dropout); compared with its dropout as identity\n";
       diffs = compare(baseline);
@@ -166,6 +172,10 @@ bool prove_unchanged(const tf::GraphDef& original, const tf::GraphDef& graph, co
     (*report)["verification"][name] = {{"max_abs", d.max_abs}, {"max_rel", d.max_rel}, {"within_tolerance", d.within_tolerance}};
     std::cout << "verified " << name << ": max abs difference " << d.max_abs << (d.within_tolerance ? "" : "  DIFFERS") << "\n";
     ok = ok && d.within_tolerance;
+  }
+  if (!ok) {
+    auto feeds = runtime::random_feeds(runtime::needed_placeholders(*reference, ctx.outputs), shapes, kProofSeed);
+    report_departure(*reference, graph, ctx.outputs, feeds, o.rtol, o.atol, report);
   }
   return ok;
 }
@@ -217,6 +227,17 @@ int optimize_and_write(tf::GraphDef&& original, const OptimizeOptions& o, const 
   io::save_graph(graph, output);
   std::cout << "wrote " << output << " (" << graph.node_size() << " nodes)\n";
   return 0;
+}
+
+void report_departure(const tf::GraphDef& reference, const tf::GraphDef& candidate, const std::vector<std::string>& fetches,
+                      const std::map<std::string, Tensor>& feeds, double rtol, double atol, json* report) {
+  auto first = runtime::first_departure(reference, candidate, fetches, feeds, rtol, atol);
+  if (!first) {
+    std::cout << "no tensor of the same name departs before the outputs (the graphs name their tensors differently)\n";
+    return;
+  }
+  std::cout << "first departing tensor: " << first->tensor << " (" << first->op << "): max abs difference " << first->difference.max_abs << "\n";
+  if (report) (*report)["first_departure"] = {{"tensor", first->tensor}, {"op", first->op}, {"max_abs", first->difference.max_abs}};
 }
 
 std::map<std::string, std::vector<std::int64_t>> parse_shapes(const std::vector<std::string>& specs) {

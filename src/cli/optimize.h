@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/onnx_output.h"
+#include "common/tensor.h"
 #include "tffreeze/tf/graph.pb.h"
 
 namespace tffreeze::cli {
@@ -29,6 +30,11 @@ void add_optimize_options(CLI::App* cmd, OptimizeOptions* o);
 // The graph is taken over: without the proof it is optimized in place, not copied.
 int optimize_and_write(tffreeze::tf::GraphDef&& original, const OptimizeOptions& o, const std::string& source,
                        const std::string& output, nlohmann::json* report);
+
+// After a failed proof or verify: prints, and puts in `report` when given, the first tensor of
+// `candidate` whose value departs from `reference`'s on `feeds` (runtime::first_departure).
+void report_departure(const tffreeze::tf::GraphDef& reference, const tffreeze::tf::GraphDef& candidate, const std::vector<std::string>& fetches,
+                      const std::map<std::string, Tensor>& feeds, double rtol, double atol, nlohmann::json* report);
 
 // "NAME=[1,224,224,3]" specs (run's and verify's --shape).
 std::map<std::string, std::vector<std::int64_t>> parse_shapes(const std::vector<std::string>& specs);

@@ -142,6 +142,10 @@ int verify(const VerifyArgs& v) {
     ok = ok && d.within_tolerance;
   }
   std::cout << (ok ? "equal" : "different") << " within rtol " << v.rtol << ", atol " << v.atol << " on " << batches << " input batch(es)\n";
+  if (!ok) {  // where they part, on the first batch
+    auto feeds = given.empty() ? runtime::random_feeds(runtime::needed_placeholders(ma.graph(), common), parse_shapes(v.shapes), v.seed) : given;
+    report_departure(ma.graph(), mb.graph(), common, feeds, v.rtol, v.atol, nullptr);
+  }
   return ok ? 0 : static_cast<int>(ExitCode::kCheckFailed);
 }
 

@@ -145,4 +145,33 @@ std::map<std::string, Difference> compare_graphs(const tf::GraphDef& reference, 
   return worst;
 }
 
+// Both graphs run once more, watched: the reference's tensors are kept where the candidate has a
+// node of that name (this runs only when a proof failed), then the candidate's are compared as
+// they are computed.
+std::optional<Departure> first_departure(const tf::GraphDef& reference, const tf::GraphDef& candidate, const std::vector<std::string>& fetches,
+                                         const std::map<std::string, Tensor>& feeds, double rtol, double atol) {
+  std::set<std::string> candidate_nodes;
+  for (const auto& n : candidate.node()) candidate_nodes.insert(n.name());
+  std::map<std::string, Tensor> seen;
+  Executor ea(reference);
+  ea.set_observer([&](const tf::NodeDef& node, int k, const Tensor& t) {
+    if (candidate_nodes.count(node.name()) && node.op() != "Const") seen.emplace(graph::tensor_name(node.name(), k), t);
+  });
+  ea.run(feeds, fetches);
+  std::optional<Departure> first;
+  Executor eb(candidate);
+  eb.set_observer([&](const tf::NodeDef& node, int k, const Tensor& t) {
+    if (first) return;
+    auto it = seen.find(graph::tensor_name(node.name(), k));
+    if (it == seen.end() || it->second.dtype != t.dtype || it->second.shape != t.shape) return;
+    auto d = compare_tensors(t, it->second, rtol, atol);
+    if (!d.within_tolerance) first = Departure{it->first, node.op(), d};
+  });
+  std::map<std::string, Tensor> candidate_feeds;
+  for (const auto& [name, t] : feeds)
+    if (candidate_nodes.count(std::string(graph::parse_input(name).node))) candidate_feeds[name] = t;
+  eb.run(candidate_feeds, fetches);
+  return first;
+}
+
 }  // namespace tffreeze::runtime

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,16 @@ std::map<std::string, Difference> compare_graphs(const tffreeze::tf::GraphDef& r
                                                  const std::vector<std::string>& fetches, const std::map<std::string, Tensor>& given,
                                                  const std::map<std::string, std::vector<std::int64_t>>& shapes, int batches,
                                                  std::uint64_t seed, double rtol, double atol);
+
+// Where two graphs that disagree first part: the first tensor, in the candidate's execution
+// order, whose value departs (beyond tolerance) from the reference's tensor of the same name,
+// dtype and shape on `feeds`. What a user needs to file a bug against a transform.
+struct Departure {
+  std::string tensor, op;  // "conv/BiasAdd" (or "split:1") and its op in the candidate
+  Difference difference;
+};
+std::optional<Departure> first_departure(const tffreeze::tf::GraphDef& reference, const tffreeze::tf::GraphDef& candidate,
+                                         const std::vector<std::string>& fetches, const std::map<std::string, Tensor>& feeds, double rtol,
+                                         double atol);
 
 }  // namespace tffreeze::runtime
