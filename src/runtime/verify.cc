@@ -121,17 +121,27 @@ std::map<std::string, Difference> compare_graphs(const tf::GraphDef& reference, 
                                                  const std::vector<std::string>& fetches, const std::map<std::string, Tensor>& given,
                                                  const std::map<std::string, std::vector<std::int64_t>>& shapes, int batches,
                                                  std::uint64_t seed, double rtol, double atol) {
-  Executor ea(reference), eb(candidate);
   auto placeholders = needed_placeholders(reference, fetches);
   std::set<std::string> candidate_inputs;
   for (const auto* p : needed_placeholders(candidate, fetches)) candidate_inputs.insert(p->name());
+  std::vector<std::map<std::string, Tensor>> batch_feeds;
+  for (int batch = 0; batch < std::max(batches, 1) && (given.empty() || batch == 0); ++batch)
+    batch_feeds.push_back(given.empty() ? random_feeds(placeholders, shapes, seed + static_cast<std::uint64_t>(batch)) : given);
+  // One graph at a time: an executor holds its graph's constants decoded, and only the outputs
+  // need to outlive it.
+  std::vector<std::vector<Tensor>> want;
+  {
+    Executor ea(reference);
+    for (const auto& feeds : batch_feeds) want.push_back(ea.run(feeds, fetches));
+  }
+  Executor eb(candidate);
   std::map<std::string, Difference> worst;
-  for (int batch = 0; batch < std::max(batches, 1); ++batch) {
-    auto feeds = given.empty() ? random_feeds(placeholders, shapes, seed + static_cast<std::uint64_t>(batch)) : given;
+  for (std::size_t batch = 0; batch < batch_feeds.size(); ++batch) {
     std::map<std::string, Tensor> feeds_b;
-    for (const auto& [name, t] : feeds)
+    for (const auto& [name, t] : batch_feeds[batch])
       if (candidate_inputs.count(std::string(graph::parse_input(name).node))) feeds_b[name] = t;
-    auto ra = ea.run(feeds, fetches), rb = eb.run(feeds_b, fetches);
+    const auto& ra = want[batch];
+    auto rb = eb.run(feeds_b, fetches);
     for (std::size_t i = 0; i < fetches.size(); ++i) {
       auto d = compare_tensors(ra[i], rb[i], rtol, atol);
       auto& w = worst[fetches[i]];
@@ -140,7 +150,6 @@ std::map<std::string, Difference> compare_graphs(const tf::GraphDef& reference, 
       w.within_tolerance = w.within_tolerance && d.within_tolerance;
       if (!d.mismatch.empty()) w.mismatch = d.mismatch;
     }
-    if (!given.empty()) break;
   }
   return worst;
 }
