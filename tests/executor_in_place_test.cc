@@ -1,6 +1,10 @@
 // The executor computes in place: an element-wise node writes into its input's buffer when no
 // one reads that input afterwards, and never when someone does (a fetch, a second reader, a
 // node reading it twice, a constant). Buffers are followed by address through the observer.
+// Element-wise and reduction kernels split their work over the OpenMP threads with the same
+// bits as on one thread.
+#include <omp.h>
+
 #include <map>
 
 #include "graph/builder.h"
@@ -74,6 +78,30 @@ TEST(ExecutorInPlace, ConstantsAreNotOverwritten) {
   auto once = executor.run(feeds, {"second"});
   auto twice = executor.run(feeds, {"second"});  // the constant is cached across runs
   EXPECT_TRUE(runtime::compare_tensors(once[0], twice[0], 0, 0).within_tolerance);
+}
+
+// Large enough for every kernel below to split its loop over the threads.
+TEST(ExecutorThreads, SameBitsOnOneAndTwoThreads) {
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {8, 128, 128});
+  b.node("scaled", "Mul", {"x", b.scalar("three", 3)});
+  b.node("channel", "AddV2", {"scaled", b.random_constant("per_channel", {128})});  // broadcast along the last axis
+  b.node("rows", "Mul", {b.random_constant("per_row", {128, 1}), "channel"});        // a general broadcast
+  b.node("biased", "BiasAdd", {"rows", b.random_constant("bias", {128})});
+  b.node("relu6", "Relu6", {"biased"});
+  b.node("sigmoid", "Sigmoid", {"relu6"});
+  b.node("sum", "Sum", {"sigmoid", b.ints("axis1", {1})});
+  b.node("mean", "Mean", {"channel", b.ints("axes", {0, 2})});
+  b.node("max", "Max", {"rows", b.ints("axis2", {2})});
+  const std::vector<std::string> fetches = {"sigmoid", "sum", "mean", "max"};
+  auto feeds = runtime::random_feeds(runtime::needed_placeholders(b.graph(), fetches), {}, 5);
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  auto one = runtime::Executor(b.graph()).run(feeds, fetches);
+  omp_set_num_threads(2);
+  auto two = runtime::Executor(b.graph()).run(feeds, fetches);
+  omp_set_num_threads(threads);
+  for (std::size_t k = 0; k < fetches.size(); ++k) EXPECT_TRUE(one[k] == two[k]) << fetches[k];
 }
 
 }  // namespace

@@ -12,10 +12,11 @@ namespace tffreeze::runtime {
 // Below this many elements a loop stays on the calling thread (starting threads costs more).
 inline constexpr std::int64_t kParallelGrain = std::int64_t{1} << 15;
 
-// f(begin, end) over [0, n), in one range per thread when n is large.
+// f(begin, end) over [0, n), in one range per thread when the work (n items of `cost` element
+// operations each) is large.
 template <class F>
-void parallel_ranges(std::int64_t n, F f) {
-  if (n < 2 * kParallelGrain || omp_get_max_threads() == 1 || omp_in_parallel()) {
+void parallel_ranges(std::int64_t n, F f, std::int64_t cost = 1) {
+  if (n < 2 || n * cost < 2 * kParallelGrain || omp_get_max_threads() == 1 || omp_in_parallel()) {
     f(std::int64_t{0}, n);
     return;
   }
@@ -26,12 +27,14 @@ void parallel_ranges(std::int64_t n, F f) {
   }
 }
 
-// f(i) for every i in [0, n).
+// f(i) for every i in [0, n); each f costs about `cost` element operations.
 template <class F>
-void parallel_for_each(std::int64_t n, F f) {
-  parallel_ranges(n, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) f(i);
-  });
+void parallel_for_each(std::int64_t n, F f, std::int64_t cost = 1) {
+  parallel_ranges(
+      n, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) f(i);
+      },
+      cost);
 }
 
 }  // namespace tffreeze::runtime

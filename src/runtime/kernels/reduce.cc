@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "runtime/dispatch.h"
+#include "runtime/parallel.h"
 
 namespace tffreeze::runtime {
 namespace {
@@ -70,51 +71,51 @@ std::vector<std::int64_t> reduced_shape(const Tensor& x, const std::vector<bool>
 
 enum class Reduce { kSum, kMean, kMax, kMin, kProd };
 
-template <Reduce R>
-void reduce(KernelContext& ctx) {
+// out[i] = f(values of run i, run length) for a reduction over the axes input 1 names: one output
+// element per run of x's values, the runs split over the threads (each sums on its own, in order).
+template <class T, class F>
+Tensor reduce_runs(KernelContext& ctx, F f) {
   const Tensor& x = ctx.input(0);
   auto mask = reduced_mask(ctx, x, ctx.input_ints(1));
   Tensor out = make_tensor(ctx, x.dtype, reduced_shape(x, mask, ctx.attr_bool("keep_dims", false)));
-  dispatch_numeric(ctx, x.dtype, [&](auto t) {
+  std::int64_t run;
+  auto values = gather_runs<T>(x, mask, &run);
+  T* o = data<T>(out);
+  parallel_for_each(out.num_elements(), [&](std::int64_t i) { o[i] = f(values.data() + i * run, run); }, std::max<std::int64_t>(run, 1));
+  return out;
+}
+
+template <Reduce R>
+void reduce(KernelContext& ctx) {
+  ctx.output(0) = dispatch_numeric(ctx, ctx.input(0).dtype, [&](auto t) {
     using T = decltype(t);
-    std::int64_t run;
-    auto values = gather_runs<T>(x, mask, &run);
-    T* o = data<T>(out);
-    for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) {
-      const T* v = values.data() + i * run;
-      double acc = R == Reduce::kProd ? 1 : 0;
+    return reduce_runs<T>(ctx, [](const T* v, std::int64_t run) {
       if constexpr (R == Reduce::kMax || R == Reduce::kMin) {
         T best = run ? v[0] : (R == Reduce::kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max());
         for (std::int64_t k = 1; k < run; ++k) best = R == Reduce::kMax ? std::max(best, v[k]) : std::min(best, v[k]);
-        o[i] = best;
+        return best;
       } else {
+        double acc = R == Reduce::kProd ? 1 : 0;
         for (std::int64_t k = 0; k < run; ++k) acc = R == Reduce::kProd ? acc * v[k] : acc + v[k];
         if (R == Reduce::kMean && run) acc /= static_cast<double>(run);
-        o[i] = static_cast<T>(acc);
+        return static_cast<T>(acc);
       }
-    }
+    });
   });
-  ctx.output(0) = std::move(out);
 }
 
 // EuclideanNorm: sqrt(sum(x * x)) over the axes. TF sums the squares in T and takes the square
 // root in T (reduction_ops.h, EuclideanNormReducer), which for integers truncates a wrapped sum:
 // float32 and float64 only here.
 void euclidean_norm(KernelContext& ctx) {
-  const Tensor& x = ctx.input(0);
-  auto mask = reduced_mask(ctx, x, ctx.input_ints(1));
-  Tensor out = make_tensor(ctx, x.dtype, reduced_shape(x, mask, ctx.attr_bool("keep_dims", false)));
-  dispatch_float(ctx, x.dtype, [&](auto t) {
+  ctx.output(0) = dispatch_float(ctx, ctx.input(0).dtype, [&](auto t) {
     using T = decltype(t);
-    std::int64_t run;
-    auto values = gather_runs<T>(x, mask, &run);
-    for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) {
+    return reduce_runs<T>(ctx, [](const T* v, std::int64_t run) {
       double acc = 0;
-      for (std::int64_t k = 0; k < run; ++k) acc += static_cast<double>(values[i * run + k]) * values[i * run + k];
-      data<T>(out)[i] = static_cast<T>(std::sqrt(acc));
-    }
+      for (std::int64_t k = 0; k < run; ++k) acc += static_cast<double>(v[k]) * v[k];
+      return static_cast<T>(std::sqrt(acc));
+    });
   });
-  ctx.output(0) = std::move(out);
 }
 
 template <bool kAny>
