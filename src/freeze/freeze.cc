@@ -131,7 +131,7 @@ tf::GraphDef reachable_part(const graph::GraphView& view, const std::vector<std:
 }
 
 // The variable's checkpoint value, one partition of it, or a mapped Const (map_constants) when
-// it is one unsliced run of more than one element (one element goes in a typed field).
+// it is graph::mappable.
 void check_value(const tf::NodeDef& var, const io::checkpoint::Checkpoint& checkpoint, const std::string& key, tf::DataType dtype,
                  const std::vector<std::int64_t>& shape) {
   tf::DataType want = base_type(var.attr().count("dtype") ? var.attr().at("dtype").type() : dtype);
@@ -166,7 +166,7 @@ Tensor partition_of(Tensor value, const tf::NodeDef& var, const io::checkpoint::
 tf::NodeDef variable_as_constant(const tf::NodeDef& var, const io::checkpoint::Checkpoint& checkpoint, const std::string& key,
                                  const std::string& shape_and_slice, bool map_constants, FrozenVariable* fv) {
   const io::checkpoint::Entry& entry = *checkpoint.find(key);
-  if (map_constants && shape_and_slice.empty() && checkpoint.streamable(entry) && num_elements(shape_proto(entry.shape)) != 1) {
+  if (map_constants && shape_and_slice.empty() && graph::mappable(checkpoint, entry)) {
     check_value(var, checkpoint, key, entry.dtype, entry.shape);
     fv->dtype = entry.dtype;
     fv->shape = entry.shape;

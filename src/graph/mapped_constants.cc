@@ -1,9 +1,14 @@
 #include "graph/mapped_constants.h"
 
+#include "common/dtype.h"
 #include "common/tensor.h"
 #include "io/checkpoint/checkpoint.h"
 
 namespace tffreeze::graph {
+
+bool mappable(const io::checkpoint::Checkpoint& checkpoint, const io::checkpoint::Entry& entry) {
+  return checkpoint.streamable(entry) && num_elements(shape_proto(entry.shape)) != 1;
+}
 
 tf::NodeDef make_mapped_const(const std::string& name, tf::DataType dtype, const std::vector<std::int64_t>& shape, const std::string& key) {
   tf::NodeDef n;

@@ -13,11 +13,17 @@
 
 namespace tffreeze::io::checkpoint {
 class Checkpoint;
+struct Entry;
 }
 
 namespace tffreeze::graph {
 
 inline constexpr const char* kMappedValueAttr = "_tffreeze_mapped_value";
+
+// Whether a checkpoint tensor can stay mapped: one run of fixed-size values (Checkpoint::
+// streamable) of other than one element (a Const of one element keeps it in a typed field, as
+// TensorFlow writes it, not as content bytes).
+bool mappable(const io::checkpoint::Checkpoint& checkpoint, const io::checkpoint::Entry& entry);
 
 tf::NodeDef make_mapped_const(const std::string& name, tf::DataType dtype, const std::vector<std::int64_t>& shape, const std::string& key);
 // The checkpoint key of a mapped Const's value; nullptr for any other node.

@@ -88,7 +88,7 @@ void write_mapped_const(const tf::NodeDef& node, const std::string& key, const c
   const tf::TensorProto tensor = skeleton.attr().at("value").tensor();
   skeleton.mutable_attr()->erase("value");
   const checkpoint::Entry* entry = checkpoint.find(key);
-  if (!entry || !value_ends_node(skeleton)) throw_internal("mapped constant '" + node.name() + "' cannot be streamed");
+  if (!entry || !graph::mappable(checkpoint, *entry) || !value_ends_node(skeleton)) throw_internal("mapped constant '" + node.name() + "' cannot be streamed");
   const std::string head = to_binary(skeleton), dims = to_binary(tensor);
   const auto content = static_cast<std::uint64_t>(entry->bytes);
   const std::uint64_t tensor_len = dims.size() + 1 + varint_size(content) + content;
@@ -121,16 +121,32 @@ void write_node(const tf::NodeDef& node, const checkpoint::Checkpoint& checkpoin
   out.put(bytes);
 }
 
+// Every field of the graph but its nodes (copied by reflection: the deprecated `version` too).
+tf::GraphDef without_nodes(const tf::GraphDef& graph) {
+  tf::GraphDef rest;
+  const auto* from = graph.GetReflection();
+  const auto* to = rest.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  from->ListFields(graph, &fields);
+  for (const auto* f : fields) {
+    if (f->number() == tf::GraphDef::kNodeFieldNumber) continue;
+    if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE && !f->is_repeated()) {
+      to->MutableMessage(&rest, f)->CopyFrom(from->GetMessage(graph, f));
+    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT32 && !f->is_repeated()) {
+      to->SetInt32(&rest, f, from->GetInt32(graph, f));
+    } else {
+      throw_internal("GraphDef field '" + f->name() + "' is not written by the streaming writer");
+    }
+  }
+  return rest;
+}
+
 }  // namespace
 
 void write_graph_streaming(const tf::GraphDef& graph, const checkpoint::Checkpoint& checkpoint, const std::string& path) {
   // GraphDef's fields after node (1) are library (2), version (3), versions (4), debug_info (5):
   // deterministic serialization writes all nodes first, then these.
-  tf::GraphDef rest;
-  if (graph.has_library()) *rest.mutable_library() = graph.library();
-  rest.set_version(graph.version());
-  if (graph.has_versions()) *rest.mutable_versions() = graph.versions();
-  if (graph.has_debug_info()) *rest.mutable_debug_info() = graph.debug_info();
+  const tf::GraphDef rest = without_nodes(graph);
   write_file_atomic_with(path, [&](int fd) {
     FdWriter out(fd);
     for (const auto& node : graph.node()) write_node(node, checkpoint, out);
