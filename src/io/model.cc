@@ -222,7 +222,7 @@ void check_output_path(const std::string& path) {
 void save_graph(const tf::GraphDef& graph, const std::string& path) {
   check_output_path(path);
   std::string ext = extension(path);
-  if (ext == ".onnx") throw Error(ExitCode::kInternal, path + ": ONNX is written by the exporter (cli/onnx_output.h), not save_graph");
+  if (ext == ".onnx") throw Error(ExitCode::kInternal, path + ": ONNX is written by the exporter (api/onnx_output.h), not save_graph");
   if (ext == ".json") return save_tfjs_graph_model(graph, path);
   bool text = path == "-" || ext == ".pbtxt" || ext == ".txt";
   if (text) return write_file_atomic(path, to_text(graph));

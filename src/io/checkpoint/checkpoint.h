@@ -4,10 +4,16 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/tensor.h"
+
+namespace tffreeze {
+class MappedFile;
+}
 
 namespace tffreeze::io::checkpoint {
 
@@ -23,6 +29,13 @@ struct Entry {
   std::int64_t offset = -1;
 };
 
+// A tensor's bytes where they lie in a mapped data shard, checked as read() checks them; `file`
+// keeps the mapping alive (Python's Checkpoint hands them out as NumPy views, no copy).
+struct StoredView {
+  std::shared_ptr<const MappedFile> file;
+  std::string_view bytes;
+};
+
 class Checkpoint {
  public:
   virtual ~Checkpoint() = default;
@@ -34,6 +47,10 @@ class Checkpoint {
   // Reads one tensor, checking its checksum and size. Throws Error (exit 3) naming the tensor
   // and the file; (exit 4) for dtypes tffreeze cannot hold.
   virtual Tensor read(const std::string& name) const = 0;
+
+  // The tensor's bytes in place when it is stored as one run of fixed-size elements (V2, not
+  // partitioned); nullopt otherwise (then read() it). Throws as read() does.
+  virtual std::optional<StoredView> read_view(const std::string& /*name*/) const { return std::nullopt; }
 
   const Entry* find(const std::string& name) const;
 };

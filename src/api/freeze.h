@@ -1,0 +1,31 @@
+// `freeze` as the CLI and Python take it: a model path, a checkpoint (or the model's default
+// one), and the options; NAME=VALUE settings parsed here so both refuse the same mistakes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "freeze/freeze.h"
+
+namespace tffreeze::api {
+
+struct FreezeRequest {
+  std::string model, checkpoint;  // checkpoint empty: beside the .meta, or the SavedModel's variables/
+  std::vector<std::string> tags;
+  std::vector<std::string> sets;  // "NAME=VALUE" (--set)
+  freeze::FreezeOptions options;  // set_values are filled from `sets`
+};
+
+struct Frozen {
+  freeze::FreezeResult result;
+  std::string checkpoint_prefix;  // the checkpoint read, if any (outputs must not overwrite it)
+};
+
+// "NAME=VALUE"; throws Error (exit 2) otherwise.
+std::pair<std::string, std::string> parse_set(const std::string& spec);
+
+// Loads, opens the checkpoint and freezes. Throws Error as freeze::freeze_model does, and exit 3
+// for a SavedModel with variables but no variables/ directory.
+Frozen freeze_request(const FreezeRequest& request);
+
+}  // namespace tffreeze::api
