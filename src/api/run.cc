@@ -41,9 +41,9 @@ void check_feeds(const tf::GraphDef& graph, const std::map<std::string, Tensor>&
   for (const auto& [name, value] : feeds) runtime::check_feed(graph, name, value);
 }
 
-std::vector<Tensor> run_graph(const Runnable& runnable, const std::map<std::string, Tensor>& feeds) {
-  check_feeds(runnable.graph, feeds);
-  return runtime::Executor(runnable.graph).run(feeds, runnable.outputs);
+std::vector<Tensor> run_graph(const tf::GraphDef& graph, const std::vector<std::string>& outputs, const std::map<std::string, Tensor>& feeds) {
+  check_feeds(graph, feeds);
+  return runtime::Executor(graph).run(feeds, outputs);
 }
 
 bool Verified::equal() const {

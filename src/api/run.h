@@ -28,7 +28,7 @@ Runnable runnable_model(io::Model model, const std::vector<std::string>& outputs
 // Each feed against its placeholder (dtype, shape): Error (exit 3) before anything runs.
 void check_feeds(const tf::GraphDef& graph, const std::map<std::string, Tensor>& feeds);
 // Checks the feeds and runs the outputs once.
-std::vector<Tensor> run_graph(const Runnable& runnable, const std::map<std::string, Tensor>& feeds);
+std::vector<Tensor> run_graph(const tf::GraphDef& graph, const std::vector<std::string>& outputs, const std::map<std::string, Tensor>& feeds);
 
 struct VerifyOptions {
   std::map<std::string, Tensor> feeds;  // empty: `random` batches of random inputs from `seed`
