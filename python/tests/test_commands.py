@@ -179,3 +179,25 @@ def test_long_calls_release_the_gil(mobilenet):
         spins += 1
     thread.join()
     assert done and spins > 1000, spins
+
+
+def test_save_onnx_and_tfjs_equal_cli(cli, mobilenet, tmp_path):
+    out, args = mobilenet
+    kwargs = freeze_kwargs(args)
+    graph = tffreeze.freeze(str(out / "model.ckpt.meta"), **kwargs)
+    graph.save(tmp_path / "py.onnx")
+    cli("freeze", out / "model.ckpt.meta", *args, "-o", tmp_path / "cli.onnx", check=True)
+    assert (tmp_path / "py.onnx").read_bytes() == (tmp_path / "cli.onnx").read_bytes()
+    assert tffreeze.inspect(str(tmp_path / "py.onnx")) == cli.json("inspect", tmp_path / "cli.onnx", "--json")
+    graph.save(tmp_path / "frozen.pb")
+    (tmp_path / "py").mkdir(), (tmp_path / "cli").mkdir()
+    graph.save(tmp_path / "py" / "model.json")
+    cli("convert", tmp_path / "frozen.pb", tmp_path / "cli" / "model.json", check=True)
+    for name in sorted(p.name for p in (tmp_path / "cli").iterdir()):
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    # check on the ONNX file: the ONNX rules, as the CLI prints them.
+    findings = tffreeze.check(str(tmp_path / "py.onnx"), "opencv")
+    result = cli("check", tmp_path / "py.onnx", "--target", "opencv")
+    assert result.returncode == (1 if findings else 0)
+    lines = [f"{f['node']}" + (f" ({f['op']})" if f["op"] else "") + f": {f['rule']}" for f in findings]
+    assert lines == result.stdout.splitlines()[:len(lines)]
