@@ -40,7 +40,7 @@ py::object make_array(const py::module_& np, const std::uint8_t* data, std::size
   if (py::len(array) < want) return py::none();
   array = array[py::slice(0, static_cast<py::ssize_t>(want), 1)].attr("reshape")(shape);
   if (layout == 1) array = array.attr("T");
-  if (layout == 2 && rank > 0) array = array[py::slice(py::none(), py::none(), -1)];
+  if (layout == 2 && rank > 0) array = array[py::slice(py::none(), py::none(), py::int_(-1))];
   if (layout == 3 && dtype != "object") array = array.attr("astype")(array.attr("dtype").attr("newbyteorder")(">"));
   return array;
 }
@@ -86,6 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!array.is_none()) round_trip(*np, array);
   } catch (const tffreeze::Error&) {
   } catch (const py::type_error&) {
+  } catch (const py::value_error&) {
   } catch (const py::error_already_set& e) {
     if (!e.matches(PyExc_TypeError) && !e.matches(PyExc_ValueError)) throw;
   }

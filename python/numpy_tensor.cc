@@ -56,9 +56,28 @@ namespace {
 // bytes as they are, str as UTF-8 (what TF's string tensors hold).
 std::string string_element(const py::handle& item, const std::string& what) {
   if (PyBytes_Check(item.ptr())) return item.cast<std::string>();
-  if (PyUnicode_Check(item.ptr())) return item.cast<std::string>();
+  if (PyUnicode_Check(item.ptr())) {
+    py::ssize_t size = 0;
+    const char* utf8 = PyUnicode_AsUTF8AndSize(item.ptr(), &size);
+    if (!utf8) {  // lone surrogates have no UTF-8 form (a fuzz finding: pybind11 threw cast_error)
+      PyErr_Clear();
+      throw py::value_error(what + ": a string is not valid Unicode (it holds a lone surrogate)");
+    }
+    return {utf8, static_cast<std::size_t>(size)};
+  }
   throw py::type_error(what + ": a string tensor's elements must be bytes or str, not " +
                        py::str(py::type::handle_of(item).attr("__name__")).cast<std::string>());
+}
+
+// The elements as Python objects. A str array whose code points are not Unicode (made from raw
+// bytes) makes NumPy raise SystemError; the user's mistake is a ValueError (a fuzz finding).
+py::list string_items(const py::array& array, const std::string& what) {
+  try {
+    return array.attr("ravel")().attr("tolist")();
+  } catch (const py::error_already_set& e) {
+    if (!e.matches(PyExc_SystemError) && !e.matches(PyExc_ValueError)) throw;
+    throw py::value_error(what + ": the strings are not valid Unicode");
+  }
 }
 
 }  // namespace
@@ -70,7 +89,7 @@ Tensor to_tensor(const py::handle& value, const std::string& what) {
   t.shape.assign(array.shape(), array.shape() + array.ndim());
   t.dtype = tf_dtype(array.dtype());
   if (t.dtype == tf::DT_STRING) {
-    for (const auto& item : py::list(array.attr("ravel")().attr("tolist")())) t.strings.push_back(string_element(item, what));
+    for (const auto& item : string_items(array, what)) t.strings.push_back(string_element(item, what));
     return t;
   }
   // One copy, in C order and little-endian whatever the array's layout (a view, a transpose,

@@ -72,3 +72,13 @@ def test_wrong_dtype_is_the_clis_error(cli, tmp_path):
     with pytest.raises(tffreeze.Error) as error:
         tffreeze.run(graph, {"in_int64": np.zeros(2, np.int32)}, outputs=["out_int64"])
     assert (error.value.exit_code, str(error.value)) == (code, message)
+
+
+def test_str_arrays_that_are_not_unicode_raise_value_error(tmp_path):
+    """Fuzz findings (fuzz/fuzz_python.cc): str arrays made from raw bytes, with a code point past
+    U+10FFFF (NumPy raised SystemError) or a lone surrogate (pybind11 raised RuntimeError)."""
+    graph = identity_graph(tmp_path / "ids.pbtxt")
+    for code_points in ([0x110000], [0x61, 0xD800]):
+        bad = np.frombuffer(np.array(code_points, dtype="<u4").tobytes(), dtype=f"<U{len(code_points)}")
+        with pytest.raises(ValueError):
+            tffreeze.run(graph, {"in_string": bad}, outputs=["out_string"])
