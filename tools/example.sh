@@ -37,3 +37,20 @@ PY
 echo
 echo "\$ tools/opencv_compare.py build/tffreeze $out/mobilenet_v1.pb input_batch MobilenetV1/Predictions/Softmax 160 160"
 /usr/bin/python3 tools/opencv_compare.py build/tffreeze "$out/mobilenet_v1.pb" input_batch MobilenetV1/Predictions/Softmax 160 160
+
+# The same graph from Python (the module tools/build.sh built; README "Python").
+if ls build/python/tffreeze*.so >/dev/null 2>&1; then
+  echo
+  echo "\$ PYTHONPATH=build/python /usr/bin/python3  # tffreeze.inspect and tffreeze.run on a NumPy batch"
+  PYTHONPATH=build/python /usr/bin/python3 - "$out/mobilenet_v1.pb" <<'PY'
+import sys
+import numpy as np
+import tffreeze
+path = sys.argv[1]
+info = tffreeze.inspect(path)
+print(f"  {path}: {info['node_count']} nodes, inputs {[i['name'] for i in info['inputs']]}")
+batch = np.random.default_rng(0).random((1, 160, 160, 3), dtype=np.float32)
+probs = tffreeze.run(path, {"input_batch": batch})["MobilenetV1/Predictions/Softmax"]
+print(f"  run: {probs.dtype} {probs.shape}, top class {int(probs.argmax())}, sum {float(probs.sum()):.6f}")
+PY
+fi

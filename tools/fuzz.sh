@@ -11,7 +11,7 @@ tools/install-deps.sh >/dev/null
 seconds=${FUZZ_SECONDS:-30}
 data=${TFFREEZE_TESTDATA:-../shared/testdata}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(graphdef pbtxt metagraph savedmodel checkpoint npy tfjs transforms executor onnx onnx_export)
+[ ${#targets[@]} -eq 0 ] && targets=(graphdef pbtxt metagraph savedmodel checkpoint npy tfjs transforms executor onnx onnx_export python)
 
 # The build's output goes to a log, printed when the build fails (CI must show why).
 mkdir -p build-fuzz
@@ -92,6 +92,7 @@ if [ -f "$gen/model.ckpt.meta" ] && [ -x build/tffreeze ]; then
     cp "$gen/opt.pb" build-fuzz/seeds/graphdef/generated.pb
 fi
 seed executor
+seed python  # starts empty: its inputs are a dtype, a layout, a shape and bytes
 seed onnx
 seed onnx_export
 if [ -x build/tffreeze ]; then
@@ -108,9 +109,11 @@ if [ -x build/tffreeze ]; then
 fi
 
 run_target() {
-  local t=$1 log="build-fuzz/fuzz_$1.log"
+  local t=$1 log="build-fuzz/fuzz_$1.log" leaks=1
+  # The python target embeds the interpreter, which keeps its allocations until it exits.
+  [ "$t" = python ] && leaks=0
   set +e
-  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ASAN_OPTIONS=detect_leaks=$leaks:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "build-fuzz/fuzz_$t" "$corpus/$t" "build-fuzz/seeds/$t" -max_total_time="$seconds" -rss_limit_mb=2048 \
     -malloc_limit_mb=2048 -max_len=262144 -timeout=25 -print_final_stats=1 -artifact_prefix="$findings/$t-" >"$log" 2>&1
   echo $? >"build-fuzz/fuzz_$t.rc"

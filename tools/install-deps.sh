@@ -11,6 +11,7 @@ pkgs=(
   libopencv-dev python3-opencv python3-numpy
   libonnx-dev python3-onnx  # ONNX's schema, checker and shape inference (ONNX export)
   clang libclang-rt-14-dev libomp-dev  # clang's runtimes: libFuzzer, ASan, UBSan (tools/fuzz.sh)
+  pybind11-dev python3-dev python3-pytest  # the Python module (python/) and its pytest suite
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer
-# (build-asan/): every kernel, parser and mutated-input test runs with bounds checking.
+# (build-asan/): every kernel, parser and mutated-input test runs with bounds checking. The Python
+# module is built instrumented too, and ctest's python.pytest runs the pytest suite against it
+# (LD_PRELOAD of ASan's runtime into Debian's python3, leak checks off for the interpreter; see
+# CMakeLists.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TFFREEZE_BUILD_DIR=build-asan

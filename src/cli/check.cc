@@ -4,13 +4,9 @@
 #include <iostream>
 #include <map>
 
+#include "api/check.h"
 #include "cli/commands.h"
-#include "cli/executable_model.h"
-#include "cli/onnx_target.h"
 #include "common/error.h"
-#include "io/model.h"
-#include "io/onnx_file.h"
-#include "targets/targets.h"
 
 namespace tffreeze::cli {
 namespace {
@@ -19,25 +15,28 @@ struct CheckArgs {
   std::string model, target = "generic";
 };
 
+// What the CLI always printed: one line per node, then a summary (per fix for TF targets, so
+// the user knows which pass to run).
 int run_check(const CheckArgs& a) {
-  if (io::looks_like_onnx(a.model)) return check_onnx_file(a.model, a.target);
-  const targets::Target& target = targets::find_target(a.target);
-  io::Model model = executable_model(io::load_model(a.model));
-  auto rejections = targets::check_target(model.graph(), target);
-  // One line per node, then a summary per fix so the user knows which pass to run.
+  const api::CheckResult r = api::check_path(a.model, a.target);
   std::map<std::string, int> by_fix;
-  for (const auto& r : rejections) {
-    std::cout << r.node << " (" << r.op << "): " << r.why << "; fix: " << r.fix << "\n";
-    ++by_fix[r.fix];
+  for (const auto& f : r.findings) {
+    if (r.onnx) std::cout << f.node << (f.op.empty() ? "" : " (" + f.op + ")") << ": " << f.rule << "\n";
+    else std::cout << f.node << " (" << f.op << "): " << f.rule << "; fix: " << f.fix << "\n";
+    ++by_fix[f.fix];
   }
-  if (rejections.empty()) {
-    std::cout << a.model << ": " << target.name << " accepts every node (" << model.graph().node_size() << "); verdict "
-              << target.verdict_basis << "\n";
+  for (const auto& n : r.notes) std::cout << "note: " << n << "\n";
+  if (r.findings.empty()) {
+    std::cout << a.model << ": " << r.target << " accepts every node (" << r.nodes << "); verdict " << r.verdict_basis << "\n";
     return 0;
   }
-  std::cout << "verdict " << target.verdict_basis << "\n";
-  std::cout << rejections.size() << " node(s) " << target.name << " would reject:\n";
-  for (const auto& [fix, n] : by_fix) std::cout << "  " << n << " -> " << fix << "\n";
+  std::cout << "verdict " << r.verdict_basis << "\n";
+  if (r.onnx) {
+    std::cout << r.findings.size() << " node(s) " << r.target << " would reject\n";
+  } else {
+    std::cout << r.findings.size() << " node(s) " << r.target << " would reject:\n";
+    for (const auto& [fix, n] : by_fix) std::cout << "  " << n << " -> " << fix << "\n";
+  }
   return static_cast<int>(ExitCode::kCheckFailed);
 }
 

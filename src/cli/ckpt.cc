@@ -4,7 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "cli/checkpoint_report.h"
+#include "api/checkpoint_report.h"
 #include "cli/commands.h"
 #include "common/dtype.h"
 #include "common/error.h"
@@ -17,8 +17,8 @@ using io::checkpoint::open_checkpoint;
 
 int run_list(const std::string& path, bool as_json) {
   auto ckpt = open_checkpoint(path);
-  if (as_json) std::cout << checkpoint_entries_json(*ckpt).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  else print_checkpoint_table(*ckpt);
+  if (as_json) std::cout << api::checkpoint_entries_json(*ckpt).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  else api::print_checkpoint_table(*ckpt, std::cout);
   return 0;
 }
 

@@ -2,11 +2,12 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "api/onnx_output.h"
+#include "api/save.h"
 #include "cli/commands.h"
-#include "cli/onnx_output.h"
-#include "graph/summary.h"
+#include "cli/optimize.h"
 #include "common/file_util.h"
-#include "graph/default_attrs.h"
+#include "graph/summary.h"
 #include "io/model.h"
 
 namespace tffreeze::cli {
@@ -19,25 +20,19 @@ void add_convert(CLI::App& app, Action* action) {
   cmd->add_option("input", *in, "Any model tffreeze reads")->required();
   cmd->add_option("output", *out, "OUT.pb, OUT.pbtxt, DIR/model.json, OUT.onnx or -")->required();
   cmd->add_option("--tags", *tags, "SavedModel meta graph tags (default: serve)")->delimiter(',');
-  auto onnx = std::make_shared<OnnxOutputOptions>();
+  auto onnx = std::make_shared<api::OnnxOutputOptions>();
   add_onnx_options(cmd, onnx.get());
   cmd->callback([=] {
     *action = [=] {
       refuse_overwriting_input(*out, {*in});
       io::check_output_path(*out);
       io::Model model = io::load_model(*in, {*tags});
-      if (is_onnx_output(*out)) {
+      if (api::is_onnx_output(*out)) {
         nlohmann::json report;
-        write_onnx(model.graph(), graph::likely_outputs(model), {}, *onnx, *out, &report);
+        api::write_onnx(model.graph(), graph::likely_outputs(model), {}, *onnx, *out, &report, std::cout);
         return 0;
       }
-      if (extension(*out) == ".json") {
-        // TF.js reads attrs that old producers omitted (Conv2D's dilations...): fill defaults.
-        int added = graph::add_default_attributes(model.mutable_graph());
-        if (added) std::cerr << "filled " << added << " default attributes for TF.js\n";
-      }
-      io::save_graph(model.graph(), *out);
-      if (*out != "-") std::cerr << "wrote " << *out << " (" << model.graph().node_size() << " nodes)\n";
+      api::save_tf_graph(std::move(*model.mutable_graph()), *out, std::cerr);
       return 0;
     };
   });

@@ -3,13 +3,15 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "api/freeze.h"
+#include "api/onnx_target.h"
 #include "cli/commands.h"
-#include "cli/onnx_target.h"
 #include "cli/optimize.h"
-#include "io/graph_stream.h"
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "graph/mapped_constants.h"
+#include "io/graph_stream.h"
 #include "freeze/freeze.h"
 #include "io/model.h"
 #include "passes/pass.h"
@@ -56,21 +58,20 @@ int run_freeze(const FreezeArgs& a) {
   std::vector<std::string> inputs_to_protect = {a.model};
   refuse_overwriting_input(a.output, inputs_to_protect);
   io::check_output_path(a.output);
-  io::Model model = io::load_model(a.model, {a.tags});
-  std::string ckpt_path = a.checkpoint.empty() ? freeze::default_checkpoint_for(model) : a.checkpoint;
-  std::unique_ptr<io::checkpoint::Checkpoint> ckpt;
-  if (!ckpt_path.empty()) {
-    ckpt = io::checkpoint::open_checkpoint(ckpt_path);
-    refuse_overwriting_input(a.output, {ckpt->prefix() + ".index", ckpt->prefix()});
-  } else if (!model.saved_model_dir.empty()) {
-    for (const auto& n : model.graph().node()) {
-      if (n.op() == "VariableV2" || n.op() == "Variable" || n.op() == "VarHandleOp") {
-        throw Error(ExitCode::kBadInput, model.saved_model_dir + ": SavedModel has variables but no variables/ directory "
-                                                                 "(expected variables/variables.index)");
-      }
-    }
+  if (a.optimize) {
+    if (a.output == "-") throw Error(ExitCode::kUsage, "--optimize writes a file: give -o OUT.pb");
+    api::check_optimize_usage(a.optimize_options, a.output);  // usage errors before any work
   }
-  freeze::FreezeOptions options;
+  if (api::is_onnx_output(a.output)) {
+    api::check_onnx_options(a.optimize_options.onnx);
+    api::pipeline_target(a.optimize_options.target, a.output);
+  }
+  api::FreezeRequest request;
+  request.model = a.model;
+  request.checkpoint = a.checkpoint;
+  request.tags = a.tags;
+  request.sets = a.sets;
+  freeze::FreezeOptions& options = request.options;
   options.outputs = a.outputs;
   options.inputs = a.inputs;
   options.signature = a.signature;
@@ -79,24 +80,12 @@ int run_freeze(const FreezeArgs& a) {
   options.lower_loops = a.lower_loops;
   options.moving_average_name = a.moving_average_name;
   options.replace_inputs = a.replace;
-  for (const auto& s : a.sets) {
-    auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0) throw Error(ExitCode::kUsage, "--set " + s + ": expected NAME=VALUE");
-    options.set_values.emplace_back(s.substr(0, eq), s.substr(eq + 1));
-  }
-  if (a.optimize) {
-    if (a.output == "-") throw Error(ExitCode::kUsage, "--optimize writes a file: give -o OUT.pb");
-    pipeline_target(a.optimize_options.target, a.output);  // usage errors before any work
-    if (!a.optimize_options.transforms.empty()) passes::parse_pipeline(a.optimize_options.transforms);
-  }
-  if (is_onnx_output(a.output)) {
-    check_onnx_options(a.optimize_options.onnx);
-    pipeline_target(a.optimize_options.target, a.output);
-  }
   // A plain freeze to a binary GraphDef copies the weights from the checkpoint's mapping into the
   // output as it writes (io/graph_stream.h); everything else works on values in memory.
-  options.map_constants = !a.optimize && ckpt && io::writes_binary_graph(a.output);
-  freeze::FreezeResult result = freeze::freeze_model(model, ckpt.get(), options);
+  options.map_constants = !a.optimize && io::writes_binary_graph(a.output);
+  api::Frozen frozen = api::freeze_request(request);
+  if (!frozen.checkpoint_prefix.empty()) refuse_overwriting_input(a.output, {frozen.checkpoint_prefix + ".index", frozen.checkpoint_prefix});
+  freeze::FreezeResult& result = frozen.result;
   nlohmann::json report = freeze::report_json(result.report);
   int code = 0;
   if (a.optimize) {
@@ -107,15 +96,15 @@ int run_freeze(const FreezeArgs& a) {
     nlohmann::json optimized;
     code = optimize_and_write(std::move(result.graph), o, a.model, a.output, &optimized);
     report["optimize"] = optimized;
-  } else if (is_onnx_output(a.output)) {
+  } else if (api::is_onnx_output(a.output)) {
     print_report(result.report, "-");
     nlohmann::json exported;
-    OnnxOutputOptions onnx = a.optimize_options.onnx;
+    api::OnnxOutputOptions onnx = a.optimize_options.onnx;
     onnx.target = a.optimize_options.target;
-    write_onnx(result.graph, result.report.outputs, parse_shapes(a.optimize_options.shapes), onnx, a.output, &exported);
+    api::write_onnx(result.graph, result.report.outputs, parse_shapes(a.optimize_options.shapes), onnx, a.output, &exported, std::cout);
     report["export"] = exported;
   } else {
-    if (options.map_constants) io::write_graph_streaming(result.graph, *ckpt, a.output);
+    if (graph::has_mapped_constants(result.graph)) io::write_graph_streaming(result.graph, *frozen.checkpoint, a.output);
     else io::save_graph(result.graph, a.output);
     if (a.output == "-") std::cout.flush();
     else print_report(result.report, a.output);

@@ -3,15 +3,13 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "cli/checkpoint_report.h"
+#include "api/checkpoint_report.h"
+#include "api/inspect.h"
 #include "cli/commands.h"
-#include "common/file_util.h"
+#include "export/onnx/summary.h"
 #include "io/checkpoint/checkpoint.h"
-#include "graph/summary.h"
 #include "io/model.h"
 #include "io/onnx_file.h"
-#include "export/onnx/summary.h"
-#include "runtime/executor.h"
 
 namespace tffreeze::cli {
 namespace {
@@ -110,16 +108,6 @@ void print_text(const json& s) {
   }
 }
 
-// The ops of the model (graph and every function its nodes call) our executor cannot run:
-// `run`, `verify` and optimize's proof would refuse them.
-json ops_without_kernel_json(const tf::GraphDef& graph) {
-  std::vector<const tf::NodeDef*> all;
-  for (const auto& n : graph.node()) all.push_back(&n);
-  json out = json::object();
-  for (const auto& [op, nodes] : runtime::ops_without_kernels(graph, all)) out[op] = nodes.size();
-  return out;
-}
-
 void print_onnx_text(const json& s) {
   std::cout << "format:    ONNX, IR version " << s["ir_version"] << ", opset";
   for (const auto& [domain, version] : s["opset"].items()) std::cout << " " << domain << " " << version;
@@ -144,15 +132,6 @@ void print_onnx_text(const json& s) {
             << s["initializers"]["external"] << " in external data\n";
 }
 
-// A checkpoint (prefix, .index, or a directory of checkpoints) rather than a model.
-bool is_checkpoint(const std::string& path) {
-  if (is_directory(path)) {
-    for (const char* model_file : {"saved_model.pb", "saved_model.pbtxt", "model.json"})
-      if (is_regular_file(join_path(path, model_file))) return false;
-  }
-  return io::checkpoint::looks_like_checkpoint(path);
-}
-
 }  // namespace
 
 void add_inspect(CLI::App& app, Action* action) {
@@ -165,30 +144,22 @@ void add_inspect(CLI::App& app, Action* action) {
   cmd->add_option("--tags", *tags, "SavedModel meta graph tags (default: serve)")->delimiter(',');
   cmd->callback([=] {
     *action = [=] {
-      if (is_checkpoint(*path)) {
+      if (*as_json) {
+        // ONNX and user names need not be UTF-8: such bytes print as U+FFFD instead of failing.
+        std::cout << api::inspect_json(*path, *tags).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+        return 0;
+      }
+      if (api::is_checkpoint(*path)) {
         auto ckpt = io::checkpoint::open_checkpoint(*path);
-        json summary = checkpoint_summary_json(*ckpt);
-        if (*as_json) {
-          std::cout << summary.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-        } else {
-          std::cout << "format:    " << summary["format"].get<std::string>() << "\nprefix:    " << ckpt->prefix()
-                    << "\ntensors:   " << summary["tensor_count"] << ", " << summary["total_bytes"] << " bytes\n";
-          print_checkpoint_table(*ckpt);
-        }
-        return 0;
+        json summary = api::checkpoint_summary_json(*ckpt);
+        std::cout << "format:    " << summary["format"].get<std::string>() << "\nprefix:    " << ckpt->prefix()
+                  << "\ntensors:   " << summary["tensor_count"] << ", " << summary["total_bytes"] << " bytes\n";
+        api::print_checkpoint_table(*ckpt, std::cout);
+      } else if (io::looks_like_onnx(*path)) {
+        print_onnx_text(onnx_export::summarize_onnx(io::load_onnx(*path)));
+      } else {
+        print_text(api::model_summary_json(io::load_model(*path, {*tags})));
       }
-      if (io::looks_like_onnx(*path)) {
-        json summary = onnx_export::summarize_onnx(io::load_onnx(*path));
-        // ONNX names need not be UTF-8: such bytes print as U+FFFD instead of failing.
-        if (*as_json) std::cout << summary.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-        else print_onnx_text(summary);
-        return 0;
-      }
-      io::Model model = io::load_model(*path, {*tags});
-      json summary = graph::summarize_model(model);
-      summary["ops_without_kernel"] = ops_without_kernel_json(model.graph());
-      if (*as_json) std::cout << summary.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-      else print_text(summary);
       return 0;
     };
   });

@@ -8,22 +8,6 @@
 #include "cli/commands.h"
 #include "common/error.h"
 
-namespace {
-
-// Errors quote names from the user's files, which may hold any bytes: one line, always.
-std::string one_line(const std::string& message) {
-  std::string out;
-  for (unsigned char c : message) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c < 0x20 || c == 0x7f) out += "\\x" + std::string(1, "0123456789abcdef"[c >> 4]) + "0123456789abcdef"[c & 15];
-    else out += static_cast<char>(c);
-  }
-  return out;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   using namespace tffreeze;
   // Protobuf logs parse complaints (e.g. invalid UTF-8 while trying one message type) on

@@ -7,14 +7,12 @@
 #include <filesystem>
 #include <iostream>
 
+#include "api/optimize.h"
+#include "api/run.h"
 #include "cli/commands.h"
-#include "cli/optimize.h"
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/file_util.h"
-#include "cli/executable_model.h"
-#include "freeze/freeze.h"
-#include "graph/summary.h"
 #include "io/npy.h"
 #include "runtime/executor.h"
 #include "runtime/verify.h"
@@ -32,15 +30,6 @@ std::map<std::string, Tensor> read_inputs(const std::vector<std::string>& specs)
   return feeds;
 }
 
-
-// The graph to execute: the model's, frozen in memory when a checkpoint is given.
-tf::GraphDef executable_graph(const io::Model& model, const std::string& checkpoint, const std::vector<std::string>& outputs) {
-  if (checkpoint.empty()) return model.graph();
-  auto ckpt = io::checkpoint::open_checkpoint(checkpoint);
-  freeze::FreezeOptions options;
-  options.outputs = outputs;
-  return freeze::freeze_model(model, ckpt.get(), options).graph;
-}
 
 std::string file_safe(std::string name) {
   std::replace(name.begin(), name.end(), '/', '_');
@@ -74,13 +63,11 @@ struct RunArgs {
 };
 
 int run(const RunArgs& a) {
-  io::Model model = a.checkpoint.empty() ? executable_model(io::load_model(a.model, {a.tags})) : io::load_model(a.model, {a.tags});
-  std::vector<std::string> outputs = a.outputs.empty() ? graph::likely_outputs(model) : a.outputs;
-  if (outputs.empty()) throw Error(ExitCode::kUsage, a.model + ": no outputs found; give --output");
-  tf::GraphDef graph = executable_graph(model, a.checkpoint, outputs);
+  const api::Runnable runnable = api::runnable_model(a.model, a.checkpoint, a.tags, a.outputs);
+  const std::vector<std::string>& outputs = runnable.outputs;
   auto feeds = read_inputs(a.inputs);
-  for (const auto& [name, value] : feeds) runtime::check_feed(graph, name, value);
-  runtime::Executor executor(graph);
+  api::check_feeds(runnable.graph, feeds);
+  runtime::Executor executor(runnable.graph);
   std::map<std::string, double> per_op;
   if (a.profile) executor.set_profile(&per_op);
   auto results = executor.run(feeds, outputs);
@@ -125,16 +112,16 @@ struct VerifyArgs {
 };
 
 int verify(const VerifyArgs& v) {
-  io::Model ma = executable_model(io::load_model(v.a)), mb = executable_model(io::load_model(v.b));
-  std::vector<std::string> outputs = v.outputs.empty() ? graph::likely_outputs(ma) : v.outputs;
-  graph::GraphView vb(mb.graph());
-  std::vector<std::string> common;
-  for (const auto& o : outputs)
-    if (vb.find(graph::parse_input(o).node) >= 0) common.push_back(o);
-  if (common.empty()) throw Error(ExitCode::kBadInput, v.b + ": none of the outputs of " + v.a + " exists in it");
-  auto given = read_inputs(v.inputs);
-  const int batches = given.empty() ? std::max(v.random, 1) : 1;
-  auto worst = runtime::compare_graphs(ma.graph(), mb.graph(), common, given, parse_shapes(v.shapes), batches, v.seed, v.rtol, v.atol);
+  api::VerifyOptions options;
+  options.feeds = read_inputs(v.inputs);
+  options.outputs = v.outputs;
+  options.shapes = v.shapes;
+  options.random = v.random;
+  options.seed = v.seed;
+  options.rtol = v.rtol, options.atol = v.atol;
+  const api::Verified verified = api::verify_models(io::load_model(v.a), io::load_model(v.b), options);
+  const auto& worst = verified.differences;
+  const int batches = verified.batches;
   bool ok = true;
   for (const auto& [name, d] : worst) {
     std::cout << name << ": max abs " << d.max_abs << ", max rel " << d.max_rel
@@ -142,10 +129,7 @@ int verify(const VerifyArgs& v) {
     ok = ok && d.within_tolerance;
   }
   std::cout << (ok ? "equal" : "different") << " within rtol " << v.rtol << ", atol " << v.atol << " on " << batches << " input batch(es)\n";
-  if (!ok) {  // where they part, on the first batch
-    auto feeds = given.empty() ? runtime::random_feeds(runtime::needed_placeholders(ma.graph(), common), parse_shapes(v.shapes), v.seed) : given;
-    report_departure(ma.graph(), mb.graph(), common, feeds, v.rtol, v.atol, nullptr);
-  }
+  if (!ok) api::report_departure(verified.departure, nullptr, std::cout);
   return ok ? 0 : static_cast<int>(ExitCode::kCheckFailed);
 }
 

@@ -25,4 +25,15 @@ std::string internal_error_message(const std::string& what) {
 
 void throw_internal(const std::string& what) { throw Error(ExitCode::kInternal, internal_error_message(what)); }
 
+std::string one_line(const std::string& message) {
+  std::string out;
+  for (unsigned char c : message) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c < 0x20 || c == 0x7f) out += "\\x" + std::string(1, "0123456789abcdef"[c >> 4]) + "0123456789abcdef"[c & 15];
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
+
 }  // namespace tffreeze

@@ -34,5 +34,8 @@ class Error : public std::runtime_error {
 // user's file to blame.
 [[noreturn]] void throw_internal(const std::string& what);
 std::string internal_error_message(const std::string& what);
+// Errors quote names from the user's files, which may hold any bytes: the CLI and the Python
+// module print a message as one line, control characters escaped.
+std::string one_line(const std::string& message);
 
 }  // namespace tffreeze

@@ -15,7 +15,7 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
-  // Drops the pages of [offset, offset + n) from this process's memory (they stay in the page
+  // Drops the pages of [offset, offset + n), widened to whole 64 KiB windows, from this process's memory (they stay in the page
   // cache), so reading a large file tensor by tensor keeps the resident set small.
   void release(std::size_t offset, std::size_t n) const;
   const std::string& path() const { return path_; }

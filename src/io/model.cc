@@ -224,7 +224,7 @@ bool writes_binary_graph(const std::string& path) { return path != "-" && extens
 void save_graph(const tf::GraphDef& graph, const std::string& path) {
   check_output_path(path);
   std::string ext = extension(path);
-  if (ext == ".onnx") throw Error(ExitCode::kInternal, path + ": ONNX is written by the exporter (cli/onnx_output.h), not save_graph");
+  if (ext == ".onnx") throw Error(ExitCode::kInternal, path + ": ONNX is written by the exporter (api/onnx_output.h), not save_graph");
   if (ext == ".json") return save_tfjs_graph_model(graph, path);
   if (path == "-" || ext == ".pbtxt" || ext == ".txt") return write_file_atomic(path, to_text(graph));
   write_binary_atomic(graph, path);

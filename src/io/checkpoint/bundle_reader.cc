@@ -102,46 +102,34 @@ class Bundle final : public Checkpoint {
     if (!e || !streamable(*e)) return false;
     const tf::BundleEntryProto& entry = protos_.at(name);
     const std::string where = prefix_ + ": tensor '" + name + "'";
-    const MappedFile& file = shard(entry.shard_id(), where);
-    std::string_view data = stored_bytes(file, entry, where);
-    check_fixed_size(entry.dtype(), e->shape, data.size(), where);
+    StoredView stored = stored_bytes(entry, where);
+    check_fixed_size(entry.dtype(), e->shape, stored.bytes.size(), where);
     std::uint32_t crc = 0;
-    for (std::size_t at = 0; at < data.size(); at += kStreamChunk) {
-      std::string_view chunk = data.substr(at, kStreamChunk);
+    for (std::size_t at = 0; at < stored.bytes.size(); at += kStreamChunk) {
+      std::string_view chunk = stored.bytes.substr(at, kStreamChunk);
       crc = crc32c::extend(crc, chunk.data(), chunk.size());
       sink(chunk);
-      file.release(static_cast<std::size_t>(entry.offset()) + at, chunk.size());
+      stored.file->release(static_cast<std::size_t>(entry.offset()) + at, chunk.size());
     }
-    if (crc32c::mask(crc) != entry.crc32c()) {
-      throw Error(ExitCode::kBadInput, where + ": checksum mismatch in " + file.path() + " (the data is corrupt)");
-    }
+    check_crc(crc, entry, *stored.file, where);
     return true;
+  }
+
+  std::optional<StoredView> read_view(const std::string& name) const override {
+    auto it = protos_.find(name);
+    if (it == protos_.end()) throw_bad_input(prefix_, "checkpoint has no tensor '" + name + "'");
+    const tf::BundleEntryProto& entry = it->second;
+    // Sliced tensors are reassembled and strings decoded: those need read()'s copy.
+    if (entry.slices_size() > 0 || !tf::DataType_IsValid(entry.dtype()) || dtype_size(entry.dtype()) == 0) return std::nullopt;
+    const std::string where = prefix_ + ": tensor '" + name + "'";
+    StoredView view = stored_bytes(entry, where);
+    check_fixed_size(entry.dtype(), dims_of(entry.shape()), view.bytes.size(), where);
+    check_crc(crc32c::value(view.bytes.data(), view.bytes.size()), entry, *view.file, where);
+    return view;
   }
 
  private:
   static constexpr std::size_t kStreamChunk = std::size_t{1} << 20;
-
-  // The entry's bytes in its shard, bounds checked.
-  static std::string_view stored_bytes(const MappedFile& file, const tf::BundleEntryProto& entry, const std::string& where) {
-    const auto size = static_cast<std::uint64_t>(file.bytes().size());
-    if (entry.offset() < 0 || entry.size() < 0 || static_cast<std::uint64_t>(entry.offset()) > size ||
-        static_cast<std::uint64_t>(entry.size()) > size - static_cast<std::uint64_t>(entry.offset())) {
-      throw Error(ExitCode::kBadInput, where + ": bytes [" + std::to_string(entry.offset()) + ", +" + std::to_string(entry.size()) +
-                                           ") lie past the end of " + file.path() + " (" + std::to_string(size) + " bytes)");
-    }
-    return file.bytes().substr(static_cast<std::size_t>(entry.offset()), static_cast<std::size_t>(entry.size()));
-  }
-
-  static void check_fixed_size(tf::DataType dtype, const std::vector<std::int64_t>& shape, std::size_t stored, const std::string& where) {
-    auto n = num_elements(shape_proto(shape));
-    if (!n) throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(shape) + " is invalid");
-    const int esize = dtype_size(dtype);
-    if (esize == 0) throw Error(ExitCode::kUnsupported, where + ": dtype " + dtype_name(dtype) + " is not supported");
-    if (static_cast<std::uint64_t>(stored) != static_cast<std::uint64_t>(*n) * static_cast<std::uint64_t>(esize)) {
-      throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(shape) + " of " + dtype_name(dtype) + " needs " +
-                                           std::to_string(*n * esize) + " bytes, the entry has " + std::to_string(stored));
-    }
-  }
 
   static std::string printable(std::string_view key) {
     std::string s;
@@ -164,7 +152,8 @@ class Bundle final : public Checkpoint {
     protos_.emplace(std::move(name), std::move(entry));
   }
 
-  const MappedFile& shard(int id, const std::string& where) const {
+  // Shared: a view handed out (read_view) keeps its shard mapped after the bundle is gone.
+  std::shared_ptr<const MappedFile> shard(int id, const std::string& where) const {
     if (id < 0 || id >= static_cast<int>(shards_.size())) {
       throw Error(ExitCode::kBadInput, where + ": shard " + std::to_string(id) + " of " + std::to_string(shards_.size()));
     }
@@ -173,18 +162,51 @@ class Bundle final : public Checkpoint {
     if (!slot) {
       std::string path = shard_name(prefix_, id, header_.num_shards());
       try {
-        slot = std::make_unique<MappedFile>(path);
+        slot = std::make_shared<MappedFile>(path);
       } catch (const Error& e) {
         throw Error(ExitCode::kBadInput, where + ": data shard missing or unreadable: " + e.what());
       }
     }
-    return *slot;
+    return slot;
+  }
+
+  // The entry's bytes in its mapped shard, bounds checked.
+  StoredView stored_bytes(const tf::BundleEntryProto& entry, const std::string& where) const {
+    std::shared_ptr<const MappedFile> file = shard(entry.shard_id(), where);
+    const auto size = static_cast<std::uint64_t>(file->bytes().size());
+    if (entry.offset() < 0 || entry.size() < 0 || static_cast<std::uint64_t>(entry.offset()) > size ||
+        static_cast<std::uint64_t>(entry.size()) > size - static_cast<std::uint64_t>(entry.offset())) {
+      throw Error(ExitCode::kBadInput, where + ": bytes [" + std::to_string(entry.offset()) + ", +" + std::to_string(entry.size()) +
+                                           ") lie past the end of " + file->path() + " (" + std::to_string(size) + " bytes)");
+    }
+    std::string_view data = file->bytes().substr(static_cast<std::size_t>(entry.offset()), static_cast<std::size_t>(entry.size()));
+    return {std::move(file), data};
+  }
+
+  static void check_fixed_size(tf::DataType dtype, const std::vector<std::int64_t>& shape, std::size_t stored, const std::string& where) {
+    auto n = num_elements(shape_proto(shape));
+    if (!n) throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(shape) + " is invalid");
+    const int esize = dtype_size(dtype);
+    if (esize == 0) throw Error(ExitCode::kUnsupported, where + ": dtype " + dtype_name(dtype) + " is not supported");
+    if (static_cast<std::uint64_t>(stored) != static_cast<std::uint64_t>(*n) * static_cast<std::uint64_t>(esize)) {
+      throw Error(ExitCode::kBadInput, where + ": shape " + dims_string(shape) + " of " + dtype_name(dtype) + " needs " +
+                                           std::to_string(*n * esize) + " bytes, the entry has " + std::to_string(stored));
+    }
+  }
+
+  // Once checked, the pages leave this process (they stay in the page cache): reading a large
+  // file tensor by tensor keeps the resident set small.
+  static void check_crc(std::uint32_t crc, const tf::BundleEntryProto& entry, const MappedFile& file, const std::string& where) {
+    file.release(static_cast<std::size_t>(entry.offset()), static_cast<std::size_t>(entry.size()));
+    if (crc32c::mask(crc) != entry.crc32c()) {
+      throw Error(ExitCode::kBadInput, where + ": checksum mismatch in " + file.path() + " (the data is corrupt)");
+    }
   }
 
   // One stored run of bytes (a whole tensor or one slice), checked and decoded.
   Tensor read_stored(const tf::BundleEntryProto& entry, std::vector<std::int64_t> shape, const std::string& where) const {
-    const MappedFile& file = shard(entry.shard_id(), where);
-    std::string_view data = stored_bytes(file, entry, where);
+    StoredView stored = stored_bytes(entry, where);
+    std::string_view data = stored.bytes;
     Tensor t;
     t.dtype = entry.dtype();
     t.shape = std::move(shape);
@@ -201,10 +223,7 @@ class Bundle final : public Checkpoint {
       crc = crc32c::value(data.data(), data.size());
       t.bytes.assign(data.data(), data.size());
     }
-    file.release(static_cast<std::size_t>(entry.offset()), data.size());
-    if (crc32c::mask(crc) != entry.crc32c()) {
-      throw Error(ExitCode::kBadInput, where + ": checksum mismatch in " + file.path() + " (the data is corrupt)");
-    }
+    check_crc(crc, entry, *stored.file, where);
     return t;
   }
 
@@ -249,7 +268,7 @@ class Bundle final : public Checkpoint {
   std::map<std::string, tf::BundleEntryProto> protos_;
   std::map<std::string, tf::BundleEntryProto> slice_entries_;
   mutable std::mutex shards_mutex_;
-  mutable std::vector<std::unique_ptr<MappedFile>> shards_;
+  mutable std::vector<std::shared_ptr<const MappedFile>> shards_;
 };
 
 }  // namespace

@@ -5,11 +5,16 @@
 
 #include <functional>
 #include <memory>
-#include <string_view>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/tensor.h"
+
+namespace tffreeze {
+class MappedFile;
+}
 
 namespace tffreeze::io::checkpoint {
 
@@ -23,6 +28,13 @@ struct Entry {
   int slices = 0;          // > 0: a partitioned variable stored as this many slices
   int shard = 0;           // V2: data shard and byte offset (-1 for V1 and sliced tensors)
   std::int64_t offset = -1;
+};
+
+// A tensor's bytes where they lie in a mapped data shard, checked as read() checks them; `file`
+// keeps the mapping alive (Python's Checkpoint hands them out as NumPy views, no copy).
+struct StoredView {
+  std::shared_ptr<const MappedFile> file;
+  std::string_view bytes;
 };
 
 class Checkpoint {
@@ -44,6 +56,10 @@ class Checkpoint {
   virtual bool stream(const std::string& name, const std::function<void(std::string_view)>& sink) const;
   // Whether stream() passes this entry's bytes.
   virtual bool streamable(const Entry& entry) const;
+
+  // The tensor's bytes in place when it is stored as one run of fixed-size elements (V2, not
+  // partitioned); nullopt otherwise (then read() it). Throws as read() does.
+  virtual std::optional<StoredView> read_view(const std::string& /*name*/) const { return std::nullopt; }
 
   const Entry* find(const std::string& name) const;
 };

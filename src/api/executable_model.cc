@@ -1,11 +1,11 @@
-#include "cli/executable_model.h"
+#include "api/executable_model.h"
 
 #include <memory>
 
 #include "freeze/freeze.h"
 #include "io/checkpoint/checkpoint.h"
 
-namespace tffreeze::cli {
+namespace tffreeze::api {
 
 io::Model executable_model(io::Model model, const std::string& signature) {
   if (!model.meta.has_object_graph_def() || model.graph().library().function_size() == 0) return model;
@@ -21,4 +21,4 @@ io::Model executable_model(io::Model model, const std::string& signature) {
   return frozen;
 }
 
-}  // namespace tffreeze::cli
+}  // namespace tffreeze::api

@@ -5,15 +5,15 @@
 // proven by the test suite against onnxruntime. Written atomically.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "tffreeze/tf/graph.pb.h"
 
-namespace tffreeze::cli {
+namespace tffreeze::api {
 
 struct OnnxOutputOptions {
   int opset = 17;
@@ -21,19 +21,17 @@ struct OnnxOutputOptions {
   std::vector<std::string> inputs_as_nchw, outputs_as_nchw;
   bool verify = true;  // prove the TF graph that is exported against the given one
   double rtol = 1e-4, atol = 1e-4;
-  std::string target = "generic";  // the ONNX deploy target (cli/onnx_target.h): its rewrites and check
+  std::string target = "generic";  // the ONNX deploy target (api/onnx_target.h): its rewrites and check
 };
 
 bool is_onnx_output(const std::string& path);
 // Usage errors (exit 2) of the ONNX options, before any work: an opset out of range.
 void check_onnx_options(const OnnxOutputOptions& o);
 
-// Adds --opset, --external-data, --inputs-as-nchw, --outputs-as-nchw.
-void add_onnx_options(CLI::App* cmd, OnnxOutputOptions* o);
-
-// Exports the frozen `graph` (outputs as the user named them) to `output`; fills `report`.
+// Exports the frozen `graph` (outputs as the user named them) to `output`; fills `report`, says
+// what it did on `log`.
 void write_onnx(const tffreeze::tf::GraphDef& graph, const std::vector<std::string>& outputs,
                 const std::map<std::string, std::vector<std::int64_t>>& shapes, const OnnxOutputOptions& o, const std::string& output,
-                nlohmann::json* report);
+                nlohmann::json* report, std::ostream& log);
 
-}  // namespace tffreeze::cli
+}  // namespace tffreeze::api

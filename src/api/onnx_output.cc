@@ -1,10 +1,8 @@
-#include "cli/onnx_output.h"
-
-#include <iostream>
+#include "api/onnx_output.h"
 
 #include "common/error.h"
 #include "common/file_util.h"
-#include "cli/onnx_target.h"
+#include "api/onnx_target.h"
 #include "export/onnx/export.h"
 #include "export/onnx/nchw_frame.h"
 #include "export/onnx/prepare.h"
@@ -12,7 +10,7 @@
 #include "runtime/executor.h"
 #include "runtime/verify.h"
 
-namespace tffreeze::cli {
+namespace tffreeze::api {
 
 namespace {
 
@@ -25,7 +23,8 @@ bool listed(const std::vector<std::string>& names, const std::string& name) {
 // The graph that is exported computes what the frozen graph does: both run on the same random
 // inputs (transposed to NCHW for the --inputs-as-nchw ones; NCHW outputs transposed back).
 void prove_layout(const tf::GraphDef& original, const tf::GraphDef& exported, const std::vector<std::string>& outputs,
-                  const std::map<std::string, std::vector<std::int64_t>>& shapes, const OnnxOutputOptions& o, nlohmann::json* report) {
+                  const std::map<std::string, std::vector<std::int64_t>>& shapes, const OnnxOutputOptions& o, nlohmann::json* report,
+                  std::ostream& log) {
   auto feeds = runtime::random_feeds(runtime::needed_placeholders(original, outputs), shapes, 1);
   auto want = runtime::Executor(original).run(feeds, outputs);
   for (auto& [name, t] : feeds)
@@ -35,7 +34,7 @@ void prove_layout(const tf::GraphDef& original, const tf::GraphDef& exported, co
     if (listed(o.outputs_as_nchw, outputs[i]) && got[i].shape.size() == 4) got[i] = onnx_export::transposed(got[i], {0, 2, 3, 1});
     auto d = runtime::compare_tensors(got[i], want[i], o.rtol, o.atol);
     (*report)["verification"][outputs[i]] = {{"max_abs", d.max_abs}, {"within_tolerance", d.within_tolerance}};
-    std::cout << "verified " << outputs[i] << " (NCHW TF graph for ONNX): max abs difference " << d.max_abs << (d.within_tolerance ? "" : "  DIFFERS") << "\n";
+    log << "verified " << outputs[i] << " (NCHW TF graph for ONNX): max abs difference " << d.max_abs << (d.within_tolerance ? "" : "  DIFFERS") << "\n";
     if (!d.within_tolerance) {
       throw Error(ExitCode::kCheckFailed, "the graph prepared for ONNX computes different values for '" + outputs[i] + "' (max abs " +
                                               std::to_string(d.max_abs) + "); nothing written");
@@ -43,7 +42,7 @@ void prove_layout(const tf::GraphDef& original, const tf::GraphDef& exported, co
   }
 }
 
-void report_transposes(const onnx::ModelProto& model, const std::vector<std::string>& why, nlohmann::json* report) {
+void report_transposes(const onnx::ModelProto& model, const std::vector<std::string>& why, nlohmann::json* report, std::ostream& log) {
   std::map<std::string, int> histogram;
   int transposes = 0;
   for (const auto& n : model.graph().node()) ++histogram[n.op_type()], transposes += n.op_type() == "Transpose";
@@ -51,8 +50,8 @@ void report_transposes(const onnx::ModelProto& model, const std::vector<std::str
   (*report)["onnx"]["ops"] = histogram;
   (*report)["onnx"]["transposes"] = transposes;
   (*report)["onnx"]["transposes_kept"] = why;
-  std::cout << "ONNX: " << model.graph().node_size() << " nodes, " << transposes << " Transpose" << (transposes == 1 ? "" : "s") << "\n";
-  for (const auto& w : why) std::cout << "  Transpose kept: " << w << "\n";
+  log << "ONNX: " << model.graph().node_size() << " nodes, " << transposes << " Transpose" << (transposes == 1 ? "" : "s") << "\n";
+  for (const auto& w : why) log << "  Transpose kept: " << w << "\n";
 }
 
 }  // namespace
@@ -66,19 +65,12 @@ void check_onnx_options(const OnnxOutputOptions& o) {
   }
 }
 
-void add_onnx_options(CLI::App* cmd, OnnxOutputOptions* o) {
-  cmd->add_option("--opset", o->opset, "ONNX opset of an .onnx output (13 to 20; default 17)")->default_str("17");
-  cmd->add_flag("--external-data", o->external_data, "Write an .onnx output's weights to OUT.onnx.data beside it");
-  cmd->add_option("--inputs-as-nchw", o->inputs_as_nchw, "ONNX inputs that take NCHW instead of the TF graph's NHWC")->delimiter(',');
-  cmd->add_option("--outputs-as-nchw", o->outputs_as_nchw, "ONNX outputs that give NCHW instead of the TF graph's NHWC")->delimiter(',');
-}
-
 void write_onnx(const tf::GraphDef& graph, const std::vector<std::string>& outputs, const std::map<std::string, std::vector<std::int64_t>>& shapes,
-                const OnnxOutputOptions& o, const std::string& output, nlohmann::json* report) {
+                const OnnxOutputOptions& o, const std::string& output, nlohmann::json* report, std::ostream& log) {
   check_onnx_options(o);
   tf::GraphDef exported = graph;
   const auto kept = onnx_export::prepare_for_onnx(&exported, outputs, {o.inputs_as_nchw, o.outputs_as_nchw});
-  if (o.verify) prove_layout(graph, exported, outputs, shapes, o, report);
+  if (o.verify) prove_layout(graph, exported, outputs, shapes, o, report, log);
   onnx_export::ExportOptions options;
   options.opset = o.opset;
   options.outputs = outputs;
@@ -90,11 +82,11 @@ void write_onnx(const tf::GraphDef& graph, const std::vector<std::string>& outpu
   std::vector<std::string> fusions;
   onnx::ModelProto model = onnx_export::to_onnx(exported, options, &fusions);
   (*report)["onnx"] = {{"opset", o.opset}, {"external_data", o.external_data}, {"fused", fusions}};
-  for (const auto& f : fusions) std::cout << "ONNX: fused " << f << "\n";
-  report_transposes(model, kept, report);
-  apply_onnx_target(&model, o.target, output, report);
+  for (const auto& f : fusions) log << "ONNX: fused " << f << "\n";
+  report_transposes(model, kept, report, log);
+  apply_onnx_target(&model, o.target, output, report, log);
   io::save_onnx(std::move(model), output, o.external_data);
-  std::cout << "wrote " << output << " (ONNX opset " << o.opset << (o.external_data ? ", weights in " + output + ".data" : "") << ")\n";
+  log << "wrote " << output << " (ONNX opset " << o.opset << (o.external_data ? ", weights in " + output + ".data" : "") << ")\n";
 }
 
-}  // namespace tffreeze::cli
+}  // namespace tffreeze::api

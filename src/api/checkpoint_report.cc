@@ -1,14 +1,13 @@
-#include "cli/checkpoint_report.h"
+#include "api/checkpoint_report.h"
 
 #include <iomanip>
-#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/dtype.h"
 #include "io/checkpoint/object_graph.h"
 
-namespace tffreeze::cli {
+namespace tffreeze::api {
 
 using json = nlohmann::json;
 
@@ -46,15 +45,15 @@ json checkpoint_summary_json(const io::checkpoint::Checkpoint& ckpt) {
   return j;
 }
 
-void print_checkpoint_table(const io::checkpoint::Checkpoint& ckpt) {
+void print_checkpoint_table(const io::checkpoint::Checkpoint& ckpt, std::ostream& out) {
   std::size_t width = 4;
   for (const auto& e : ckpt.entries()) width = std::max(width, e.name.size());
   width = std::min<std::size_t>(width, 80);
   for (const auto& e : ckpt.entries()) {
-    std::cout << std::left << std::setw(static_cast<int>(width)) << e.name << "  " << std::setw(8) << dtype_name(e.dtype) << "  "
+    out << std::left << std::setw(static_cast<int>(width)) << e.name << "  " << std::setw(8) << dtype_name(e.dtype) << "  "
               << std::setw(18) << dims_string(e.shape) << "  " << e.bytes << (e.slices ? "  (" + std::to_string(e.slices) + " slices)" : "")
               << "\n";
   }
 }
 
-}  // namespace tffreeze::cli
+}  // namespace tffreeze::api
