@@ -13,6 +13,7 @@
 #include "api/optimize.h"
 #include "api/run.h"
 #include "api/save.h"
+#include "common/dtype.h"
 #include "common/error.h"
 #include "graph/summary.h"
 #include "graph/validate.h"
@@ -315,6 +316,20 @@ py::object summary_field(const Graph& g, const char* field) {
   return to_python(summary[field]);
 }
 
+py::list outputs_of(const Graph& g) {
+  std::vector<api::OutputInfo> infos;
+  {
+    py::gil_scoped_release release;
+    infos = api::output_infos(g.graph, g.fetches());
+  }
+  py::list out;
+  for (const auto& o : infos) {
+    py::object shape = o.shape ? py::cast(*o.shape) : py::none();
+    out.append(py::dict(py::arg("name") = o.name, py::arg("op") = o.op, py::arg("dtype") = dtype_name(o.dtype), py::arg("shape") = shape));
+  }
+  return out;
+}
+
 void bind_graph(py::module_& m) {
   py::class_<Graph>(m, "Graph", "A TensorFlow graph in memory, as freeze and optimize return it.")
       .def("save", &save, py::arg("path"),
@@ -325,12 +340,9 @@ void bind_graph(py::module_& m) {
            py::arg("feeds"), py::arg("outputs") = py::none(),
            "Run on the CPU with the reference executor: {name: array} in, {output: array} out (default outputs: the graph's).")
       .def_property_readonly("inputs", [](const Graph& g) { return summary_field(g, "inputs"); }, "The inputs: [{name, op, dtype, shape, ...}]")
-      .def_property_readonly("outputs", [](const Graph& g) {
-            if (g.outputs.empty()) return summary_field(g, "outputs");
-            py::list out;
-            for (const auto& o : g.outputs) out.append(py::dict(py::arg("name") = o));
-            return py::object(out);
-          }, "The outputs: [{name, ...}] (those it was frozen or optimized for, else the inferred ones)")
+      .def_property_readonly("outputs", &outputs_of,
+                             "The outputs: [{name, op, dtype, shape}] (those it was frozen or optimized for, else the inferred ones);\n"
+                             "shape from a run on random inputs, -1 where it follows an input's unknown dimension, None if it cannot run")
       .def_property_readonly("ops", [](const Graph& g) { return summary_field(g, "ops"); }, "Op type -> node count")
       .def_property_readonly("report", [](const Graph& g) { return to_python(g.report); },
                              "The freeze report (as --report writes it; 'optimize' inside when optimized) or the optimize report")

@@ -33,7 +33,8 @@ class Graph:
         """[{name, op, dtype, shape, training_flag}]"""
     @property
     def outputs(self) -> list[dict[str, Any]]:
-        """[{name, ...}]: the outputs it was frozen or optimized for, else the inferred ones."""
+        """[{name, op, dtype, shape}]: the outputs it was frozen or optimized for, else the inferred ones; shape from a
+        run on random inputs, -1 where it follows an unknown input dimension, None when the graph cannot run."""
     @property
     def ops(self) -> dict[str, int]:
         """Op type -> node count."""

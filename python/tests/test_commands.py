@@ -78,7 +78,7 @@ def test_freeze_optimize_of_a_training_checkpoint_equals_cli(cli, mobilenet, tmp
     assert (tmp_path / "py.pb").read_bytes() == (tmp_path / "cli.pb").read_bytes()
     assert graph.report["optimize"]["target"] == "opencv"
     assert all(v["within_tolerance"] for v in graph.report["optimize"]["verification"].values())
-    assert graph.outputs == [{"name": "MobilenetV1/Predictions/Softmax"}]
+    assert graph.outputs == [{"name": "MobilenetV1/Predictions/Softmax", "op": "Softmax", "dtype": "float32", "shape": [1, 10]}]
     assert graph.inputs[0]["name"] == "input_batch" and graph.inputs[0]["shape"] == [1, 32, 32, 3]
     assert graph.ops == cli.json("inspect", tmp_path / "cli.pb", "--json")["ops"]
 
@@ -201,3 +201,12 @@ def test_save_onnx_and_tfjs_equal_cli(cli, mobilenet, tmp_path):
     assert result.returncode == (1 if findings else 0)
     lines = [f"{f['node']}" + (f" ({f['op']})" if f["op"] else "") + f": {f['rule']}" for f in findings]
     assert lines == result.stdout.splitlines()[:len(lines)]
+
+
+def test_graph_outputs_have_dtype_and_shape(mobilenet):
+    out, args = mobilenet
+    kwargs = freeze_kwargs(args)
+    kwargs["replace_input"] = {"input_batch": "float32[-1,32,32,3]"}  # an unknown batch dimension
+    graph = tffreeze.freeze(str(out / "model.ckpt.meta"), **kwargs)
+    assert graph.outputs == [{"name": "MobilenetV1/Predictions/Softmax", "op": "Softmax", "dtype": "float32", "shape": [-1, 10]}]
+    assert graph.inputs[0]["shape"] == [-1, 32, 32, 3]

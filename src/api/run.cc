@@ -6,6 +6,7 @@
 #include "api/optimize.h"
 #include "common/error.h"
 #include "freeze/freeze.h"
+#include "graph/default_attrs.h"
 #include "graph/graph_view.h"
 #include "graph/summary.h"
 #include "io/checkpoint/checkpoint.h"
@@ -44,6 +45,52 @@ void check_feeds(const tf::GraphDef& graph, const std::map<std::string, Tensor>&
 std::vector<Tensor> run_graph(const tf::GraphDef& graph, const std::vector<std::string>& outputs, const std::map<std::string, Tensor>& feeds) {
   check_feeds(graph, feeds);
   return runtime::Executor(graph).run(feeds, outputs);
+}
+
+namespace {
+
+// The outputs' shapes on random inputs whose unknown dims are `unknown_dim`; nullopt when the
+// graph does not run on them.
+std::optional<std::vector<Tensor>> shapes_at(const tf::GraphDef& graph, const std::vector<std::string>& outputs, std::int64_t unknown_dim) {
+  std::map<std::string, std::vector<std::int64_t>> shapes;
+  const auto placeholders = runtime::needed_placeholders(graph, outputs);
+  for (const auto* p : placeholders) {
+    auto it = p->attr().find("shape");
+    if (it == p->attr().end() || it->second.shape().unknown_rank()) return std::nullopt;
+    std::vector<std::int64_t> dims;
+    for (const auto& d : it->second.shape().dim()) dims.push_back(d.size() < 0 ? unknown_dim : d.size());
+    shapes[p->name()] = dims;
+  }
+  try {
+    return runtime::Executor(graph).run(runtime::random_feeds(placeholders, shapes, 1), outputs);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::vector<OutputInfo> output_infos(const tf::GraphDef& graph, const std::vector<std::string>& outputs) {
+  graph::GraphView view(graph);
+  auto once = shapes_at(graph, outputs, 1), twice = shapes_at(graph, outputs, 2);
+  std::vector<OutputInfo> out;
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    OutputInfo info{outputs[k], "", tf::DT_INVALID, std::nullopt};
+    const graph::TensorRef ref = graph::parse_input(outputs[k]);
+    if (const int i = view.find(ref.node); i >= 0) {
+      info.op = view.node(i).op();
+      info.dtype = graph::output_dtype(view.node(i), ref.index).value_or(tf::DT_INVALID);
+    }
+    if (once && twice) {
+      std::vector<std::int64_t> dims = (*once)[k].shape;
+      const auto& other = (*twice)[k].shape;
+      for (std::size_t d = 0; d < dims.size(); ++d)
+        if (other.size() != dims.size() || other[d] != dims[d]) dims[d] = -1;
+      info.shape = dims;
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
 }
 
 bool Verified::equal() const {

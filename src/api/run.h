@@ -31,6 +31,16 @@ void check_feeds(const tf::GraphDef& graph, const std::map<std::string, Tensor>&
 // Checks the feeds and runs the outputs once.
 std::vector<Tensor> run_graph(const tf::GraphDef& graph, const std::vector<std::string>& outputs, const std::map<std::string, Tensor>& feeds);
 
+// What the outputs are: name, op, dtype, and the shape one run on random inputs gives, with -1
+// for a dimension that follows an input's unknown one (a second run at another size tells them
+// apart); shape null when the graph cannot run on random inputs.
+struct OutputInfo {
+  std::string name, op;
+  tf::DataType dtype = tf::DT_INVALID;
+  std::optional<std::vector<std::int64_t>> shape;
+};
+std::vector<OutputInfo> output_infos(const tf::GraphDef& graph, const std::vector<std::string>& outputs);
+
 struct VerifyOptions {
   std::map<std::string, Tensor> feeds;  // empty: `random` batches of random inputs from `seed`
   std::vector<std::string> outputs;     // empty: A's inferred outputs
