@@ -9,31 +9,10 @@ tools/build.sh >/dev/null
 work=${1:-/tmp/tffreeze-bench}
 rm -rf "$work"
 mkdir -p "$work"
-B=build/tffreeze
-G=build/tffreeze-modelgen
-T=/usr/bin/time
-
-# "seconds peak_kb" of a command (its output discarded).
-measure() { $T -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; exit 1; }; cat "$work/time.txt"; }
-size_of() { stat -c %s "$1"; }
-mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+source bench/common.sh
 
 echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM, $(date -u +%Y-%m-%d); files in the page cache (each input read once before timing)."
 echo
-
-# I/O floor: read every input file, then write an output of the same size as ours.
-floor() {  # floor DIR OUTPUT_BYTES -> seconds
-  local dir=$1 bytes=$2
-  cat "$dir"/model.ckpt.* >/dev/null
-  local t0 t1
-  t0=$(date +%s.%N)
-  cat "$dir"/model.ckpt.* >/dev/null
-  head -c "$bytes" /dev/zero >"$work/floor.out"
-  t1=$(date +%s.%N)
-  rm -f "$work/floor.out"
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
-}
 
 run_model() {  # run_model NAME MODEL WIDTH -> one table row
   local name=$1 model=$2 width=$3

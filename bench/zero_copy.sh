@@ -9,11 +9,8 @@ tools/build.sh >/dev/null
 work=${1:-/tmp/tffreeze-bench-zc}
 rm -rf "$work"
 mkdir -p "$work"
-B=build/tffreeze
-G=build/tffreeze-modelgen
-T=/usr/bin/time
+source bench/common.sh
 
-measure() { $T -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; exit 1; }; cat "$work/time.txt"; }
 best_of_3() {  # "seconds peak_kb" of the fastest of three runs
   local best=""
   for _ in 1 2 3; do
@@ -21,19 +18,6 @@ best_of_3() {  # "seconds peak_kb" of the fastest of three runs
     if [ -z "$best" ] || awk -v a="$s" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then best="$s $kb"; fi
   done
   echo "$best"
-}
-size_of() { stat -c %s "$1"; }
-mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-floor() {  # DIR OUTPUT_BYTES -> seconds: read every input, write an output of that size
-  local dir=$1 bytes=$2 t0 t1
-  cat "$dir"/model.ckpt.* >/dev/null
-  t0=$(date +%s.%N)
-  cat "$dir"/model.ckpt.* >/dev/null
-  head -c "$bytes" /dev/zero >"$work/floor.out"
-  t1=$(date +%s.%N)
-  rm -f "$work/floor.out"
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
 
 echo "$(nproc) cores, $(date -u +%Y-%m-%d); inputs in the page cache; best of 3 runs (GNU time: wall s, peak RSS)."
