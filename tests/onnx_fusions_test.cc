@@ -32,6 +32,20 @@ std::string wide_input(GraphBuilder& b, std::vector<std::int64_t> shape) {
   return "x";
 }
 
+// clip_by_value(a x + b, 0, hi) as TF writes it: Maximum(Minimum(a x + b, hi), 0), named `name`.
+void clipped_affine(GraphBuilder& b, const std::string& name, const std::string& x, float a, float shift, float hi) {
+  b.node(name + "/mul", "Mul", {x, b.scalar(name + "/a", a)});
+  b.node(name + "/add", "AddV2", {name + "/mul", b.scalar(name + "/b", shift)});
+  b.node(name + "/min", "Minimum", {name + "/add", b.scalar(name + "/hi", hi)});
+  b.node(name, "Maximum", {name + "/min", b.scalar(name + "/zero", 0)});
+}
+
+// relu6(x + 3), named `name`.
+void shifted_relu6(GraphBuilder& b, const std::string& name, const std::string& x) {
+  b.node(name + "/add", "AddV2", {x, b.scalar(name + "/three", 3)});
+  b.node(name, "Relu6", {name + "/add"});
+}
+
 TEST(OnnxFusions, MatMulPlusBiasBecomesGemm) {
   REQUIRE_ONNXRUNTIME();
   GraphBuilder b;
@@ -76,14 +90,9 @@ TEST(OnnxFusions, HardSigmoidForms) {
   REQUIRE_ONNXRUNTIME();
   GraphBuilder b;
   const std::string x = wide_input(b, {2, 3, 5});
-  // Keras 2: clip_by_value(0.2 x + 0.5, 0, 1), which TF writes as Maximum(Minimum(...)).
-  b.node("k2_mul", "Mul", {x, b.scalar("point_two", 0.2f)});
-  b.node("k2_add", "AddV2", {"k2_mul", b.scalar("point_five", 0.5f)});
-  b.node("k2_min", "Minimum", {"k2_add", b.scalar("one", 1)});
-  b.node("keras2", "Maximum", {"k2_min", b.scalar("zero", 0)});
-  // MobileNet V3: relu6(x + 3) * (1/6); Keras 3: relu6(x + 3) / 6.
-  b.node("v3_add", "AddV2", {x, b.scalar("three", 3)});
-  b.node("v3_relu6", "Relu6", {"v3_add"});
+  clipped_affine(b, "keras2", x, 0.2f, 0.5f, 1);  // Keras 2: clip_by_value(0.2 x + 0.5, 0, 1)
+  // MobileNet V3: relu6(x + 3) * (1/6); Keras 3: relu6(3 + x) / 6.
+  shifted_relu6(b, "v3_relu6", x);
   b.node("mobilenet_v3", "Mul", {"v3_relu6", b.scalar("sixth", 1.0f / 6)});
   b.node("k3_add", "AddV2", {b.scalar("three_b", 3), x});
   b.node("k3_relu6", "Relu6", {"k3_add"});
@@ -99,13 +108,9 @@ TEST(OnnxFusions, HardSigmoidNotForOtherScales) {
   REQUIRE_ONNXRUNTIME();
   GraphBuilder b;
   const std::string x = wide_input(b, {2, 3, 5});
-  b.node("add", "AddV2", {x, b.scalar("three", 3)});
-  b.node("relu6", "Relu6", {"add"});
+  shifted_relu6(b, "relu6", x);
   b.node("fifth", "Mul", {"relu6", b.scalar("one_fifth", 0.2f)});  // clip(x + 3, 0, 6) / 5 reaches 1.2: not a hard sigmoid
-  b.node("c_mul", "Mul", {x, b.scalar("point_two", 0.2f)});
-  b.node("c_add", "AddV2", {"c_mul", b.scalar("point_five", 0.5f)});
-  b.node("c_min", "Minimum", {"c_add", b.scalar("two", 2)});
-  b.node("clip_to_two", "Maximum", {"c_min", b.scalar("zero", 0)});  // clip to [0, 2]
+  clipped_affine(b, "clip_to_two", x, 0.2f, 0.5f, 2);             // clip to [0, 2]
   auto ops = exported_ops(b.graph(), {"fifth", "clip_to_two"});
   EXPECT_EQ(ops["HardSigmoid"], 0);
   EXPECT_EQ(ops["Clip"], 1);
@@ -117,13 +122,11 @@ TEST(OnnxFusions, HardSwishForms) {
   GraphBuilder b;
   const std::string x = wide_input(b, {2, 4, 3});
   // Keras MobileNet V3: x * (relu6(x + 3) * (1/6)).
-  b.node("add", "AddV2", {x, b.scalar("three", 3)});
-  b.node("relu6", "Relu6", {"add"});
+  shifted_relu6(b, "relu6", x);
   b.node("hard_sigmoid", "Mul", {"relu6", b.scalar("sixth", 1.0f / 6)});
   b.node("keras", "Mul", {x, "hard_sigmoid"});
   // TF-Slim: x * relu6(x + 3) * (1/6).
-  b.node("s_add", "AddV2", {x, b.scalar("three_s", 3)});
-  b.node("s_relu6", "Relu6", {"s_add"});
+  shifted_relu6(b, "s_relu6", x);
   b.node("s_product", "Mul", {"s_relu6", x});
   b.node("slim", "Mul", {"s_product", b.scalar("sixth_s", 1.0f / 6)});
   const std::vector<std::string> outs = {"keras", "slim"};
@@ -142,14 +145,10 @@ TEST(OnnxFusions, HardSwishNotForOtherSigmoids) {
   REQUIRE_ONNXRUNTIME();
   GraphBuilder b;
   const std::string x = wide_input(b, {2, 4, 3});
-  b.node("k2_mul", "Mul", {x, b.scalar("point_two", 0.2f)});  // Keras 2's hard sigmoid: HardSigmoid(0.2, 0.5)
-  b.node("k2_add", "AddV2", {"k2_mul", b.scalar("point_five", 0.5f)});
-  b.node("k2_min", "Minimum", {"k2_add", b.scalar("one", 1)});
-  b.node("k2", "Maximum", {"k2_min", b.scalar("zero", 0)});
+  clipped_affine(b, "k2", x, 0.2f, 0.5f, 1);  // Keras 2's hard sigmoid: HardSigmoid(0.2, 0.5)
   b.node("times_x", "Mul", {x, "k2"});
   b.placeholder("other", tf::DT_FLOAT, {2, 4, 3});
-  b.node("add", "AddV2", {x, b.scalar("three", 3)});
-  b.node("relu6", "Relu6", {"add"});
+  shifted_relu6(b, "relu6", x);
   b.node("hs", "Mul", {"relu6", b.scalar("sixth", 1.0f / 6)});
   b.node("times_other", "Mul", {"other", "hs"});  // another tensor times the hard sigmoid of x
   auto ops = exported_ops(b.graph(), {"times_x", "times_other"});
