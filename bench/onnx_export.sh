@@ -4,11 +4,13 @@
 # optimized TF graph), OpenCV DNN's ONNX importer (our .onnx) and its TF importer (the optimized
 # TF graph), on the same input and thread count. Prints the markdown recorded in BENCHMARKS.md.
 #   bench/onnx_export.sh [RUNS] [WORKDIR]      (default 20 runs, /tmp/tffreeze-bench-onnx)
+#   MODELS="mobilenet_v1" bench/onnx_export.sh   (some of the models only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/build.sh >/dev/null
 runs=${1:-20}
 work=${2:-/tmp/tffreeze-bench-onnx}
+read -r -a models <<<"${MODELS:-inception_v3 mobilenet_v1 resnet50_v1}"
 rm -rf "$work"
 mkdir -p "$work"
 B=build/tffreeze
@@ -22,7 +24,7 @@ echo
 echo "| model | freeze s | freeze --optimize s | ... -o .onnx s | --inputs-as-nchw s | export / freeze | peak RSS MiB (onnx) |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 declare -A input_of
-for model in inception_v3 mobilenet_v1 resnet50_v1; do
+for model in "${models[@]}"; do
   dir="$work/$model"
   build/tffreeze-modelgen "$model" --out "$dir" >/dev/null
   read -r -a args <"$dir/freeze.args"
@@ -43,7 +45,7 @@ echo "Latency, median (OpenCV) or mean (onnxruntime, tffreeze) of $runs runs aft
 echo
 echo "| model | threads | onnxruntime (.onnx) | tffreeze (.pb) | OpenCV ONNX importer (.onnx --target opencv, NCHW input) | OpenCV TF importer (.pb) | tffreeze / onnxruntime |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
-for model in inception_v3 mobilenet_v1 resnet50_v1; do
+for model in "${models[@]}"; do
   dir="$work/$model"
   input=${input_of[$model]}
   shape=$($B inspect "$dir/optimized.pb" --json | /usr/bin/python3 -c 'import json,sys; print(",".join(str(d) for d in json.load(sys.stdin)["inputs"][0]["shape"]))')
