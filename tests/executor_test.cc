@@ -20,12 +20,12 @@ namespace {
 
 Tensor floats(std::vector<std::int64_t> shape, std::vector<float> values) {
   Tensor t{tf::DT_FLOAT, std::move(shape), std::string(values.size() * 4, '\0'), {}};
-  std::memcpy(t.bytes.data(), values.data(), values.size() * 4);
+  if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), values.size() * 4);
   return t;
 }
 Tensor ints(std::vector<std::int64_t> shape, std::vector<std::int32_t> values) {
   Tensor t{tf::DT_INT32, std::move(shape), std::string(values.size() * 4, '\0'), {}};
-  std::memcpy(t.bytes.data(), values.data(), values.size() * 4);
+  if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), values.size() * 4);
   return t;
 }
 std::vector<float> values_of(const Tensor& t) {
