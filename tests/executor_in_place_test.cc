@@ -80,6 +80,45 @@ TEST(ExecutorInPlace, ConstantsAreNotOverwritten) {
   EXPECT_TRUE(runtime::compare_tensors(once[0], twice[0], 0, 0).within_tolerance);
 }
 
+// A graph whose weights come first, as exported graphs list them: each is decoded just before
+// its first reader runs, not all of them at the start.
+TEST(ExecutorConstants, DecodedJustBeforeTheirReader) {
+  GraphBuilder b;
+  const std::string w1 = b.random_constant("w1", {16, 16}), w2 = b.random_constant("w2", {16, 16});
+  b.placeholder("x", tf::DT_FLOAT, {16, 16});
+  b.node("a", "MatMul", {"x", w1});
+  b.node("b", "MatMul", {"a", w2});
+  runtime::Executor executor(b.graph());
+  std::vector<std::string> seen;
+  executor.set_observer([&](const tf::NodeDef& node, int, const Tensor&) { seen.push_back(node.name()); });
+  executor.run(runtime::random_feeds(runtime::needed_placeholders(b.graph(), {"b"}), {}, 3), {"b"});
+  EXPECT_EQ(seen, (std::vector<std::string>{"x", w1, "a", w2, "b"}));
+}
+
+// Not kept (the proof's single run), a constant is released after its last reader like any
+// value: that reader may even take its buffer. Every run decodes it afresh, to the same values.
+TEST(ExecutorConstants, NotKeptTheyAreReleasedAfterTheirLastReader) {
+  GraphBuilder b;
+  b.placeholder("x", tf::DT_FLOAT, {64, 64});
+  const std::string w = b.random_constant("w", {64, 64});
+  b.node("sum", "AddV2", {w, "x"});
+  b.node("out", "Tanh", {"sum"});
+  auto feeds = runtime::random_feeds(runtime::needed_placeholders(b.graph(), {"out"}), {}, 3);
+  std::map<std::string, const void*> at;
+  runtime::Executor executor(b.graph());
+  executor.set_keep_constants(false);
+  executor.set_observer([&](const tf::NodeDef& node, int k, const Tensor& t) {
+    if (k == 0) at[node.name()] = t.bytes.data();
+  });
+  auto once = executor.run(feeds, {"out"});
+  EXPECT_EQ(at["sum"], at[w]) << "the constant's only reader took its buffer: nothing else held it";
+  auto twice = executor.run(feeds, {"out"});
+  runtime::Executor kept(b.graph());
+  auto reference = kept.run(feeds, {"out"});
+  EXPECT_TRUE(once[0] == reference[0]);
+  EXPECT_TRUE(twice[0] == reference[0]);
+}
+
 // Large enough for every kernel below to split its loop over the threads.
 TEST(ExecutorThreads, SameBitsOnOneAndTwoThreads) {
   GraphBuilder b;

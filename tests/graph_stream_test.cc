@@ -7,10 +7,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/error.h"
 #include "freeze_support.h"
 #include "graph/mapped_constants.h"
 #include "io/graph_stream.h"
 #include "io/proto_io.h"
+#include "passes/pass.h"
+#include "runtime/verify.h"
+#include "targets/targets.h"
 
 namespace tffreeze {
 namespace {
@@ -20,21 +24,23 @@ namespace fs = std::filesystem;
 // Freezes `model_path` both ways; expects the streamed file to equal the serialized graph.
 void expect_streamed_equals_serialized(const std::string& model_path, freeze::FreezeOptions options = {}) {
   io::Model model = io::load_model(model_path);
-  auto ckpt = io::checkpoint::open_checkpoint(freeze::default_checkpoint_for(model));
-  options.map_constants = true;
+  std::shared_ptr<const io::checkpoint::Checkpoint> ckpt = io::checkpoint::open_checkpoint(freeze::default_checkpoint_for(model));
+  auto source = graph::MappedSource::open(ckpt);
+  options.mapped_source = source;
   freeze::FreezeResult mapped = freeze::freeze_model(model, ckpt.get(), options);
   ASSERT_TRUE(graph::has_mapped_constants(mapped.graph)) << model_path << ": nothing was mapped, nothing is tested";
   EXPECT_TRUE(graph::validate_graph(mapped.graph).empty());
   const std::string out = test::temp_dir() + "/streamed.pb";
-  io::write_graph_streaming(mapped.graph, *ckpt, out);
-  options.map_constants = false;
+  io::write_graph_streaming(mapped.graph, out);
+  EXPECT_EQ(graph::serialized_size(mapped.graph), test::read_bytes(out).size()) << model_path;
+  options.mapped_source = nullptr;
   freeze::FreezeResult plain = freeze::freeze_model(model, ckpt.get(), options);
   EXPECT_FALSE(graph::has_mapped_constants(plain.graph));
   const std::string streamed = test::read_bytes(out), serialized = io::to_binary(plain.graph);
   EXPECT_EQ(streamed.size(), serialized.size()) << model_path;
   EXPECT_TRUE(streamed == serialized) << model_path << ": the streamed file differs from the serialized graph";
   // Materialized in memory, the mapped graph is the plain one too.
-  graph::materialize_mapped_constants(&mapped.graph, *ckpt);
+  graph::materialize_mapped_constants(&mapped.graph);
   EXPECT_TRUE(io::to_binary(mapped.graph) == serialized) << model_path;
 }
 
@@ -83,6 +89,95 @@ TEST(GraphStream, CliFreezeOfAGeneratedCheckpoint) {
   ASSERT_TRUE(io::parse_text(test::read_bytes(text), &from_text, &why)) << why;
   EXPECT_TRUE(test::read_bytes(pb) == io::to_binary(from_text));
   EXPECT_GT(fs::file_size(pb), 100000u);
+}
+
+// freeze --optimize into a .pb keeps the weights no pass changes in the checkpoint's mapping and
+// streams them; into a .pbtxt every value is read. Both hold the same graph, to the byte, and
+// the report's size is the file's.
+TEST(GraphStream, CliFreezeOptimizeStreamsWhatNoPassChanged) {
+  Generated g = generate_mobilenet();
+  const std::string pb = test::temp_dir() + "/optimized.pb", text = test::temp_dir() + "/optimized.pbtxt";
+  const std::string report = test::temp_dir() + "/optimized.json";
+  auto args = freeze_args(g, pb);
+  args.insert(args.end(), {"--optimize", "--target", "opencv", "--report", report});
+  auto r = test::run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  args = freeze_args(g, text);
+  args.insert(args.end(), {"--optimize", "--target", "opencv"});
+  r = test::run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  tf::GraphDef from_text;
+  std::string why;
+  ASSERT_TRUE(io::parse_text(test::read_bytes(text), &from_text, &why)) << why;
+  EXPECT_TRUE(test::read_bytes(pb) == io::to_binary(from_text));
+  const auto json = nlohmann::json::parse(test::read_bytes(report));
+  EXPECT_EQ(json["optimize"]["bytes_after"].get<std::uint64_t>(), fs::file_size(pb));
+  EXPECT_EQ(json["optimize"]["verification"].size(), 1u) << "the proof ran";
+}
+
+// In memory: after the opencv pipeline the folded weights are values of their own, the
+// classifier's weights are still mapped, and the graph reads and runs as the materialized one.
+TEST(GraphStream, PassesReplaceOnlyTheWeightsTheyChange) {
+  Generated g = generate_mobilenet();
+  io::Model model = io::load_model(g.dir + "/model.ckpt.meta");
+  std::shared_ptr<const io::checkpoint::Checkpoint> ckpt = io::checkpoint::open_checkpoint(g.dir + "/model.ckpt");
+  freeze::FreezeOptions options;
+  options.outputs = {"MobilenetV1/Predictions/Softmax"};
+  options.replace_inputs = {"input_batch=float32[1,32,32,3]"};
+  options.set_values = {{"is_training", "false"}};
+  options.use_moving_averages = true;
+  options.mapped_source = graph::MappedSource::open(ckpt);
+  tf::GraphDef graph = freeze::freeze_model(model, ckpt.get(), options).graph;
+  passes::PassContext ctx;
+  ctx.outputs = options.outputs;
+  passes::run_pipeline(&graph, passes::parse_pipeline(targets::find_target("opencv").pipeline), ctx);
+  int mapped = 0, computed = 0;
+  for (const auto& n : graph.node()) {
+    if (n.op() != "Const" || n.attr().at("value").tensor().tensor_shape().dim_size() < 2) continue;
+    (graph::is_mapped_const(n) ? mapped : computed) += 1;
+  }
+  EXPECT_GT(mapped, 0) << "no weight stayed in the mapping";
+  EXPECT_GT(computed, 0) << "no weight was folded";
+  tf::GraphDef materialized = graph;
+  graph::materialize_mapped_constants(&materialized);
+  EXPECT_FALSE(graph::has_mapped_constants(materialized));
+  EXPECT_EQ(graph::serialized_size(graph), materialized.ByteSizeLong());
+  auto diffs = runtime::compare_graphs(materialized, graph, ctx.outputs, {}, {}, 1, 7, 0, 0);
+  EXPECT_TRUE(diffs.begin()->second.within_tolerance && diffs.begin()->second.max_abs == 0);
+}
+
+// A file cannot name a source: the attr is dropped as it is read, and the Const without its
+// content is what `validate` reports (exit 1), not a closed source (exit 5).
+TEST(GraphStream, AFileCannotReferToAMappedSource) {
+  const std::string path = test::temp_dir() + "/hostile.pbtxt";
+  std::ofstream(path) << "node { name: 'w' op: 'Const' attr { key: 'dtype' value { type: DT_FLOAT } }"
+                         " attr { key: 'value' value { tensor { dtype: DT_FLOAT tensor_shape { dim { size: 4 } } } } }"
+                         " attr { key: '_tffreeze_mapped_value' value { s: '1:w' } } }";
+  tf::GraphDef graph = io::load_model(path).graph();
+  EXPECT_FALSE(graph::has_mapped_constants(graph));
+  auto r = test::run_cli({"validate", path});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("no values"), std::string::npos) << r.out;
+}
+
+// A graph used after its source closed is our bug: exit 5, not a crash.
+TEST(GraphStream, AClosedSourceIsAnInternalError) {
+  Generated g = generate_mobilenet();
+  std::shared_ptr<const io::checkpoint::Checkpoint> ckpt = io::checkpoint::open_checkpoint(g.dir + "/model.ckpt");
+  const io::checkpoint::Entry* largest = nullptr;
+  for (const auto& e : ckpt->entries())
+    if (!largest || e.bytes > largest->bytes) largest = &e;
+  ASSERT_TRUE(largest);
+  auto source = graph::MappedSource::open(ckpt);
+  tf::NodeDef w = graph::make_mapped_const("w", largest->dtype, largest->shape, *source, largest->name);
+  EXPECT_EQ(graph::constant_value(w), ckpt->read(largest->name));
+  source.reset();
+  try {
+    graph::constant_value(w);
+    ADD_FAILURE() << "read a closed source";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kInternal) << e.what();
+  }
 }
 
 // Where in the data file the largest frozen weight's bytes are (its middle).

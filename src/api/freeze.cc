@@ -33,16 +33,16 @@ Frozen freeze_request(const FreezeRequest& request) {
   for (const auto& s : request.sets) options.set_values.push_back(parse_set(s));
   io::Model model = io::load_model(request.model, {request.tags});
   std::string ckpt_path = request.checkpoint.empty() ? freeze::default_checkpoint_for(model) : request.checkpoint;
-  std::unique_ptr<io::checkpoint::Checkpoint> ckpt;
+  std::shared_ptr<const io::checkpoint::Checkpoint> ckpt;
   Frozen out;
   if (!ckpt_path.empty()) {
     ckpt = io::checkpoint::open_checkpoint(ckpt_path);
     out.checkpoint_prefix = ckpt->prefix();
+    if (request.map_constants) options.mapped_source = out.mapped_source = graph::MappedSource::open(ckpt);
   } else {
     refuse_missing_variables(model);
   }
   out.result = freeze::freeze_model(model, ckpt.get(), options);
-  out.checkpoint = std::move(ckpt);
   return out;
 }
 

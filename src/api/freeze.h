@@ -15,14 +15,17 @@ struct FreezeRequest {
   std::string model, checkpoint;  // checkpoint empty: beside the .meta, or the SavedModel's variables/
   std::vector<std::string> tags;
   std::vector<std::string> sets;  // "NAME=VALUE" (--set)
-  freeze::FreezeOptions options;  // set_values are filled from `sets`
+  freeze::FreezeOptions options;  // set_values and mapped_source are filled in
+  // Variables' values stay in the checkpoint's mapping (graph/mapped_constants.h) until a pass
+  // changes them or a writer copies them out.
+  bool map_constants = false;
 };
 
 struct Frozen {
   freeze::FreezeResult result;
   std::string checkpoint_prefix;  // the checkpoint read, if any (outputs must not overwrite it)
-  // Kept open: with options.map_constants, the result's mapped Consts read their values from it.
-  std::shared_ptr<const io::checkpoint::Checkpoint> checkpoint;
+  // Kept open: with map_constants, the result's mapped Consts read their values through it.
+  std::shared_ptr<const graph::MappedSource> mapped_source;
 };
 
 // "NAME=VALUE"; throws Error (exit 2) otherwise.

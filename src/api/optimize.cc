@@ -9,6 +9,7 @@
 #include "common/dtype.h"
 #include "common/error.h"
 #include "graph/graph_view.h"
+#include "graph/mapped_constants.h"
 #include "graph/summary.h"
 #include "graph/training_ops.h"
 #include "graph/validate.h"
@@ -189,7 +190,7 @@ Optimized optimize_graph(tf::GraphDef&& original, const OptimizeOptions& o, cons
   refuse_invalid_input(original, source);
   fix_input_shapes(&original, shapes);
   const int nodes_before = original.node_size();
-  const std::size_t bytes_before = original.ByteSizeLong();
+  const std::size_t bytes_before = graph::serialized_size(original);
   Optimized out;
   out.outputs = ctx.outputs;
   if (o.no_verify) out.graph = std::move(original);  // nothing to compare against later
@@ -200,8 +201,9 @@ Optimized optimize_graph(tf::GraphDef&& original, const OptimizeOptions& o, cons
              {"passes", json::array()}};
   report_pass_steps(passes::run_pipeline(&graph, pipeline, ctx), report, log);  // each pass's result is validated there
   (*report)["nodes_after"] = graph.node_size();
-  (*report)["bytes_after"] = graph.ByteSizeLong();
-  log << "nodes " << nodes_before << " -> " << graph.node_size() << ", bytes " << bytes_before << " -> " << graph.ByteSizeLong() << "\n";
+  const std::size_t bytes_after = graph::serialized_size(graph);
+  (*report)["bytes_after"] = bytes_after;
+  log << "nodes " << nodes_before << " -> " << graph.node_size() << ", bytes " << bytes_before << " -> " << bytes_after << "\n";
   if (!is_onnx_output(output)) report_target_rejects(graph, target, report, log);  // an .onnx output is checked once exported
   if (!o.no_verify) {
     refuse_unprovable(original, graph, ctx.outputs, source);

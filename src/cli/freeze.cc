@@ -10,8 +10,6 @@
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/file_util.h"
-#include "graph/mapped_constants.h"
-#include "io/graph_stream.h"
 #include "freeze/freeze.h"
 #include "io/model.h"
 #include "passes/pass.h"
@@ -80,9 +78,9 @@ int run_freeze(const FreezeArgs& a) {
   options.lower_loops = a.lower_loops;
   options.moving_average_name = a.moving_average_name;
   options.replace_inputs = a.replace;
-  // A plain freeze to a binary GraphDef copies the weights from the checkpoint's mapping into the
-  // output as it writes (io/graph_stream.h); everything else works on values in memory.
-  options.map_constants = !a.optimize && io::writes_binary_graph(a.output);
+  // Into a binary GraphDef the weights go from the checkpoint's mapping straight into the output
+  // (io/graph_stream.h); the passes read and replace only those they change.
+  request.map_constants = io::writes_binary_graph(a.output);
   api::Frozen frozen = api::freeze_request(request);
   if (!frozen.checkpoint_prefix.empty()) refuse_overwriting_input(a.output, {frozen.checkpoint_prefix + ".index", frozen.checkpoint_prefix});
   freeze::FreezeResult& result = frozen.result;
@@ -104,8 +102,7 @@ int run_freeze(const FreezeArgs& a) {
     api::write_onnx(result.graph, result.report.outputs, parse_shapes(a.optimize_options.shapes), onnx, a.output, &exported, std::cout);
     report["export"] = exported;
   } else {
-    if (graph::has_mapped_constants(result.graph)) io::write_graph_streaming(result.graph, *frozen.checkpoint, a.output);
-    else io::save_graph(result.graph, a.output);
+    io::save_graph(result.graph, a.output);
     if (a.output == "-") std::cout.flush();
     else print_report(result.report, a.output);
   }

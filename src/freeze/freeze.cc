@@ -130,7 +130,7 @@ tf::GraphDef reachable_part(const graph::GraphView& view, const std::vector<std:
   return graph::extract_subgraph(view.graph(), view.needed_by(roots));
 }
 
-// The variable's checkpoint value, one partition of it, or a mapped Const (map_constants) when
+// The variable's checkpoint value, one partition of it, or a mapped Const (a mapped source given) when
 // it is graph::mappable.
 void check_value(const tf::NodeDef& var, const io::checkpoint::Checkpoint& checkpoint, const std::string& key, tf::DataType dtype,
                  const std::vector<std::int64_t>& shape) {
@@ -164,14 +164,14 @@ Tensor partition_of(Tensor value, const tf::NodeDef& var, const io::checkpoint::
 }
 
 tf::NodeDef variable_as_constant(const tf::NodeDef& var, const io::checkpoint::Checkpoint& checkpoint, const std::string& key,
-                                 const std::string& shape_and_slice, bool map_constants, FrozenVariable* fv) {
+                                 const std::string& shape_and_slice, const graph::MappedSource* mapped_source, FrozenVariable* fv) {
   const io::checkpoint::Entry& entry = *checkpoint.find(key);
-  if (map_constants && shape_and_slice.empty() && graph::mappable(checkpoint, entry)) {
+  if (mapped_source && shape_and_slice.empty() && graph::mappable(checkpoint, entry)) {
     check_value(var, checkpoint, key, entry.dtype, entry.shape);
     fv->dtype = entry.dtype;
     fv->shape = entry.shape;
     fv->bytes = entry.bytes;
-    return graph::make_mapped_const(var.name(), entry.dtype, entry.shape, key);
+    return graph::make_mapped_const(var.name(), entry.dtype, entry.shape, *mapped_source, key);
   }
   Tensor value = checkpoint.read(key);
   if (!shape_and_slice.empty()) value = partition_of(std::move(value), var, checkpoint, key, shape_and_slice);
@@ -331,8 +331,10 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
 
   // Variables -> constants. Lookup tables are frozen from constant values (lookup_tables.h), so a
   // graph with tables gets real values throughout.
-  bool map_constants = options.map_constants;
-  for (int i = 0; i < view.size() && map_constants; ++i) map_constants = !(keep[i] && view.node(i).op().find("HashTable") != std::string::npos);
+  const graph::MappedSource* mapped_source = options.mapped_source.get();
+  if (mapped_source && &mapped_source->checkpoint() != checkpoint) throw_internal("freeze: the mapped source is not the checkpoint frozen from");
+  for (int i = 0; i < view.size() && mapped_source; ++i)
+    if (keep[i] && view.node(i).op().find("HashTable") != std::string::npos) mapped_source = nullptr;
   if (traced.empty()) traced = traced_restore_keys(view);
   bool any_average = false;
   std::map<int, tf::NodeDef> constants;  // variable node -> its Const, built as each value is read
@@ -364,7 +366,7 @@ FreezeResult freeze_model(const io::Model& model, const io::checkpoint::Checkpoi
     if (!checkpoint->find(key)) {
       throw Error(ExitCode::kBadInput, checkpoint->prefix() + ": no tensor '" + key + "' for variable '" + var.name() + "'");
     }
-    constants[i] = variable_as_constant(var, *checkpoint, key, shape_and_slice, map_constants, &fv);
+    constants[i] = variable_as_constant(var, *checkpoint, key, shape_and_slice, mapped_source, &fv);
     report.constant_bytes += fv.bytes;
     report.variables.push_back(fv);
   }

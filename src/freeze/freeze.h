@@ -4,10 +4,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
+#include "graph/mapped_constants.h"
 #include "graph/training_ops.h"
 #include "io/checkpoint/checkpoint.h"
 #include "io/model.h"
@@ -24,9 +26,10 @@ struct FreezeOptions {
   std::vector<std::string> replace_inputs;                      // --replace-input NAME=DTYPE[SHAPE]
   bool keep_functional_conds = false;  // TF 2: If with a computed predicate stays (else Switch/Merge)
   bool lower_loops = false;            // TF 2: While becomes a v1 loop (else kept with its functions)
-  // Variables whose value is one run of bytes in the checkpoint's data file become mapped Consts
-  // (graph/mapped_constants.h), for io::write_graph_streaming; the checkpoint must outlive the result.
-  bool map_constants = false;
+  // Set (to the checkpoint given to freeze_model): variables whose value is one run of bytes in
+  // the checkpoint's data file become mapped Consts reading from it (graph/mapped_constants.h);
+  // the source must outlive every use of the result.
+  std::shared_ptr<const graph::MappedSource> mapped_source;
 };
 
 struct FrozenVariable {

@@ -1,16 +1,75 @@
 #include "graph/mapped_constants.h"
 
+#include <charconv>
+#include <map>
+#include <mutex>
+
 #include "common/dtype.h"
-#include "common/tensor.h"
+#include "common/error.h"
+#include "common/mapped_file.h"
 #include "io/checkpoint/checkpoint.h"
 
 namespace tffreeze::graph {
+namespace {
 
-bool mappable(const io::checkpoint::Checkpoint& checkpoint, const io::checkpoint::Entry& entry) {
-  return checkpoint.streamable(entry) && num_elements(shape_proto(entry.shape)) != 1;
+// The open sources by id. Weak: a graph does not keep its checkpoint open, its owner does.
+struct SourceTable {
+  std::mutex mutex;
+  std::map<std::int64_t, std::weak_ptr<const MappedSource>> sources;
+  std::int64_t next_id = 1;
+};
+
+SourceTable& source_table() {
+  static SourceTable table;
+  return table;
 }
 
-tf::NodeDef make_mapped_const(const std::string& name, tf::DataType dtype, const std::vector<std::int64_t>& shape, const std::string& key) {
+std::uint64_t varint_size(std::uint64_t v) {
+  std::uint64_t n = 1;
+  while (v >= 0x80) v >>= 7, ++n;
+  return n;
+}
+
+// kMappedValueAttr holds "ID:KEY".
+std::optional<std::pair<std::int64_t, std::string>> parse_mapped_attr(const tf::NodeDef& node) {
+  if (node.op() != "Const") return std::nullopt;
+  auto it = node.attr().find(kMappedValueAttr);
+  if (it == node.attr().end()) return std::nullopt;
+  const std::string& s = it->second.s();
+  const auto colon = s.find(':');
+  std::int64_t id = 0;
+  const auto [end, error] = std::from_chars(s.data(), s.data() + (colon == std::string::npos ? 0 : colon), id);
+  if (colon == std::string::npos || error != std::errc() || end != s.data() + colon) {
+    throw_internal("node '" + node.name() + "': malformed " + kMappedValueAttr);
+  }
+  return std::make_pair(id, s.substr(colon + 1));
+}
+
+}  // namespace
+
+MappedSource::MappedSource(std::shared_ptr<const io::checkpoint::Checkpoint> checkpoint, std::int64_t id)
+    : checkpoint_(std::move(checkpoint)), id_(id) {}
+
+std::shared_ptr<const MappedSource> MappedSource::open(std::shared_ptr<const io::checkpoint::Checkpoint> checkpoint) {
+  auto& table = source_table();
+  std::lock_guard<std::mutex> lock(table.mutex);
+  std::shared_ptr<const MappedSource> source(new MappedSource(std::move(checkpoint), table.next_id++));
+  table.sources[source->id()] = source;
+  return source;
+}
+
+MappedSource::~MappedSource() {
+  auto& table = source_table();
+  std::lock_guard<std::mutex> lock(table.mutex);
+  table.sources.erase(id_);
+}
+
+bool mappable(const io::checkpoint::Checkpoint& checkpoint, const io::checkpoint::Entry& entry) {
+  return checkpoint.streamable(entry) && num_elements(shape_proto(entry.shape)).value_or(0) != 1;
+}
+
+tf::NodeDef make_mapped_const(const std::string& name, tf::DataType dtype, const std::vector<std::int64_t>& shape,
+                              const MappedSource& source, const std::string& key) {
   tf::NodeDef n;
   n.set_name(name);
   n.set_op("Const");
@@ -19,30 +78,89 @@ tf::NodeDef make_mapped_const(const std::string& name, tf::DataType dtype, const
   auto* value = attrs["value"].mutable_tensor();
   value->set_dtype(dtype);
   *value->mutable_tensor_shape() = shape_proto(shape);
-  attrs[kMappedValueAttr].set_s(key);
+  attrs[kMappedValueAttr].set_s(std::to_string(source.id()) + ":" + key);
   return n;
 }
 
-const std::string* mapped_value_key(const tf::NodeDef& node) {
-  if (node.op() != "Const") return nullptr;
-  auto it = node.attr().find(kMappedValueAttr);
-  return it == node.attr().end() ? nullptr : &it->second.s();
+std::optional<MappedValue> mapped_value(const tf::NodeDef& node) {
+  auto parsed = parse_mapped_attr(node);
+  if (!parsed) return std::nullopt;
+  auto& table = source_table();
+  std::shared_ptr<const MappedSource> source;
+  {
+    std::lock_guard<std::mutex> lock(table.mutex);
+    auto it = table.sources.find(parsed->first);
+    if (it != table.sources.end()) source = it->second.lock();
+  }
+  if (!source) throw_internal("node '" + node.name() + "': its value's checkpoint was closed while the graph was in use");
+  return MappedValue{std::move(source), std::move(parsed->second)};
 }
+
+bool is_mapped_const(const tf::NodeDef& node) { return node.op() == "Const" && node.attr().count(kMappedValueAttr) > 0; }
 
 bool has_mapped_constants(const tf::GraphDef& graph) {
   for (const auto& n : graph.node())
-    if (mapped_value_key(n)) return true;
+    if (is_mapped_const(n)) return true;
   return false;
 }
 
-void materialize_mapped_constants(tf::GraphDef* graph, const io::checkpoint::Checkpoint& checkpoint) {
+Tensor constant_value(const tf::NodeDef& node) {
+  auto mapped = mapped_value(node);
+  if (!mapped) {
+    auto it = node.attr().find("value");
+    if (it == node.attr().end()) throw Error(ExitCode::kBadInput, "node '" + node.name() + "': Const has no value");
+    return tensor_from_proto(it->second.tensor(), "node '" + node.name() + "'");
+  }
+  const auto& checkpoint = mapped->source->checkpoint();
+  auto stored = checkpoint.read_view(mapped->key);
+  if (!stored) return checkpoint.read(mapped->key);
+  const auto& proto = node.attr().at("value").tensor();
+  Tensor t{proto.dtype(), dims_of(proto.tensor_shape()), std::string(stored->bytes), {}, {}};
+  // The copy is the value now: the mapped pages need not stay in this process's memory.
+  stored->file->release(static_cast<std::size_t>(stored->bytes.data() - stored->file->bytes().data()), stored->bytes.size());
+  return t;
+}
+
+void forget_mapped_values(tf::GraphDef* graph) {
+  auto forget = [](auto* nodes) {
+    for (auto& n : *nodes) n.mutable_attr()->erase(kMappedValueAttr);
+  };
+  forget(graph->mutable_node());
+  if (graph->has_library())  // mutable_library() would add an empty one
+    for (auto& f : *graph->mutable_library()->mutable_function()) forget(f.mutable_node_def());
+}
+
+void materialize_mapped_constants(tf::GraphDef* graph) {
   for (auto& n : *graph->mutable_node()) {
-    const std::string* key = mapped_value_key(n);
-    if (!key) continue;
-    Tensor value = checkpoint.read(*key);
+    if (!is_mapped_const(n)) continue;
+    Tensor value = constant_value(n);
     n.mutable_attr()->erase(kMappedValueAttr);
     tensor_to_proto(std::move(value), (*n.mutable_attr())["value"].mutable_tensor());
   }
+}
+
+MappedNodeLayout mapped_node_layout(std::uint64_t skeleton_size, std::uint64_t tensor_size, std::uint64_t content) {
+  MappedNodeLayout l{};
+  l.tensor_len = tensor_size + 1 + varint_size(content) + content;
+  l.attr_len = 1 + varint_size(l.tensor_len) + l.tensor_len;
+  l.entry_len = 7 + 1 + varint_size(l.attr_len) + l.attr_len;
+  l.node_len = skeleton_size + 1 + varint_size(l.entry_len) + l.entry_len;
+  return l;
+}
+
+std::uint64_t serialized_size(const tf::GraphDef& graph) {
+  std::uint64_t size = graph.ByteSizeLong();
+  for (const auto& n : graph.node()) {
+    if (!is_mapped_const(n)) continue;
+    tf::NodeDef skeleton = n;
+    skeleton.mutable_attr()->erase(kMappedValueAttr);
+    const tf::TensorProto& tensor = n.attr().at("value").tensor();
+    skeleton.mutable_attr()->erase("value");
+    const auto content = static_cast<std::uint64_t>(num_elements(tensor.tensor_shape()).value_or(0) * dtype_size(tensor.dtype()));
+    const std::uint64_t in_memory = n.ByteSizeLong(), written = mapped_node_layout(skeleton.ByteSizeLong(), tensor.ByteSizeLong(), content).node_len;
+    size += varint_size(written) + written - varint_size(in_memory) - in_memory;
+  }
+  return size;
 }
 
 }  // namespace tffreeze::graph

@@ -31,12 +31,6 @@ void put_varint(std::string* out, std::uint64_t v) {
   out->push_back(static_cast<char>(v));
 }
 
-std::uint64_t varint_size(std::uint64_t v) {
-  std::uint64_t n = 1;
-  while (v >= 0x80) v >>= 7, ++n;
-  return n;
-}
-
 // Buffered writes to a file descriptor; large runs (weights) go straight from the caller's memory.
 class FdWriter {
  public:
@@ -80,41 +74,52 @@ bool value_ends_node(const tf::NodeDef& skeleton) {
 }
 
 // Node = skeleton (without "value") + the "value" map entry, whose innermost field, the tensor's
-// content, is streamed: [attr tag][entry len] [key tag][5]"value" [value tag][attr len]
-// [tensor tag][tensor len] dtype/shape [content tag][content len] content.
-void write_mapped_const(const tf::NodeDef& node, const std::string& key, const checkpoint::Checkpoint& checkpoint, FdWriter& out) {
+// content, is streamed: graph::mapped_node_size lays it out.
+void write_mapped_const(const tf::NodeDef& node, const graph::MappedValue& mapped, FdWriter& out) {
   tf::NodeDef skeleton = node;
   skeleton.mutable_attr()->erase(graph::kMappedValueAttr);
   const tf::TensorProto tensor = skeleton.attr().at("value").tensor();
   skeleton.mutable_attr()->erase("value");
-  const checkpoint::Entry* entry = checkpoint.find(key);
-  if (!entry || !graph::mappable(checkpoint, *entry) || !value_ends_node(skeleton)) throw_internal("mapped constant '" + node.name() + "' cannot be streamed");
+  const checkpoint::Checkpoint& checkpoint = mapped.source->checkpoint();
+  const checkpoint::Entry* entry = checkpoint.find(mapped.key);
+  if (!entry || !graph::mappable(checkpoint, *entry)) throw_internal("mapped constant '" + node.name() + "' cannot be streamed");
   const std::string head = to_binary(skeleton), dims = to_binary(tensor);
   const auto content = static_cast<std::uint64_t>(entry->bytes);
-  const std::uint64_t tensor_len = dims.size() + 1 + varint_size(content) + content;
-  const std::uint64_t attr_len = 1 + varint_size(tensor_len) + tensor_len;
-  const std::uint64_t entry_len = 7 + 1 + varint_size(attr_len) + attr_len;
-  const std::uint64_t node_len = head.size() + 1 + varint_size(entry_len) + entry_len;
-  if (node_len > INT_MAX) throw Error(ExitCode::kUnsupported, "constant '" + node.name() + "' is over 2 GiB, more than a GraphDef can hold");
+  const graph::MappedNodeLayout l = graph::mapped_node_layout(head.size(), dims.size(), content);
+  if (l.node_len > INT_MAX) throw Error(ExitCode::kUnsupported, "constant '" + node.name() + "' is over 2 GiB, more than a GraphDef can hold");
   std::string prefix(1, kGraphNode);
-  put_varint(&prefix, node_len);
+  put_varint(&prefix, l.node_len);
   prefix += head;
   prefix += kNodeAttr;
-  put_varint(&prefix, entry_len);
+  put_varint(&prefix, l.entry_len);
   prefix += std::string{kEntryKey, 5} + "value" + kEntryValue;
-  put_varint(&prefix, attr_len);
+  put_varint(&prefix, l.attr_len);
   prefix += kAttrTensor;
-  put_varint(&prefix, tensor_len);
+  put_varint(&prefix, l.tensor_len);
   prefix += dims;
   prefix += kTensorContent;
   put_varint(&prefix, content);
   out.put(prefix);
-  if (!checkpoint.stream(key, [&](std::string_view chunk) { out.put(chunk); })) throw_internal("mapped constant '" + node.name() + "' is not streamable");
+  if (!checkpoint.stream(mapped.key, [&](std::string_view chunk) { out.put(chunk); })) {
+    throw_internal("mapped constant '" + node.name() + "' is not streamable");
+  }
 }
 
-void write_node(const tf::NodeDef& node, const checkpoint::Checkpoint& checkpoint, FdWriter& out) {
-  if (const std::string* key = graph::mapped_value_key(node)) return write_mapped_const(node, *key, checkpoint, out);
-  const std::string bytes = to_binary(node);
+void write_node(const tf::NodeDef& node, FdWriter& out) {
+  std::string bytes;
+  if (auto mapped = graph::mapped_value(node)) {
+    tf::NodeDef skeleton = node;
+    skeleton.mutable_attr()->erase(graph::kMappedValueAttr);
+    skeleton.mutable_attr()->erase("value");
+    if (value_ends_node(skeleton)) return write_mapped_const(node, *mapped, out);
+    // An attr a pass added sorts after "value": this one node is read into memory.
+    tf::NodeDef read = node;
+    tensor_to_proto(graph::constant_value(node), (*read.mutable_attr())["value"].mutable_tensor());
+    read.mutable_attr()->erase(graph::kMappedValueAttr);
+    bytes = to_binary(read);
+  } else {
+    bytes = to_binary(node);
+  }
   std::string prefix(1, kGraphNode);
   put_varint(&prefix, bytes.size());
   out.put(prefix);
@@ -143,13 +148,13 @@ tf::GraphDef without_nodes(const tf::GraphDef& graph) {
 
 }  // namespace
 
-void write_graph_streaming(const tf::GraphDef& graph, const checkpoint::Checkpoint& checkpoint, const std::string& path) {
+void write_graph_streaming(const tf::GraphDef& graph, const std::string& path) {
   // GraphDef's fields after node (1) are library (2), version (3), versions (4), debug_info (5):
   // deterministic serialization writes all nodes first, then these.
   const tf::GraphDef rest = without_nodes(graph);
   write_file_atomic_with(path, [&](int fd) {
     FdWriter out(fd);
-    for (const auto& node : graph.node()) write_node(node, checkpoint, out);
+    for (const auto& node : graph.node()) write_node(node, out);
     out.put(to_binary(rest));
     return out.finish();
   });

@@ -11,11 +11,7 @@
 
 namespace tffreeze::io {
 
-namespace checkpoint {
-class Checkpoint;
-}
-
 // Atomic: a failure (a checksum mismatch in the checkpoint, a full disk) leaves nothing at `path`.
-void write_graph_streaming(const tf::GraphDef& graph, const checkpoint::Checkpoint& checkpoint, const std::string& path);
+void write_graph_streaming(const tf::GraphDef& graph, const std::string& path);
 
 }  // namespace tffreeze::io

@@ -7,6 +7,8 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/mapped_file.h"
+#include "graph/mapped_constants.h"
+#include "io/graph_stream.h"
 #include "io/proto_io.h"
 #include "io/tfjs_model.h"
 
@@ -166,7 +168,9 @@ const char* format_name(ModelFormat format) {
   return "?";
 }
 
-Model load_model(const std::string& path, const LoadOptions& options) {
+namespace {
+
+Model load_model_file(const std::string& path, const LoadOptions& options) {
   Model model;
   model.path = path;
   if (is_directory(path)) {
@@ -201,6 +205,14 @@ Model load_model(const std::string& path, const LoadOptions& options) {
   return model;
 }
 
+}  // namespace
+
+Model load_model(const std::string& path, const LoadOptions& options) {
+  Model model = load_model_file(path, options);
+  graph::forget_mapped_values(model.mutable_graph());
+  return model;
+}
+
 tf::GraphDef parse_graph_def(const std::string& bytes, const std::string& path) {
   tf::GraphDef g;
   std::string why;
@@ -208,6 +220,7 @@ tf::GraphDef parse_graph_def(const std::string& bytes, const std::string& path) 
   if (!(text ? parse_text(bytes, &g, &why) : parse_binary(bytes, &g, &why))) {
     throw_bad_input(path, std::string("not a ") + (text ? "text " : "") + "GraphDef: " + why);
   }
+  graph::forget_mapped_values(&g);
   return g;
 }
 
@@ -226,6 +239,12 @@ void save_graph(const tf::GraphDef& graph, const std::string& path) {
   std::string ext = extension(path);
   if (ext == ".onnx") throw Error(ExitCode::kInternal, path + ": ONNX is written by the exporter (api/onnx_output.h), not save_graph");
   if (ext == ".json") return save_tfjs_graph_model(graph, path);
+  if (graph::has_mapped_constants(graph)) {
+    if (writes_binary_graph(path)) return write_graph_streaming(graph, path);
+    tf::GraphDef read = graph;  // the text and TF.js writers need every value in memory
+    graph::materialize_mapped_constants(&read);
+    return save_graph(read, path);
+  }
   if (path == "-" || ext == ".pbtxt" || ext == ".txt") return write_file_atomic(path, to_text(graph));
   write_binary_atomic(graph, path);
 }

@@ -5,6 +5,8 @@
 #include <functional>
 #include <set>
 
+#include "graph/mapped_constants.h"
+
 namespace tffreeze::passes {
 
 const graph::Edge* data_input(const graph::GraphView& view, int i, int slot) {
@@ -27,7 +29,7 @@ int const_through_identity(const graph::GraphView& view, int i, int slot, std::v
 
 int consumer_count(const graph::GraphView& view, int i) { return static_cast<int>(view.consumers(i).size()); }
 
-Tensor const_value(const tf::NodeDef& node) { return tensor_from_proto(node.attr().at("value").tensor(), "node '" + node.name() + "'"); }
+Tensor const_value(const tf::NodeDef& node) { return graph::constant_value(node); }
 
 void erase_nodes(tf::GraphDef* graph, const std::vector<bool>& remove) {
   tf::GraphDef kept;
@@ -69,6 +71,7 @@ FloatConst read_float_const(const tf::NodeDef& node) {
 }
 
 void write_float_const(tf::NodeDef* node, const std::vector<std::int64_t>& shape, const std::vector<float>& values) {
+  node->mutable_attr()->erase(graph::kMappedValueAttr);  // the value is the new one, in the node
   auto* t = (*node->mutable_attr())["value"].mutable_tensor();
   t->Clear();
   t->set_dtype(tf::DT_FLOAT);

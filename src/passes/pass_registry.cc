@@ -2,6 +2,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "graph/mapped_constants.h"
 #include "graph/validate.h"
 #include "passes/pass.h"
 
@@ -148,10 +149,10 @@ std::vector<PipelineStep> run_pipeline(tf::GraphDef* graph, const std::vector<Pa
     PipelineStep step;
     step.pass = inv.name;
     step.nodes_before = graph->node_size();
-    step.bytes_before = steps.empty() ? graph->ByteSizeLong() : steps.back().bytes_after;
+    step.bytes_before = steps.empty() ? graph::serialized_size(*graph) : steps.back().bytes_after;
     step.report = pass->run(graph, ctx);
     step.nodes_after = graph->node_size();
-    step.bytes_after = graph->ByteSizeLong();
+    step.bytes_after = graph::serialized_size(*graph);
     check_pass_result(*graph, inv.name, &known_problems);
     steps.push_back(std::move(step));
   }

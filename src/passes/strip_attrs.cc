@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "graph/mapped_constants.h"
 #include "passes/pass.h"
 
 namespace tffreeze::passes {
@@ -19,7 +20,8 @@ PassReport strip_attrs(tf::GraphDef* graph, const PassContext& ctx) {
   for (auto& node : *graph->mutable_node()) {
     std::vector<std::string> doomed;
     for (const auto& [key, value] : node.attr())
-      if (names.empty() ? key.rfind('_', 0) == 0 : names.count(key) > 0) doomed.push_back(key);
+      if (key == graph::kMappedValueAttr) continue;  // where the value is, not an attr of the graph
+      else if (names.empty() ? key.rfind('_', 0) == 0 : names.count(key) > 0) doomed.push_back(key);
     for (const auto& key : doomed) node.mutable_attr()->erase(key);
     report.changed += static_cast<int>(doomed.size());
   }

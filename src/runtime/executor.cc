@@ -52,17 +52,47 @@ std::shared_ptr<const Tensor> shared_input(const graph::GraphView& view, int i, 
   return nullptr;
 }
 
+// The schedule outside loops with each Const moved to just before its first reader: a value is
+// then decoded when it is needed, not all of them first (an exported graph lists its weights
+// first). Consts with control inputs, or read inside a loop, keep their place.
+std::vector<int> constants_just_in_time(const graph::GraphView& view, const LoopFrames& frames) {
+  auto movable = [&](int i) {
+    if (view.node(i).op() != "Const" || !view.inputs(i).empty()) return false;
+    for (const auto& e : view.consumers(i))
+      if (frames.frame_of[static_cast<std::size_t>(e.consumer)] >= 0) return false;
+    return true;
+  };
+  std::vector<int> schedule;
+  std::vector<bool> placed(static_cast<std::size_t>(view.size()), false);
+  for (int step : frames.schedule) {
+    if (step >= 0 && movable(step)) continue;
+    if (step >= 0) {
+      for (const auto& e : view.inputs(step)) {
+        if (e.control() || placed[static_cast<std::size_t>(e.producer)] || !movable(e.producer)) continue;
+        placed[static_cast<std::size_t>(e.producer)] = true;
+        schedule.push_back(e.producer);
+      }
+    }
+    schedule.push_back(step);
+  }
+  for (int step : frames.schedule)  // fetched, read by nobody
+    if (step >= 0 && movable(step) && !placed[static_cast<std::size_t>(step)]) schedule.push_back(step);
+  return schedule;
+}
+
 }  // namespace
 
 struct Executor::Plan : FunctionCaller {
   Plan(const tf::GraphDef& g, const tf::FunctionDefLibrary& lib)
-      : view(g), order(view.topological_order()), frames(find_loop_frames(view, order)), constants(static_cast<std::size_t>(view.size())),
-        library(lib), functions(lib) {}
+      : view(g), order(view.topological_order()), frames(find_loop_frames(view, order)), schedule(constants_just_in_time(view, frames)),
+        constants(static_cast<std::size_t>(view.size())), library(lib), functions(lib) {}
   graph::GraphView view;
   std::vector<int> order;
   LoopFrames frames;
+  std::vector<int> schedule;  // frames.schedule, constants just in time
+  bool keep_constants = true;
   mutable std::mutex constants_mutex;
-  mutable std::vector<std::shared_ptr<const Tensor>> constants;  // decoded Const values
+  mutable std::vector<std::shared_ptr<const Tensor>> constants;  // decoded Const values (keep_constants)
 
   // Library functions, each turned into a graph with its own executor on first call.
   struct Function {
@@ -143,6 +173,10 @@ struct Executor::Plan : FunctionCaller {
       }
     } else if (any_dead) {
       s.dead = true;
+    } else if (node.op() == "Const" && !keep_constants) {
+      KernelContext ctx(node, {});
+      kernels.find("Const")(ctx);
+      s.outputs = {std::make_shared<const Tensor>(std::move(ctx.output(0)))};
     } else if (node.op() == "Const") {
       std::shared_ptr<const Tensor> value;
       {
@@ -315,6 +349,8 @@ Executor::Executor(const tf::GraphDef& graph, const tf::FunctionDefLibrary* libr
     : plan_(std::make_unique<Plan>(graph, library ? *library : graph.library())) {}
 Executor::~Executor() = default;
 
+void Executor::set_keep_constants(bool keep) { plan_->keep_constants = keep; }
+
 std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& fetches) const {
   const graph::GraphView& view = plan_->view;
   const int n = view.size();
@@ -346,7 +382,7 @@ std::vector<Tensor> Executor::run(const std::map<std::string, Tensor>& feeds, co
       else ++p.pending_consumers;
     }
   }
-  for (int step : plan_->frames.schedule) {
+  for (int step : plan_->schedule) {
     if (step < 0) {  // a loop frame, run to its end
       const int f = -step - 1;
       std::int64_t node_runs = 0;  // capped per outermost loop, its inner loops included

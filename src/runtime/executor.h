@@ -29,6 +29,11 @@ class Executor {
   // not match); exit 4 for an op without a kernel (naming op and node).
   std::vector<Tensor> run(const std::map<std::string, Tensor>& feeds, const std::vector<std::string>& fetches) const;
 
+  // Constants are decoded when first read and by default kept for later runs. Not kept, each is
+  // released after its last reader like any other tensor: a single run (the proof's) then holds
+  // one weight at a time, not the graph's every weight decoded beside the graph.
+  void set_keep_constants(bool keep);
+
   // When set, run() adds each kernel's wall time (milliseconds) to the entry of its op type.
   void set_profile(std::map<std::string, double>* per_op_ms) { profile_ = per_op_ms; }
 

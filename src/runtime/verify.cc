@@ -127,14 +127,17 @@ std::map<std::string, Difference> compare_graphs(const tf::GraphDef& reference, 
   std::vector<std::map<std::string, Tensor>> batch_feeds;
   for (int batch = 0; batch < std::max(batches, 1) && (given.empty() || batch == 0); ++batch)
     batch_feeds.push_back(given.empty() ? random_feeds(placeholders, shapes, seed + static_cast<std::uint64_t>(batch)) : given);
-  // One graph at a time: an executor holds its graph's constants decoded, and only the outputs
-  // need to outlive it.
+  // One graph at a time, and for one batch each weight only while it is read: only the outputs
+  // need to outlive a run.
+  const bool keep_constants = batch_feeds.size() > 1;
   std::vector<std::vector<Tensor>> want;
   {
     Executor ea(reference);
+    ea.set_keep_constants(keep_constants);
     for (const auto& feeds : batch_feeds) want.push_back(ea.run(feeds, fetches));
   }
   Executor eb(candidate);
+  eb.set_keep_constants(keep_constants);
   std::map<std::string, Difference> worst;
   for (std::size_t batch = 0; batch < batch_feeds.size(); ++batch) {
     std::map<std::string, Tensor> feeds_b;
@@ -163,12 +166,14 @@ std::optional<Departure> first_departure(const tf::GraphDef& reference, const tf
   for (const auto& n : candidate.node()) candidate_nodes.insert(n.name());
   std::map<std::string, Tensor> seen;
   Executor ea(reference);
+  ea.set_keep_constants(false);
   ea.set_observer([&](const tf::NodeDef& node, int k, const Tensor& t) {
     if (candidate_nodes.count(node.name()) && node.op() != "Const") seen.emplace(graph::tensor_name(node.name(), k), t);
   });
   ea.run(feeds, fetches);
   std::optional<Departure> first;
   Executor eb(candidate);
+  eb.set_keep_constants(false);
   eb.set_observer([&](const tf::NodeDef& node, int k, const Tensor& t) {
     if (first) return;
     auto it = seen.find(graph::tensor_name(node.name(), k));

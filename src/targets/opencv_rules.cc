@@ -5,6 +5,7 @@
 
 #include "common/dtype.h"
 #include "common/tensor.h"
+#include "graph/mapped_constants.h"
 
 namespace tffreeze::targets {
 namespace {
@@ -34,7 +35,7 @@ std::vector<std::int64_t> const_ints(const graph::GraphView& view, int i, int sl
   const int c = producer(view, i, slot);
   if (found) *found = is_op(view, c, {"Const"});
   if (!is_op(view, c, {"Const"})) return {};
-  Tensor t = tensor_from_proto(view.node(c).attr().at("value").tensor(), view.node(c).name());
+  Tensor t = graph::constant_value(view.node(c));
   std::vector<std::int64_t> out;
   for (std::int64_t k = 0; k < t.num_elements(); ++k) out.push_back(static_cast<std::int64_t>(element_as_double(t, k)));
   return out;

@@ -2,6 +2,7 @@
 
 #include "common/dtype.h"
 #include "common/error.h"
+#include "graph/mapped_constants.h"
 #include "graph/tensor_ref.h"
 
 namespace tffreeze::onnx_export {
@@ -82,7 +83,7 @@ const Tensor* ExportContext::constant(const std::string& tf_input) {
   auto it = shared_->constants.find(node);
   if (it == shared_->constants.end()) return nullptr;
   auto d = shared_->decoded.find(node);
-  if (d == shared_->decoded.end()) d = shared_->decoded.emplace(node, tensor_from_proto(it->second->attr().at("value").tensor(), "node '" + node + "'")).first;
+  if (d == shared_->decoded.end()) d = shared_->decoded.emplace(node, graph::constant_value(*it->second)).first;
   return &d->second;
 }
 

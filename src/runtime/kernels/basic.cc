@@ -8,15 +8,14 @@
 #include <Eigen/Core>
 
 #include "common/dtype.h"
+#include "graph/mapped_constants.h"
 #include "runtime/dispatch.h"
 
 namespace tffreeze::runtime {
 namespace {
 
 void const_kernel(KernelContext& ctx) {
-  auto it = ctx.node().attr().find("value");
-  if (it == ctx.node().attr().end()) ctx.fail("Const has no value");
-  Tensor t = tensor_from_proto(it->second.tensor(), "node '" + ctx.node().name() + "'");
+  Tensor t = graph::constant_value(ctx.node());
   if (t.dtype == tf::DT_HALF || t.dtype == tf::DT_BFLOAT16) {  // half on load: computed in float32
     Tensor wide = make_tensor(ctx, tf::DT_FLOAT, t.shape);
     for (std::int64_t i = 0, n = t.num_elements(); i < n; ++i) data<float>(wide)[i] = static_cast<float>(element_as_double(t, i));
