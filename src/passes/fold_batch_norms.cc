@@ -41,8 +41,14 @@ ChannelLayout channel_layout(const std::string& op, const std::vector<std::int64
   if (op == "Conv2DBackpropInput" && w.size() == 4) return {static_cast<std::size_t>(w[2]), static_cast<std::size_t>(w[3])};  // [kh, kw, out, in]
   return {static_cast<std::size_t>(w.back()), 1};
 }
-void scale_weights(std::vector<float>* w, const ChannelLayout& l, const std::vector<float>& scale) {
-  for (std::size_t k = 0; k < w->size(); ++k) (*w)[k] *= scale[(k / l.stride) % l.channels];
+// Runs of `stride` weights, channel after channel (no division per weight: this touches every
+// weight of the model).
+void scale_weights(FloatConst* w, const ChannelLayout& l, const std::vector<float>& scale) {
+  const std::size_t period = l.stride * l.channels;
+  float* at = w->values();
+  for (std::size_t base = 0; base + period <= w->size(); base += period)
+    for (std::size_t c = 0; c < l.channels; ++c)
+      for (std::size_t s = 0; s < l.stride; ++s, ++at) *at *= scale[c];
 }
 
 // ---- decomposed batch norms -------------------------------------------------------------
@@ -124,10 +130,9 @@ void fold_decomposed(tf::GraphDef* graph, const PassContext& ctx, PassReport* re
       if (is_mul) {
         FloatConst w = read_float_const(view.node(m->weights));
         if (w.dtype != tf::DT_FLOAT) continue;
-        auto& wv = w.values;
-        scale_weights(&wv, m->layout, vec);
+        scale_weights(&w, m->layout, vec);
         for (std::size_t c = 0; c < m->channels; ++c) bias[c] *= vec[c];
-        write_float_const(graph->mutable_node(m->weights), w.shape, wv);
+        write_float_const(graph->mutable_node(m->weights), std::move(w));
       } else {
         for (std::size_t c = 0; c < m->channels; ++c) bias[c] += vec[c];
       }
@@ -255,8 +260,7 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
       }
       // Output channel: the last index of the weights (depthwise: in_channel * M + m; transposed
       // convolution: [kh, kw, out, in]).
-      auto& wv = w.values;
-      scale_weights(&wv, layout, scale);
+      scale_weights(&w, layout, scale);
       const std::string conv_name = conv.name(), bn_name = node.name(), weights_name = view.node(weights).name();
       const std::string conv_out = conv_name, data_format = conv.op() == "MatMul" ? "NHWC" : conv_format;
       std::vector<bool> remove(static_cast<std::size_t>(view.size()), false);
@@ -264,7 +268,7 @@ PassReport fold_batch_norms(tf::GraphDef* graph, const PassContext& ctx) {
       for (int k = 0; k < 4; ++k)
         if (consumer_count(view, params[k]) == 1) remove[static_cast<std::size_t>(params[k])] = true;
       // Rewrite in place: the weights constant, and the batch norm becomes the BiasAdd.
-      write_float_const(graph->mutable_node(weights), w.shape, wv);
+      write_float_const(graph->mutable_node(weights), std::move(w));
       const std::string bias_name = graph::UniqueNames(*graph).fresh(bn_name + "/folded_bias");
       *graph->mutable_node(bn) = bias_add_node(bn_name, conv_out, bias_name, node, data_format);
       *graph->add_node() = graph::make_const(bias_name, float_tensor({static_cast<std::int64_t>(C)}, bias));

@@ -59,24 +59,17 @@ FloatConst read_float_const(const tf::NodeDef& node) {
   c.dtype = t.dtype();
   for (const auto& d : t.tensor_shape().dim()) c.shape.push_back(d.size());
   if (c.dtype != tf::DT_FLOAT) return c;
-  std::int64_t n = 1;
-  for (auto d : c.shape) n *= d;
-  if (n >= 0 && t.tensor_content().size() == static_cast<std::size_t>(n) * 4) {
-    c.values.resize(static_cast<std::size_t>(n));
-    if (!c.values.empty()) std::memcpy(c.values.data(), t.tensor_content().data(), t.tensor_content().size());
-  } else {
-    c.values = floats_of(const_value(node));  // float_val form, validated by the decoder
-  }
+  c.bytes = const_value(node).bytes;  // content, mapped or float_val form: validated by the decoder
   return c;
 }
 
-void write_float_const(tf::NodeDef* node, const std::vector<std::int64_t>& shape, const std::vector<float>& values) {
+void write_float_const(tf::NodeDef* node, FloatConst&& value) {
   node->mutable_attr()->erase(graph::kMappedValueAttr);  // the value is the new one, in the node
   auto* t = (*node->mutable_attr())["value"].mutable_tensor();
   t->Clear();
   t->set_dtype(tf::DT_FLOAT);
-  for (auto d : shape) t->mutable_tensor_shape()->add_dim()->set_size(d);
-  t->mutable_tensor_content()->assign(reinterpret_cast<const char*>(values.data()), values.size() * 4);
+  for (auto d : value.shape) t->mutable_tensor_shape()->add_dim()->set_size(d);
+  t->set_tensor_content(std::move(value.bytes));
   (*node->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
 }
 

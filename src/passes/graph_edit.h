@@ -37,13 +37,17 @@ Tensor float_tensor(std::vector<std::int64_t> shape, const std::vector<float>& v
 
 // A constant's dtype, shape and (float32 only) values, read straight from its proto; and the
 // reverse, in place. Weights are copied once, not three times.
+// A float32 constant's values as its content bytes, so that a pass changes them in place and
+// moves them back into the node: a model's weights are copied once, not three times.
 struct FloatConst {
   tf::DataType dtype = tf::DT_INVALID;
   std::vector<std::int64_t> shape;
-  std::vector<float> values;  // empty unless dtype is float32
+  std::string bytes;  // float32 values; empty unless dtype is float32
+  float* values() { return reinterpret_cast<float*>(bytes.data()); }
+  std::size_t size() const { return bytes.size() / sizeof(float); }
 };
 FloatConst read_float_const(const tf::NodeDef& node);
-void write_float_const(tf::NodeDef* node, const std::vector<std::int64_t>& shape, const std::vector<float>& values);
+void write_float_const(tf::NodeDef* node, FloatConst&& value);
 
 // A per-channel constant: its values when it is a scalar or has C values along the last axis
 // (shapes [C], [1,C], [1,1,1,C]); empty otherwise.

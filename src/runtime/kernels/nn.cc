@@ -149,6 +149,24 @@ ConvGeometry geometry(const KernelContext& ctx, const std::vector<std::int64_t>&
 
 // ---- convolutions ----------------------------------------------------------------------------
 
+// Floats of patches per tile (16 MiB): few products, each large enough to thread well.
+constexpr std::int64_t kConvTileFloats = std::int64_t{1} << 22;
+
+// The patch of output pixel q (over all images) as one row: KH * KW runs of C channels, zeros
+// where the window hangs over the padding.
+void im2col_row(const ConvGeometry& g, const float* in, std::int64_t q, float* dst) {
+  const std::int64_t n = q / (g.OH * g.OW), p = q % (g.OH * g.OW), oh = p / g.OW, ow = p % g.OW;
+  const float* img = in + n * g.H * g.W * g.C;
+  for (std::int64_t kh = 0; kh < g.KH; ++kh) {
+    const std::int64_t ih = oh * g.sh + kh * g.dh - g.pt;
+    for (std::int64_t kw = 0; kw < g.KW; ++kw, dst += g.C) {
+      const std::int64_t iw = ow * g.sw + kw * g.dw - g.pl;
+      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) std::fill(dst, dst + g.C, 0.0f);
+      else std::copy_n(img + (ih * g.W + iw) * g.C, g.C, dst);
+    }
+  }
+}
+
 // NHWC input, HWIO filter -> NHWC output, via im2col tiles and GEMM.
 void conv2d_nhwc(const ConvGeometry& g, std::int64_t OC, const float* in, const float* filter, float* out) {
   if (g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.OH == g.H && g.OW == g.W) {
@@ -156,30 +174,17 @@ void conv2d_nhwc(const ConvGeometry& g, std::int64_t OC, const float* in, const 
     MutMap<float>(out, g.N * g.H * g.W, OC).noalias() = ConstMap<float>(in, g.N * g.H * g.W, g.C) * ConstMap<float>(filter, g.C, OC);
     return;
   }
-  const std::int64_t patch = g.KH * g.KW * g.C;
-  const std::int64_t pixels = g.OH * g.OW;
-  const std::int64_t tile = std::max<std::int64_t>(1, std::min<std::int64_t>(pixels, (1 << 22) / std::max<std::int64_t>(patch, 1)));
+  const std::int64_t patch = g.KH * g.KW * g.C, total = g.N * g.OH * g.OW;
+  // The output's rows (pixels of every image) in tiles: a tile's patches (im2col, split over
+  // the threads) times the filter (Eigen's product, threaded itself).
+  const std::int64_t tile = std::clamp<std::int64_t>(kConvTileFloats / std::max<std::int64_t>(patch, 1), 1, total);
   std::vector<float> cols(static_cast<std::size_t>(tile * patch));
   ConstMap<float> F(filter, patch, OC);
-  for (std::int64_t n = 0; n < g.N; ++n) {
-    const float* img = in + n * g.H * g.W * g.C;
-    for (std::int64_t p0 = 0; p0 < pixels; p0 += tile) {
-      const std::int64_t rows = std::min(tile, pixels - p0);
-      for (std::int64_t r = 0; r < rows; ++r) {
-        const std::int64_t oh = (p0 + r) / g.OW, ow = (p0 + r) % g.OW;
-        float* dst = cols.data() + r * patch;
-        for (std::int64_t kh = 0; kh < g.KH; ++kh) {
-          const std::int64_t ih = oh * g.sh + kh * g.dh - g.pt;
-          for (std::int64_t kw = 0; kw < g.KW; ++kw, dst += g.C) {
-            const std::int64_t iw = ow * g.sw + kw * g.dw - g.pl;
-            if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) std::fill(dst, dst + g.C, 0.0f);
-            else std::copy_n(img + (ih * g.W + iw) * g.C, g.C, dst);
-          }
-        }
-      }
-      MutMap<float> O(out + (n * pixels + p0) * OC, rows, OC);
-      O.noalias() = ConstMap<float>(cols.data(), rows, patch) * F;
-    }
+  for (std::int64_t q0 = 0; q0 < total; q0 += tile) {
+    const std::int64_t rows = std::min(tile, total - q0);
+    parallel_for_each(rows, [&](std::int64_t r) { im2col_row(g, in, q0 + r, cols.data() + r * patch); }, patch);
+    MutMap<float> O(out + q0 * OC, rows, OC);
+    O.noalias() = ConstMap<float>(cols.data(), rows, patch) * F;
   }
 }
 
