@@ -3,20 +3,20 @@
 // outputs are compared before timing: a fast wrong answer is not a result. Prints table rows.
 //   tffreeze-bench-executor NAME MODEL.pb INPUT OUTPUT H,W,C [RUNS]
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <functional>
 #include <iostream>
+#include <random>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
 
 #include "io/model.h"
 #include "runtime/executor.h"
-#include <unistd.h>
-
-#include <cstdio>
-#include <random>
 
 namespace {
 
@@ -46,6 +46,29 @@ cv::Mat to_nchw_blob(const Tensor& t) {
       for (int w = 0; w < W; ++w)
         for (int c = 0; c < C; ++c) blob.ptr<float>()[((n * C + c) * H + h) * W + w] = p[((n * H + h) * W + w) * C + c];
   return blob;
+}
+
+double median(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+double time_ms(const std::function<void()>& f) {
+  auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Medians of `runs` runs of each, taken in turns (a, b, a, b, ...) after two warm-ups each, so
+// that a burst of load on a shared machine falls on both sides alike.
+std::pair<double, double> interleaved_medians_ms(int runs, const std::function<void()>& a, const std::function<void()>& b) {
+  for (int i = 0; i < 2; ++i) a(), b();
+  std::vector<double> ta, tb;
+  for (int i = 0; i < runs; ++i) {
+    ta.push_back(time_ms(a));
+    tb.push_back(time_ms(b));
+  }
+  return {median(ta), median(tb)};
 }
 
 template <class F>
@@ -99,11 +122,12 @@ void bench(const std::string& name, const tf::GraphDef& graph, const std::string
   for (int threads : {1, 2}) {
     cv::setNumThreads(threads);
     omp_set_num_threads(threads);
-    double ocv = median_ms(runs, [&] {
-      net.setInput(blob);
-      net.forward();
-    });
-    double mine = median_ms(runs, [&] { executor.run({{input, x}}, {output}); });
+    auto [mine, ocv] = interleaved_medians_ms(
+        runs, [&] { executor.run({{input, x}}, {output}); },
+        [&] {
+          net.setInput(blob);
+          net.forward();
+        });
     std::printf("| %s | %d | %.2f | %.2f | %.2f | %.1e |\n", name.c_str(), threads, mine, ocv, mine / ocv, diff);
   }
 }

@@ -52,7 +52,7 @@ for spec in "inception_v3 1" "inception_v3 2" "mobilenet_v1 1" "resnet50_v1 1"; 
 done
 
 echo
-echo "Executor vs OpenCV DNN on the optimized graphs (\`freeze --optimize --target opencv\`), same input and threads, median of 10 runs after 2 warm-ups:"
+echo "Executor vs OpenCV DNN on the optimized graphs (\`freeze --optimize --target opencv\`), same input and threads, medians of 20 runs each taken in turns (ours, OpenCV's, ...) after 2 warm-ups each:"
 echo
 echo "| graph | threads | tffreeze ms | OpenCV DNN ms | ratio | max abs diff |"
 echo "| --- | --- | --- | --- | --- | --- |"
@@ -62,5 +62,5 @@ for spec in "inception_v3 batch InceptionV3/Predictions/Reshape_1 299" "mobilene
   dir="$work/${model}_x1"
   read -r -a args <"$dir/freeze.args"
   $B freeze "$dir/model.ckpt.meta" "${args[@]}" --optimize --target opencv -o "$dir/opencv.pb" >/dev/null
-  build/tffreeze-bench-executor "$model, optimized" "$dir/opencv.pb" "$input" "$output" "$h,$h,3" 10
+  build/tffreeze-bench-executor "$model, optimized" "$dir/opencv.pb" "$input" "$output" "$h,$h,3" 20
 done
