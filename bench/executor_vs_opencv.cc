@@ -71,18 +71,12 @@ std::pair<double, double> interleaved_medians_ms(int runs, const std::function<v
   return {median(ta), median(tb)};
 }
 
-template <class F>
-double median_ms(int runs, F f) {
+double median_ms(int runs, const std::function<void()>& f) {
   f();
   f();  // warm-up
   std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  for (int i = 0; i < runs; ++i) ms.push_back(time_ms(f));
+  return median(ms);
 }
 
 void bench(const std::string& name, const tf::GraphDef& graph, const std::string& input, const Tensor& x, const std::string& output,
