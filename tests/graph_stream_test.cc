@@ -160,7 +160,7 @@ TEST(GraphStream, AFileCannotReferToAMappedSource) {
   EXPECT_NE(r.out.find("no values"), std::string::npos) << r.out;
 }
 
-// A graph used after its source closed is our bug: exit 5, not a crash.
+// A graph used after its source closed is our bug: exit 5, not a crash; validation says so.
 TEST(GraphStream, AClosedSourceIsAnInternalError) {
   Generated g = generate_mobilenet();
   std::shared_ptr<const io::checkpoint::Checkpoint> ckpt = io::checkpoint::open_checkpoint(g.dir + "/model.ckpt");
@@ -171,7 +171,15 @@ TEST(GraphStream, AClosedSourceIsAnInternalError) {
   auto source = graph::MappedSource::open(ckpt);
   tf::NodeDef w = graph::make_mapped_const("w", largest->dtype, largest->shape, *source, largest->name);
   EXPECT_EQ(graph::constant_value(w), ckpt->read(largest->name));
+  tf::GraphDef one;
+  *one.add_node() = w;
+  EXPECT_TRUE(graph::validate_graph(one).empty());
   source.reset();
+  // A graph built outside the loaders (the fuzz targets parse bytes themselves) is invalid, not
+  // a crash waiting to happen.
+  auto problems = graph::validate_graph(one);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("no checkpoint open"), std::string::npos) << problems[0];
   try {
     graph::constant_value(w);
     ADD_FAILURE() << "read a closed source";

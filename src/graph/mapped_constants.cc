@@ -30,19 +30,20 @@ std::uint64_t varint_size(std::uint64_t v) {
   return n;
 }
 
-// kMappedValueAttr holds "ID:KEY".
-std::optional<std::pair<std::int64_t, std::string>> parse_mapped_attr(const tf::NodeDef& node) {
-  if (node.op() != "Const") return std::nullopt;
-  auto it = node.attr().find(kMappedValueAttr);
-  if (it == node.attr().end()) return std::nullopt;
-  const std::string& s = it->second.s();
+// kMappedValueAttr holds "ID:KEY"; nullopt when malformed.
+std::optional<std::pair<std::int64_t, std::string>> parse_mapped_attr(const std::string& s) {
   const auto colon = s.find(':');
   std::int64_t id = 0;
   const auto [end, error] = std::from_chars(s.data(), s.data() + (colon == std::string::npos ? 0 : colon), id);
-  if (colon == std::string::npos || error != std::errc() || end != s.data() + colon) {
-    throw_internal("node '" + node.name() + "': malformed " + kMappedValueAttr);
-  }
+  if (colon == std::string::npos || error != std::errc() || end != s.data() + colon) return std::nullopt;
   return std::make_pair(id, s.substr(colon + 1));
+}
+
+std::shared_ptr<const MappedSource> find_source(std::int64_t id) {
+  auto& table = source_table();
+  std::lock_guard<std::mutex> lock(table.mutex);
+  auto it = table.sources.find(id);
+  return it == table.sources.end() ? nullptr : it->second.lock();
 }
 
 }  // namespace
@@ -83,20 +84,21 @@ tf::NodeDef make_mapped_const(const std::string& name, tf::DataType dtype, const
 }
 
 std::optional<MappedValue> mapped_value(const tf::NodeDef& node) {
-  auto parsed = parse_mapped_attr(node);
-  if (!parsed) return std::nullopt;
-  auto& table = source_table();
-  std::shared_ptr<const MappedSource> source;
-  {
-    std::lock_guard<std::mutex> lock(table.mutex);
-    auto it = table.sources.find(parsed->first);
-    if (it != table.sources.end()) source = it->second.lock();
-  }
+  if (!is_mapped_const(node)) return std::nullopt;
+  auto parsed = parse_mapped_attr(node.attr().at(kMappedValueAttr).s());
+  if (!parsed) throw_internal("node '" + node.name() + "': malformed " + kMappedValueAttr);
+  auto source = find_source(parsed->first);
   if (!source) throw_internal("node '" + node.name() + "': its value's checkpoint was closed while the graph was in use");
   return MappedValue{std::move(source), std::move(parsed->second)};
 }
 
 bool is_mapped_const(const tf::NodeDef& node) { return node.op() == "Const" && node.attr().count(kMappedValueAttr) > 0; }
+
+bool mapped_source_open(const tf::NodeDef& node) {
+  if (!is_mapped_const(node)) return false;
+  auto parsed = parse_mapped_attr(node.attr().at(kMappedValueAttr).s());
+  return parsed && find_source(parsed->first) != nullptr;
+}
 
 bool has_mapped_constants(const tf::GraphDef& graph) {
   for (const auto& n : graph.node())

@@ -61,6 +61,8 @@ struct MappedValue {
 // source is gone.
 std::optional<MappedValue> mapped_value(const tf::NodeDef& node);
 bool is_mapped_const(const tf::NodeDef& node);
+// Whether a mapped Const's attr is well formed and names an open source.
+bool mapped_source_open(const tf::NodeDef& node);
 bool has_mapped_constants(const tf::GraphDef& graph);
 
 // The value of a Const node, mapped or not. Throws Error (exit 3) naming the node on a value

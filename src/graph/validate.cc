@@ -136,7 +136,8 @@ void check_node(const tf::NodeDef& node, const std::unordered_set<std::string>& 
     if (node.op() == "Const") {
       auto it = node.attr().find("value");
       if (it != node.attr().end() && it->second.value_case() == tf::AttrValue::kTensor) {
-        if (!is_mapped_const(node)) check_tensor(it->second.tensor(), at, out);  // a mapped value's bytes are checked as they are written
+        if (!is_mapped_const(node)) check_tensor(it->second.tensor(), at, out);  // a mapped value's bytes are checked as they are read
+        else if (!mapped_source_open(node)) out->push_back(at + "names a mapped value (" + kMappedValueAttr + ") with no checkpoint open for it");
         auto dt = node.attr().find("dtype");
         if (dt != node.attr().end() && dt->second.type() != it->second.tensor().dtype()) {
           out->push_back(at + "dtype attr " + dtype_name(dt->second.type()) + " differs from its value's " +
