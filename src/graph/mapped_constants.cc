@@ -141,6 +141,13 @@ void materialize_mapped_constants(tf::GraphDef* graph) {
   }
 }
 
+tf::NodeDef mapped_const_skeleton(const tf::NodeDef& node) {
+  tf::NodeDef skeleton = node;
+  skeleton.mutable_attr()->erase(kMappedValueAttr);
+  skeleton.mutable_attr()->erase("value");
+  return skeleton;
+}
+
 MappedNodeLayout mapped_node_layout(std::uint64_t skeleton_size, std::uint64_t tensor_size, std::uint64_t content) {
   MappedNodeLayout l{};
   l.tensor_len = tensor_size + 1 + varint_size(content) + content;
@@ -154,12 +161,9 @@ std::uint64_t serialized_size(const tf::GraphDef& graph) {
   std::uint64_t size = graph.ByteSizeLong();
   for (const auto& n : graph.node()) {
     if (!is_mapped_const(n)) continue;
-    tf::NodeDef skeleton = n;
-    skeleton.mutable_attr()->erase(kMappedValueAttr);
     const tf::TensorProto& tensor = n.attr().at("value").tensor();
-    skeleton.mutable_attr()->erase("value");
     const auto content = static_cast<std::uint64_t>(num_elements(tensor.tensor_shape()).value_or(0) * dtype_size(tensor.dtype()));
-    const std::uint64_t in_memory = n.ByteSizeLong(), written = mapped_node_layout(skeleton.ByteSizeLong(), tensor.ByteSizeLong(), content).node_len;
+    const std::uint64_t in_memory = n.ByteSizeLong(), written = mapped_node_layout(mapped_const_skeleton(n).ByteSizeLong(), tensor.ByteSizeLong(), content).node_len;
     size += varint_size(written) + written - varint_size(in_memory) - in_memory;
   }
   return size;

@@ -12,7 +12,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "common/tensor.h"
@@ -75,6 +74,9 @@ void forget_mapped_values(tf::GraphDef* graph);
 
 // Reads every mapped value into its node (the node becomes an ordinary Const).
 void materialize_mapped_constants(tf::GraphDef* graph);
+
+// A mapped Const without its value and kMappedValueAttr: what precedes the value on the wire.
+tf::NodeDef mapped_const_skeleton(const tf::NodeDef& node);
 
 // The wire lengths of a mapped Const's NodeDef once its value is in it, with `content` bytes of
 // content: `skeleton_size` is the size of the node without the value attr and kMappedValueAttr,

@@ -74,12 +74,9 @@ bool value_ends_node(const tf::NodeDef& skeleton) {
 }
 
 // Node = skeleton (without "value") + the "value" map entry, whose innermost field, the tensor's
-// content, is streamed: graph::mapped_node_size lays it out.
-void write_mapped_const(const tf::NodeDef& node, const graph::MappedValue& mapped, FdWriter& out) {
-  tf::NodeDef skeleton = node;
-  skeleton.mutable_attr()->erase(graph::kMappedValueAttr);
-  const tf::TensorProto tensor = skeleton.attr().at("value").tensor();
-  skeleton.mutable_attr()->erase("value");
+// content, is streamed: graph::mapped_node_layout lays it out.
+void write_mapped_const(const tf::NodeDef& node, const tf::NodeDef& skeleton, const graph::MappedValue& mapped, FdWriter& out) {
+  const tf::TensorProto& tensor = node.attr().at("value").tensor();
   const checkpoint::Checkpoint& checkpoint = mapped.source->checkpoint();
   const checkpoint::Entry* entry = checkpoint.find(mapped.key);
   if (!entry || !graph::mappable(checkpoint, *entry)) throw_internal("mapped constant '" + node.name() + "' cannot be streamed");
@@ -108,10 +105,8 @@ void write_mapped_const(const tf::NodeDef& node, const graph::MappedValue& mappe
 void write_node(const tf::NodeDef& node, FdWriter& out) {
   std::string bytes;
   if (auto mapped = graph::mapped_value(node)) {
-    tf::NodeDef skeleton = node;
-    skeleton.mutable_attr()->erase(graph::kMappedValueAttr);
-    skeleton.mutable_attr()->erase("value");
-    if (value_ends_node(skeleton)) return write_mapped_const(node, *mapped, out);
+    const tf::NodeDef skeleton = graph::mapped_const_skeleton(node);
+    if (value_ends_node(skeleton)) return write_mapped_const(node, skeleton, *mapped, out);
     // An attr a pass added sorts after "value": this one node is read into memory.
     tf::NodeDef read = node;
     tensor_to_proto(graph::constant_value(node), (*read.mutable_attr())["value"].mutable_tensor());
