@@ -17,6 +17,7 @@
 
 #include "io/model.h"
 #include "runtime/executor.h"
+#include "runtime/heap.h"
 
 namespace {
 
@@ -141,6 +142,7 @@ int main(int argc, char** argv) {
     dims = comma == std::string::npos ? "" : dims.substr(comma + 1);
   }
   const int runs = argc > 6 ? std::atoi(argv[6]) : 10;
+  tffreeze::runtime::keep_freed_tensor_memory();  // as the tffreeze CLI does
   try {
     bench(name, tffreeze::io::load_model(model).graph(), input, random_input(shape), output, runs);
   } catch (const std::exception& e) {

@@ -16,6 +16,7 @@
 #include "graph/validate.h"
 #include "io/proto_io.h"
 #include "runtime/executor.h"
+#include "runtime/kernel.h"
 
 namespace tffreeze::fuzz {
 
@@ -47,11 +48,13 @@ inline std::pair<std::string_view, std::string_view> split2(const std::uint8_t* 
 }
 
 // The input as a small valid graph (text or binary GraphDef, 1 to 64 nodes), for the targets that
-// run graphs (the executor, the ONNX export); nullopt for anything else. Loops the fuzzer makes up
-// are kept short: a long one must end in a refusal, not in a sanitizer time-out.
+// run graphs (the executor, the ONNX export); nullopt for anything else. Loops and work the fuzzer
+// makes up are kept small (2^26 element operations a graph, about a second under the sanitizers):
+// a long loop or a huge product must end in a refusal, not in a sanitizer time-out.
 inline std::optional<tf::GraphDef> small_valid_graph(const std::uint8_t* data, std::size_t size) {
   static const bool limited = (runtime::set_loop_limits(10'000, 200'000), true);
   (void)limited;
+  runtime::set_work_budget(std::int64_t{1} << 26);
   tf::GraphDef g;
   std::string why;
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -126,7 +126,12 @@ TEST(Kernels, Conv2DMatchesANaiveReference) {
     bool same;
   };
   for (Case c : {Case{7, 6, 3, 3, 3, 4, 1, 1, 1, 1, true}, Case{9, 9, 2, 3, 2, 5, 2, 3, 1, 1, true}, Case{8, 7, 3, 3, 3, 2, 1, 1, 2, 2, false},
-                 Case{5, 5, 1, 1, 1, 3, 2, 2, 1, 1, false}, Case{10, 4, 4, 5, 3, 3, 3, 1, 1, 1, true}}) {
+                 Case{5, 5, 1, 1, 1, 3, 2, 2, 1, 1, false}, Case{10, 4, 4, 5, 3, 3, 3, 1, 1, 1, true},
+                 // strides and dilations together (taps land in different phase images), a window
+                 // larger than the image, and images large enough that the products and the
+                 // phase split run on several threads
+                 Case{11, 9, 2, 3, 3, 3, 2, 2, 2, 2, true}, Case{12, 10, 3, 3, 2, 2, 3, 2, 2, 3, false}, Case{3, 2, 2, 5, 4, 2, 2, 1, 1, 1, true},
+                 Case{40, 38, 8, 3, 3, 16, 1, 1, 1, 1, true}, Case{41, 40, 8, 3, 3, 16, 2, 2, 1, 1, true}, Case{40, 40, 6, 7, 1, 5, 1, 1, 1, 1, true}}) {
     std::vector<float> x(static_cast<std::size_t>(2 * c.H * c.W * c.C)), f(static_cast<std::size_t>(c.KH * c.KW * c.C * c.OC));
     for (auto& v : x) v = u(rng);
     for (auto& v : f) v = u(rng);
@@ -862,6 +867,97 @@ TEST(Kernels, OneHotAndEuclideanNorm) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kUnsupported);  // TF truncates a sum wrapped in the integer type
   }
+}
+
+// Pad copies a row's inside at once and maps the edges; this is TF's definition, element by element:
+// output index i of a dimension reads i - before, reflected (REFLECT: without the edge, SYMMETRIC:
+// with it) or constant outside.
+std::vector<float> naive_pad(const std::vector<float>& x, const std::vector<std::int64_t>& shape, const std::vector<std::int32_t>& pads,
+                             const std::string& mode, float constant) {
+  const std::size_t rank = shape.size();
+  std::vector<std::int64_t> out_shape(rank);
+  std::int64_t n = 1;
+  for (std::size_t d = 0; d < rank; ++d) n *= out_shape[d] = shape[d] + pads[2 * d] + pads[2 * d + 1];
+  std::vector<float> out;
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::int64_t rest = i, at = 0, stride = 1;
+    bool inside = true;
+    for (std::size_t d = rank; d-- > 0;) {
+      std::int64_t src = rest % out_shape[d] - pads[2 * d];
+      rest /= out_shape[d];
+      if (src < 0) src = mode == "REFLECT" ? -src : mode == "SYMMETRIC" ? -src - 1 : -1;
+      else if (src >= shape[d]) src = mode == "REFLECT" ? 2 * shape[d] - src - 2 : mode == "SYMMETRIC" ? 2 * shape[d] - src - 1 : -1;
+      inside = inside && src >= 0;
+      at += src * stride;
+      stride *= shape[d];
+    }
+    out.push_back(inside ? x[static_cast<std::size_t>(at)] : constant);
+  }
+  return out;
+}
+
+TEST(Kernels, PadMatchesAnElementwiseReference) {
+  const std::vector<std::int64_t> shape{2, 3, 4};
+  std::vector<float> x(24);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) + 0.5f;
+  const std::vector<std::vector<std::int32_t>> paddings{{0, 0, 0, 0, 0, 0}, {1, 0, 0, 2, 3, 1}, {1, 1, 2, 2, 2, 3}, {0, 1, 1, 0, 0, 0}};
+  for (const std::string mode : {"CONSTANT", "REFLECT", "SYMMETRIC"}) {
+    for (std::size_t k = 0; k < paddings.size(); ++k) {
+      G g;
+      g.constant("x", floats(shape, x));
+      g.constant("p", ints({3, 2}, paddings[k]));
+      if (mode == "CONSTANT") {
+        g.op("pad", "PadV2", {"x", "p", g.constant("cv", floats({}, {-7}))});
+      } else {
+        (*g.op("pad", "MirrorPad", {"x", "p"})->mutable_attr())["mode"].set_s(mode);
+      }
+      EXPECT_EQ(values_of(g.eval("pad")), naive_pad(x, shape, paddings[k], mode, -7)) << mode << " paddings " << k;
+    }
+  }
+  G g;  // a reflection past the edge is refused, as TF refuses it
+  g.constant("v", floats({2}, {1, 2}));
+  (*g.op("wide", "MirrorPad", {"v", g.constant("p", ints({1, 2}, {2, 0}))})->mutable_attr())["mode"].set_s("REFLECT");
+  EXPECT_THROW(g.eval("wide"), Error);
+}
+
+TEST(Kernels, AScalarHasNoAxis) {
+  G g;
+  g.constant("s", floats({}, {4}));
+  ints_attr(g.op("squeeze", "Squeeze", {"s"}), "squeeze_dims", {0});
+  (*g.op("cat", "ConcatV2", {"s", "s", g.constant("axis", ints({}, {0}))})->mutable_attr())["N"].set_i(2);
+  g.op("gather", "GatherV2", {"s", g.constant("i", ints({1}, {0})), g.constant("gaxis", ints({}, {0}))});
+  for (const char* fetch : {"squeeze", "cat", "gather"}) {
+    try {
+      g.eval(fetch);
+      ADD_FAILURE() << fetch << " ran on a scalar";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kBadInput) << fetch;
+      EXPECT_NE(std::string(e.what()).find("out of range for rank 0"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(WorkBudget, RefusesWorkBeyondItAndIsUnlimitedByDefault) {
+  G g;
+  g.constant("a", floats({64, 64}, std::vector<float>(64 * 64, 1)));
+  g.op("mm", "MatMul", {"a", "a"});
+  g.constant("v", floats({2}, {1, 2}));
+  g.op("pad", "Pad", {"v", g.constant("p", ints({1, 2}, {1 << 24, 0}))});
+  EXPECT_EQ(values_of(g.eval("mm"))[0], 64.0f);  // unlimited
+  set_work_budget(100'000);  // the product is 64^3 = 262,144 multiply-adds
+  try {
+    g.eval("mm");
+    ADD_FAILURE() << "ran beyond the budget";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("node 'mm'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("262144 element operations"), std::string::npos) << e.what();
+  }
+  set_work_budget(1'000'000);
+  EXPECT_EQ(values_of(g.eval("mm"))[0], 64.0f);
+  EXPECT_THROW(g.eval("pad"), Error);  // 2^24 + 2 elements to write
+  set_unlimited_work();
+  EXPECT_EQ(g.eval("pad").num_elements(), (1 << 24) + 2);
 }
 
 }  // namespace

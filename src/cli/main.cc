@@ -3,10 +3,27 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <string>
 
 #include "cli/commands.h"
 #include "common/error.h"
+
+namespace {
+
+// The process's data segment now (VmData: heap and private writable mappings, what RLIMIT_DATA
+// counts), or 0 where /proc does not say.
+std::uint64_t data_segment_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmData:", 0) == 0) return std::strtoull(line.c_str() + 7, nullptr, 10) << 10;  // "VmData:  1234 kB"
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tffreeze;
@@ -40,8 +57,10 @@ int main(int argc, char** argv) {
     return static_cast<int>(ExitCode::kUsage);
   }
   if (memory_limit_mib > 0) {
+    // The limit is on the work: what the libraries reserved before main (OpenBLAS maps its buffer
+    // pool at load, 130 MiB a thread of address space it has not touched) comes on top.
     rlimit limit{};
-    limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(memory_limit_mib) << 20;
+    limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(data_segment_bytes() + (memory_limit_mib << 20));
     if (::setrlimit(RLIMIT_DATA, &limit) != 0) {
       std::cerr << "tffreeze: --memory-limit " << memory_limit_mib << ": cannot set the limit\n";
       return static_cast<int>(ExitCode::kUsage);

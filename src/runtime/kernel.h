@@ -2,6 +2,7 @@
 // plain functions registered by op name (kernels/*.cc, one file per op family).
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,8 +91,20 @@ class KernelRegistry {
 TFFREEZE_KERNEL_FAMILIES(TFFREEZE_DECLARE_KERNEL_FAMILY)
 #undef TFFREEZE_DECLARE_KERNEL_FAMILY
 
-// A tensor of `dtype` and `shape`, zero-filled (throws via ctx when too large).
+// A tensor of `dtype` and `shape`, zero-filled (throws via ctx when too large). Its elements
+// count against the work budget.
 Tensor make_tensor(const KernelContext& ctx, tf::DataType dtype, std::vector<std::int64_t> shape);
+
+// The element operations kernels may still take (the elements of the results they make, and the
+// multiply-adds of products, convolutions, pools and factorizations), unlimited by default. The
+// fuzz targets set it before each graph: work that a made-up graph asks for (a padding of 2^24
+// rows, a product of two 4096-square matrices) must end in a refusal, not outlast a time limit.
+void set_work_budget(std::int64_t operations);
+void set_unlimited_work();
+
+// Takes the product of `factors` element operations from the budget; fails via ctx (naming the
+// node) when the budget has less left.
+void charge_work(const KernelContext& ctx, std::initializer_list<std::int64_t> factors);
 
 template <class T>
 T* data(Tensor& t) {

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <atomic>
+#include <limits>
 
 #include "common/dtype.h"
 #include "common/error.h"
@@ -97,6 +99,30 @@ void KernelContext::unsupported(const std::string& what) const {
   throw Error(ExitCode::kUnsupported, "node '" + node_.name() + "' (" + node_.op() + "): " + what);
 }
 
+namespace {
+std::atomic<bool> work_limited{false};
+std::atomic<std::int64_t> work_left{0};
+}  // namespace
+
+void set_work_budget(std::int64_t operations) {
+  work_left = operations;
+  work_limited = true;
+}
+void set_unlimited_work() { work_limited = false; }
+
+void charge_work(const KernelContext& ctx, std::initializer_list<std::int64_t> factors) {
+  if (!work_limited.load(std::memory_order_relaxed)) return;
+  std::int64_t ops = 1;
+  for (std::int64_t f : factors) {
+    if (f <= 0) return;  // no work (a negative size fails in the kernel's own checks)
+    ops = f > std::numeric_limits<std::int64_t>::max() / ops ? std::numeric_limits<std::int64_t>::max() : ops * f;
+  }
+  if (work_left.fetch_sub(ops) < ops) {
+    work_left = 0;
+    ctx.fail("needs more work than the executor's budget allows (" + std::to_string(ops) + " element operations)");
+  }
+}
+
 Tensor make_tensor(const KernelContext& ctx, tf::DataType dtype, std::vector<std::int64_t> shape) {
   Tensor t;
   t.dtype = dtype;
@@ -107,6 +133,7 @@ Tensor make_tensor(const KernelContext& ctx, tf::DataType dtype, std::vector<std
     if (d != 0 && n > kMaxExpandedTensorBytes / d) ctx.fail("result shape " + dims_string(t.shape) + " is too large");
     n *= d;
   }
+  charge_work(ctx, {n});
   if (dtype == tf::DT_STRING) {
     t.strings.resize(static_cast<std::size_t>(n));
     return t;

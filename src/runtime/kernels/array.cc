@@ -7,6 +7,7 @@
 
 #include "common/dtype.h"
 #include "runtime/dispatch.h"
+#include "runtime/parallel.h"
 
 namespace tffreeze::runtime {
 namespace {
@@ -159,13 +160,16 @@ Tensor concat_tensors(KernelContext& ctx, const std::vector<const Tensor*>& part
   Tensor out = make_tensor(ctx, a.dtype, shape);
   const std::int64_t e = esize_of(ctx, a), outer = product(shape, 0, static_cast<std::size_t>(axis)),
                      inner = product(shape, static_cast<std::size_t>(axis) + 1) * e;
-  char* dst = out.bytes.data();
-  for (std::int64_t o = 0; o < outer; ++o)
+  const std::int64_t row = shape[static_cast<std::size_t>(axis)] * inner;  // bytes of one outer index
+  // Split over the outer index like the producers' rows, so each thread copies what it wrote.
+  parallel_for_each(outer, [&](std::int64_t o) {
+    char* dst = out.bytes.data() + o * row;
     for (const Tensor* p : parts) {
       const std::int64_t chunk = p->shape[static_cast<std::size_t>(axis)] * inner;
       std::memcpy(dst, p->bytes.data() + o * chunk, static_cast<std::size_t>(chunk));
       dst += chunk;
     }
+  }, row / 4);
   return out;
 }
 
@@ -387,6 +391,20 @@ void transpose(KernelContext& ctx) {
   ctx.output(0) = std::move(out);
 }
 
+// The source index along one dimension for output index `i` of a padded dimension (size n,
+// `before` added in front): -1 in the constant padding, mirrored in REFLECT/SYMMETRIC mode.
+std::int64_t pad_source(const KernelContext& ctx, std::int64_t i, std::int64_t before, std::int64_t n, const std::string& mode) {
+  std::int64_t src = i - before;
+  if (src >= 0 && src < n) return src;
+  if (mode == "CONSTANT") return -1;
+  const bool reflect = mode == "REFLECT";
+  if (src < 0) src = reflect ? -src : -src - 1;
+  if (src >= n) src = reflect ? 2 * n - src - 2 : 2 * n - src - 1;
+  if (src < 0 || src >= n) ctx.fail("mirror padding larger than the dimension");  // guarded by pad's checks
+  return src;
+}
+
+// Pad, PadV2 and MirrorPad, a row (the last dimension) at a time: the row's inside is one copy.
 void pad(KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
   auto pads = ctx.input_ints(1);
@@ -396,40 +414,51 @@ void pad(KernelContext& ctx) {
   std::vector<std::int64_t> shape(rank);
   for (std::size_t d = 0; d < rank; ++d) {
     if (pads[2 * d] < 0 || pads[2 * d + 1] < 0) ctx.fail("negative padding");
+    // TF's MirrorPad: REFLECT leaves the edge out, so at most dim - 1 a side; SYMMETRIC at most dim.
+    const std::int64_t mirror_max = mode == "REFLECT" ? x.shape[d] - 1 : x.shape[d];
+    if (mode != "CONSTANT" && (pads[2 * d] > mirror_max || pads[2 * d + 1] > mirror_max))
+      ctx.fail("paddings must be at most " + std::to_string(mirror_max) + " in " + mode + " mode for dimension " + std::to_string(d));
     shape[d] = x.shape[d] + pads[2 * d] + pads[2 * d + 1];
   }
   Tensor out = make_tensor(ctx, x.dtype, shape);
-  const std::int64_t e = esize_of(ctx, x);
+  const std::size_t e = static_cast<std::size_t>(esize_of(ctx, x));
   if (ctx.node().op() == "PadV2") {
     const Tensor& c = ctx.input(2);
-    for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) std::memcpy(out.bytes.data() + i * e, c.bytes.data(), static_cast<std::size_t>(e));
+    if (c.bytes.size() < e) ctx.fail("constant_values must hold one value");
+    for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) std::memcpy(out.bytes.data() + i * e, c.bytes.data(), e);
   }
+  if (rank == 0) {
+    out.bytes = x.bytes;
+    ctx.output(0) = std::move(out);
+    return;
+  }
+  // Each dimension's source index for each output index (-1: the constant), found once.
+  std::vector<std::vector<std::int64_t>> sources(rank);
+  for (std::size_t d = 0; d < rank; ++d)
+    for (std::int64_t i = 0; i < shape[d]; ++i) sources[d].push_back(pad_source(ctx, i, pads[2 * d], x.shape[d], mode));
+  const std::int64_t row = shape[rank - 1], x_row = x.shape[rank - 1], before = pads[2 * rank - 2];
+  const std::int64_t rows = row ? out.num_elements() / row : 0;
   std::vector<std::int64_t> xs(rank, 1);
   for (std::size_t d = rank; d-- > 1;) xs[d - 1] = xs[d] * x.shape[d];
-  std::vector<std::int64_t> counter(rank, 0);
-  const bool reflect = mode == "REFLECT";
-  for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) {
+  const auto& column = sources[rank - 1];
+  parallel_for_each(rows, [&](std::int64_t r) {
     std::int64_t at = 0;
-    bool inside = true;
-    for (std::size_t d = 0; d < rank; ++d) {
-      std::int64_t src = counter[d] - pads[2 * d];
-      if (src < 0 || src >= x.shape[d]) {
-        if (mode == "CONSTANT") {
-          inside = false;
-          break;
-        }
-        if (src < 0) src = reflect ? -src : -src - 1;
-        if (src >= x.shape[d]) src = reflect ? 2 * x.shape[d] - src - 2 : 2 * x.shape[d] - src - 1;
-        if (src < 0 || src >= x.shape[d]) ctx.fail("mirror padding larger than the dimension");
-      }
+    bool inside = x_row > 0;
+    for (std::size_t d = rank - 1, rest = static_cast<std::size_t>(r); d-- > 0;) {
+      const std::int64_t src = sources[d][rest % static_cast<std::size_t>(shape[d])];
+      rest /= static_cast<std::size_t>(shape[d]);
+      inside = inside && src >= 0;
       at += src * xs[d];
     }
-    if (inside) std::memcpy(out.bytes.data() + i * e, x.bytes.data() + at * e, static_cast<std::size_t>(e));
-    for (std::size_t d = rank; d-- > 0;) {
-      if (++counter[d] < shape[d]) break;
-      counter[d] = 0;
+    if (!inside) return;
+    char* dst = out.bytes.data() + static_cast<std::size_t>(r * row) * e;
+    const char* src = x.bytes.data() + static_cast<std::size_t>(at) * e;
+    std::memcpy(dst + static_cast<std::size_t>(before) * e, src, static_cast<std::size_t>(x_row) * e);
+    for (std::int64_t i = 0; i < row; ++i) {
+      const std::int64_t c = column[static_cast<std::size_t>(i)];
+      if ((i < before || i >= before + x_row) && c >= 0) std::memcpy(dst + static_cast<std::size_t>(i) * e, src + static_cast<std::size_t>(c) * e, e);
     }
-  }
+  }, row);
   ctx.output(0) = std::move(out);
 }
 

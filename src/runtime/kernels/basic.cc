@@ -210,7 +210,8 @@ void truncated_normal(KernelContext& ctx) {
 
 std::int64_t normalize_axis(const KernelContext& ctx, std::int64_t axis, std::int64_t rank) {
   std::int64_t a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= std::max<std::int64_t>(rank, 1)) ctx.fail("axis " + std::to_string(axis) + " out of range for rank " + std::to_string(rank));
+  // A scalar has no axis (TF refuses squeezing, splitting, concatenating or gathering one).
+  if (a < 0 || a >= rank) ctx.fail("axis " + std::to_string(axis) + " out of range for rank " + std::to_string(rank));
   return a;
 }
 

@@ -244,6 +244,11 @@ void cross(KernelContext& ctx) {
 
 // ---- linear algebra (float32 and float64) ---------------------------------------------------------------
 
+// A factorization of each rows x cols matrix (and the solves with `columns` columns): cubic work.
+void charge_factorization(const KernelContext& ctx, const Batch& b, std::int64_t columns) {
+  charge_work(ctx, {b.count, b.rows, std::max(b.rows, b.cols), columns});
+}
+
 void require_square(const KernelContext& ctx, const Batch& b) {
   if (b.rows != b.cols) ctx.fail("input matrices must be square, got " + std::to_string(b.rows) + "x" + std::to_string(b.cols));
 }
@@ -256,6 +261,7 @@ void require_invertible(const KernelContext& ctx, const Lu& lu, const char* what
 void matrix_inverse(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
   const Batch b = batch_of(ctx, in, "input");
+  charge_factorization(ctx, b, b.cols);
   require_square(ctx, b);
   const bool adjoint = ctx.attr_bool("adjoint", false);
   Tensor out = make_tensor(ctx, in.dtype, in.shape);
@@ -297,6 +303,7 @@ T slogdet(const ConstMap<T>& a, T* sign) {
 void determinant(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
   const Batch b = batch_of(ctx, in, "input");
+  charge_factorization(ctx, b, b.cols);
   require_square(ctx, b);
   const bool log = ctx.node().op() == "LogMatrixDeterminant";
   Tensor sign = make_tensor(ctx, in.dtype, b.outer), value = make_tensor(ctx, in.dtype, b.outer);
@@ -323,6 +330,7 @@ void matrix_solve(KernelContext& ctx) {
   const Tensor& rhs = ctx.input(1);
   if (a.dtype != rhs.dtype) ctx.fail("matrix and rhs differ in dtype");
   const Batch ba = batch_of(ctx, a, "matrix"), br = batch_of(ctx, rhs, "rhs");
+  charge_factorization(ctx, ba, ba.cols + br.cols);
   require_square(ctx, ba);
   if (ba.outer != br.outer) ctx.fail("all input tensors must have the same outer dimensions");
   if (br.rows != ba.rows) ctx.fail("input matrix and right-hand side must have the same number of rows");
@@ -361,6 +369,7 @@ void triangular_solve(KernelContext& ctx) {
   const Tensor& rhs = ctx.input(1);
   if (a.dtype != rhs.dtype) ctx.fail("matrix and rhs differ in dtype");
   const Batch ba = batch_of(ctx, a, "matrix"), br = batch_of(ctx, rhs, "rhs");
+  charge_factorization(ctx, ba, ba.cols + br.cols);
   require_square(ctx, ba);
   if (ba.cols != br.rows) ctx.fail("matrix and rhs shapes do not match: " + dims_string(a.shape) + " vs " + dims_string(rhs.shape));
   const bool lower = ctx.attr_bool("lower", true), adjoint = ctx.attr_bool("adjoint", false);
@@ -384,6 +393,7 @@ void triangular_solve(KernelContext& ctx) {
 void cholesky(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
   const Batch b = batch_of(ctx, in, "input");
+  charge_factorization(ctx, b, b.cols);
   require_square(ctx, b);
   Tensor out = make_tensor(ctx, in.dtype, in.shape);
   dispatch_float(ctx, in.dtype, [&](auto tag) {
@@ -402,6 +412,7 @@ void cholesky(KernelContext& ctx) {
 void qr(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
   const Batch b = batch_of(ctx, in, "input");
+  charge_factorization(ctx, b, b.cols);
   const bool full = ctx.attr_bool("full_matrices", false);
   const std::int64_t rows = b.rows, cols = b.cols, p = std::min(rows, cols);
   Tensor q = make_tensor(ctx, in.dtype, with_dims(b.outer, {rows, full ? rows : p}));
@@ -424,6 +435,7 @@ void qr(KernelContext& ctx) {
 void svd(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
   const Batch b = batch_of(ctx, in, "input");
+  charge_factorization(ctx, b, b.cols);
   const bool uv = ctx.attr_bool("compute_uv", true), full = ctx.attr_bool("full_matrices", false);
   const std::int64_t rows = b.rows, cols = b.cols, p = std::min(rows, cols);
   const std::int64_t uc = full ? rows : p, vc = full ? cols : p;
@@ -464,6 +476,7 @@ void svd(KernelContext& ctx) {
 void lu(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
   const Batch b = batch_of(ctx, in, "input");
+  charge_factorization(ctx, b, b.cols);
   require_square(ctx, b);
   const tf::DataType idx = ctx.attr_type("output_idx_type", tf::DT_INT32);
   if (idx != tf::DT_INT32 && idx != tf::DT_INT64) ctx.fail("output_idx_type must be int32 or int64");

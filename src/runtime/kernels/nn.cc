@@ -1,6 +1,7 @@
-// Neural-network kernels: matrix products (Eigen GEMM, multi-threaded with OpenMP),
-// convolutions (im2col + GEMM), pooling, batch norm, softmax, and the fused forms that
-// TensorFlow's grappler and the TF.js converter emit.
+// Neural-network kernels: matrix products (OpenBLAS through runtime/gemm.h, on the OpenMP
+// threads), convolutions (one product per filter tap, no patch matrix),
+// pooling, batch norm, softmax, and the fused forms that TensorFlow's grappler and the TF.js
+// converter emit.
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -8,7 +9,7 @@
 
 #include "runtime/broadcast.h"
 #include "runtime/dispatch.h"
-#include "runtime/eigen_maps.h"
+#include "runtime/gemm.h"
 #include "runtime/parallel.h"
 
 namespace tffreeze::runtime {
@@ -16,16 +17,6 @@ namespace {
 
 
 // ---- matrix products ----------------------------------------------------------------------
-
-template <class T>
-void gemm(const T* a, const T* b, T* c, std::int64_t m, std::int64_t k, std::int64_t n, bool ta, bool tb) {
-  ConstMap<T> A(a, ta ? k : m, ta ? m : k), B(b, tb ? n : k, tb ? k : n);
-  MutMap<T> C(c, m, n);
-  if (!ta && !tb) C.noalias() = A * B;
-  else if (ta && !tb) C.noalias() = A.transpose() * B;
-  else if (!ta && tb) C.noalias() = A * B.transpose();
-  else C.noalias() = A.transpose() * B.transpose();
-}
 
 void matmul(KernelContext& ctx) {
   const Tensor& a = ctx.input(0);
@@ -35,10 +26,11 @@ void matmul(KernelContext& ctx) {
   const std::int64_t m = ta ? a.shape[1] : a.shape[0], k = ta ? a.shape[0] : a.shape[1];
   const std::int64_t k2 = tb ? b.shape[1] : b.shape[0], n = tb ? b.shape[0] : b.shape[1];
   if (k != k2) ctx.fail("inner dimensions differ: " + dims_string(a.shape) + " x " + dims_string(b.shape));
+  charge_work(ctx, {m, k, n});
   Tensor out = make_tensor(ctx, a.dtype, {m, n});
   dispatch_float(ctx, a.dtype, [&](auto t) {
     using T = decltype(t);
-    gemm(data<T>(a), data<T>(b), data<T>(out), m, k, n, ta, tb);
+    gemm(data<T>(a), data<T>(b), data<T>(out), {m, k, n, ta, tb});
   });
   ctx.output(0) = std::move(out);
 }
@@ -58,11 +50,12 @@ void batch_matmul(KernelContext& ctx) {
   std::vector<std::int64_t> shape = *batch;
   shape.push_back(m);
   shape.push_back(n);
+  charge_work(ctx, {static_cast<std::int64_t>(ix.size()), m, k, n});
   Tensor out = make_tensor(ctx, x.dtype, shape);
   dispatch_float(ctx, x.dtype, [&](auto t) {
     using T = decltype(t);
     for (std::size_t b = 0; b < ix.size(); ++b) {
-      gemm(data<T>(x) + ix[b] * m * k, data<T>(y) + iy[b] * k * n, data<T>(out) + static_cast<std::int64_t>(b) * m * n, m, k, n, ax, ay);
+      gemm(data<T>(x) + ix[b] * m * k, data<T>(y) + iy[b] * k * n, data<T>(out) + static_cast<std::int64_t>(b) * m * n, {m, k, n, ax, ay});
     }
   });
   ctx.output(0) = std::move(out);
@@ -149,99 +142,149 @@ ConvGeometry geometry(const KernelContext& ctx, const std::vector<std::int64_t>&
 
 // ---- convolutions ----------------------------------------------------------------------------
 
-// Floats of patches per tile (16 MiB): few products, each large enough to thread well.
-constexpr std::int64_t kConvTileFloats = std::int64_t{1} << 22;
+// A convolution as KH * KW matrix products, one per filter tap, without a patch matrix.
+//
+// The padded image is split into sh * sw phase images (phase (py, px) holds the padded pixels
+// (y * sh + py, x * sw + px)), each Hq x Wq. The pixel that tap (kh, kw) reads for output
+// (oh, ow) is then pixel (oh + qy, ow + qx) of phase ((kh * dh) % sh, (kw * dw) % sw), with
+// (qy, qx) = ((kh * dh) / sh, (kw * dw) / sw): computed over a grid Wq wide, the outputs' pixels
+// for one tap are a single contiguous run, one product with the tap's C x OC filter slice, and the
+// grid's extra columns are dropped at the end. The image is copied once (at stride 1 with no
+// padding, not at all), where a patch matrix copies it KH * KW / (sh * sw) times.
+struct TapGrid {
+  std::int64_t Hq, Wq, rows;  // a phase image's size; the outputs (0,0)..(OH-1,OW-1) at width Wq
+  std::int64_t phase_floats() const { return Hq * Wq; }
+};
 
-// The patch of output pixel q (over all images) as one row: KH * KW runs of C channels, zeros
-// where the window hangs over the padding.
-void im2col_row(const ConvGeometry& g, const float* in, std::int64_t q, float* dst) {
-  const std::int64_t n = q / (g.OH * g.OW), p = q % (g.OH * g.OW), oh = p / g.OW, ow = p % g.OW;
+TapGrid tap_grid(const ConvGeometry& g) {
+  const std::int64_t Hp = (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1, Wp = (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
+  const std::int64_t Hq = (Hp + g.sh - 1) / g.sh, Wq = (Wp + g.sw - 1) / g.sw;
+  return {Hq, Wq, (g.OH - 1) * Wq + g.OW};
+}
+
+// Image n's phase images (zero where the window hangs over the padding), into `dst`.
+void split_phases(const ConvGeometry& g, const TapGrid& t, const float* in, std::int64_t n, float* dst) {
   const float* img = in + n * g.H * g.W * g.C;
-  for (std::int64_t kh = 0; kh < g.KH; ++kh) {
-    const std::int64_t ih = oh * g.sh + kh * g.dh - g.pt;
-    for (std::int64_t kw = 0; kw < g.KW; ++kw, dst += g.C) {
-      const std::int64_t iw = ow * g.sw + kw * g.dw - g.pl;
-      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) std::fill(dst, dst + g.C, 0.0f);
-      else std::copy_n(img + (ih * g.W + iw) * g.C, g.C, dst);
+  parallel_for_each(g.sh * g.sw * t.Hq, [&](std::int64_t r) {
+    const std::int64_t phase = r / t.Hq, y = r % t.Hq, py = phase / g.sw, px = phase % g.sw;
+    float* row = dst + (phase * t.phase_floats() + y * t.Wq) * g.C;
+    const std::int64_t ih = y * g.sh + py - g.pt;
+    if (ih < 0 || ih >= g.H) {
+      std::fill(row, row + t.Wq * g.C, 0.0f);
+      return;
     }
-  }
+    for (std::int64_t x = 0; x < t.Wq; ++x) {
+      const std::int64_t iw = x * g.sw + px - g.pl;
+      if (iw < 0 || iw >= g.W) std::fill(row + x * g.C, row + (x + 1) * g.C, 0.0f);
+      else std::copy_n(img + (ih * g.W + iw) * g.C, g.C, row + x * g.C);
+    }
+  }, t.Wq * g.C);
 }
 
-// NHWC input, HWIO filter -> NHWC output, via im2col tiles and GEMM.
+// NHWC input, HWIO filter -> NHWC output.
 void conv2d_nhwc(const ConvGeometry& g, std::int64_t OC, const float* in, const float* filter, float* out) {
-  if (g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.OH == g.H && g.OW == g.W) {
-    // A 1x1 convolution is a matrix product of the pixels with the filter: no patches needed.
-    MutMap<float>(out, g.N * g.H * g.W, OC).noalias() = ConstMap<float>(in, g.N * g.H * g.W, g.C) * ConstMap<float>(filter, g.C, OC);
-    return;
-  }
-  const std::int64_t patch = g.KH * g.KW * g.C, total = g.N * g.OH * g.OW;
-  // The output's rows (pixels of every image) in tiles: a tile's patches (im2col, split over
-  // the threads) times the filter (Eigen's product, threaded itself).
-  const std::int64_t tile = std::clamp<std::int64_t>(kConvTileFloats / std::max<std::int64_t>(patch, 1), 1, total);
-  std::vector<float> cols(static_cast<std::size_t>(tile * patch));
-  ConstMap<float> F(filter, patch, OC);
-  for (std::int64_t q0 = 0; q0 < total; q0 += tile) {
-    const std::int64_t rows = std::min(tile, total - q0);
-    parallel_for_each(rows, [&](std::int64_t r) { im2col_row(g, in, q0 + r, cols.data() + r * patch); }, patch);
-    MutMap<float> O(out + q0 * OC, rows, OC);
-    O.noalias() = ConstMap<float>(cols.data(), rows, patch) * F;
+  if (g.N * g.OH * g.OW == 0 || OC == 0) return;
+  const TapGrid t = tap_grid(g);
+  // Stride 1 without padding: the image is its own (only) phase.
+  const bool in_place = g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && t.Wq == g.W && t.Hq <= g.H;
+  std::vector<float> phases(in_place ? 0 : static_cast<std::size_t>(g.sh * g.sw * t.phase_floats() * g.C));
+  std::vector<float> wide(t.Wq == g.OW ? 0 : static_cast<std::size_t>(t.rows * OC));
+  for (std::int64_t n = 0; n < g.N; ++n) {
+    const float* image = in + n * g.H * g.W * g.C;
+    if (!in_place) {
+      split_phases(g, t, in, n, phases.data());
+      image = phases.data();
+    }
+    float* result = out + n * g.OH * g.OW * OC;
+    float* sums = wide.empty() ? result : wide.data();
+    for (std::int64_t kh = 0; kh < g.KH; ++kh)
+      for (std::int64_t kw = 0; kw < g.KW; ++kw) {
+        const std::int64_t phase = (kh * g.dh) % g.sh * g.sw + (kw * g.dw) % g.sw;
+        const float* tap = image + (phase * t.phase_floats() + (kh * g.dh) / g.sh * t.Wq + (kw * g.dw) / g.sw) * g.C;
+        gemm(tap, filter + (kh * g.KW + kw) * g.C * OC, sums, {t.rows, g.C, OC, false, false, kh > 0 || kw > 0});
+      }
+    if (!wide.empty())
+      parallel_for_each(g.OH, [&](std::int64_t oh) { std::copy_n(wide.data() + oh * t.Wq * OC, g.OW * OC, result + oh * g.OW * OC); }, g.OW * OC);
   }
 }
 
-Tensor input_nhwc(const KernelContext& ctx, const Tensor& x) {
+// The input in NHWC: x itself (not a copy), or its NHWC form, made in `converted`.
+const Tensor& input_nhwc(const KernelContext& ctx, const Tensor& x, Tensor* converted) {
   if (x.shape.size() != 4) ctx.fail("input must be 4-D, is " + dims_string(x.shape));
   if (x.dtype != tf::DT_FLOAT) ctx.unsupported("convolution of " + dtype_name(x.dtype) + " (float32 only)");
-  return is_nchw(ctx) ? to_nhwc(ctx, x) : x;
+  if (!is_nchw(ctx)) return x;
+  *converted = to_nhwc(ctx, x);
+  return *converted;
 }
 
 Tensor output_layout(const KernelContext& ctx, Tensor y) { return is_nchw(ctx) ? to_nchw(ctx, y) : y; }
 
 Tensor conv2d_tensor(KernelContext& ctx, const Tensor& x_in, const Tensor& filter) {
-  Tensor x = input_nhwc(ctx, x_in);
+  Tensor converted;
+  const Tensor& x = input_nhwc(ctx, x_in, &converted);
   if (filter.shape.size() != 4) ctx.fail("filter must be 4-D [KH,KW,C,OC], is " + dims_string(filter.shape));
   if (filter.shape[2] != x.shape[3]) {
     ctx.fail("filter expects " + std::to_string(filter.shape[2]) + " input channels, input has " + std::to_string(x.shape[3]));
   }
   ConvGeometry g = geometry(ctx, x.shape, filter.shape[0], filter.shape[1], ctx.attr_ints("strides"), ctx.attr_ints("dilations"));
+  charge_work(ctx, {g.N, g.OH, g.OW, g.KH, g.KW, g.C, filter.shape[3]});
   Tensor y = make_tensor(ctx, tf::DT_FLOAT, {g.N, g.OH, g.OW, filter.shape[3]});
   conv2d_nhwc(g, filter.shape[3], data<float>(x), data<float>(filter), data<float>(y));
   return y;  // NHWC
 }
 
+// The outputs ow in [0, OW) whose tap kw falls inside the input row: [begin, end).
+std::pair<std::int64_t, std::int64_t> columns_inside(const ConvGeometry& g, std::int64_t kw) {
+  const std::int64_t offset = kw * g.dw - g.pl;  // iw = ow * sw + offset
+  std::int64_t begin = offset >= 0 ? 0 : (-offset + g.sw - 1) / g.sw;
+  std::int64_t end = g.W - offset <= 0 ? 0 : (g.W - offset + g.sw - 1) / g.sw;
+  begin = std::min(begin, g.OW);
+  return {begin, std::clamp(end, begin, g.OW)};
+}
+
+// One output row of a depthwise convolution, tap by tap: each tap is one pass over the row's
+// valid pixels (no test per pixel), channels innermost. Every output sums its taps in (kh, kw)
+// order, as a pixel-by-pixel loop would.
+void depthwise_row(const ConvGeometry& g, std::int64_t M, const float* in, const float* filter, std::int64_t n, std::int64_t oh,
+                   float* __restrict out_row) {
+  const std::int64_t CM = g.C * M;
+  for (std::int64_t kh = 0; kh < g.KH; ++kh) {
+    const std::int64_t ih = oh * g.sh + kh * g.dh - g.pt;
+    if (ih < 0 || ih >= g.H) continue;
+    const float* in_row = in + (n * g.H + ih) * g.W * g.C;
+    for (std::int64_t kw = 0; kw < g.KW; ++kw) {
+      const float* __restrict fk = filter + (kh * g.KW + kw) * CM;
+      const auto [begin, end] = columns_inside(g, kw);
+      for (std::int64_t ow = begin; ow < end; ++ow) {
+        const float* __restrict px = in_row + (ow * g.sw + kw * g.dw - g.pl) * g.C;
+        float* __restrict o = out_row + ow * CM;
+        if (M == 1) {
+          for (std::int64_t c = 0; c < g.C; ++c) o[c] += px[c] * fk[c];
+        } else {
+          for (std::int64_t c = 0; c < CM; ++c) o[c] += px[c / M] * fk[c];
+        }
+      }
+    }
+  }
+}
+
+void depthwise_nhwc(const ConvGeometry& g, std::int64_t M, const float* in, const float* filter, float* out) {
+  parallel_for_each(g.N * g.OH, [&](std::int64_t row) {
+    depthwise_row(g, M, in, filter, row / g.OH, row % g.OH, out + row * g.OW * g.C * M);
+  }, g.OW * g.C * M * g.KH * g.KW);
+}
+
 Tensor depthwise_tensor(KernelContext& ctx, const Tensor& x_in, const Tensor& filter) {
-  Tensor x = input_nhwc(ctx, x_in);
+  Tensor converted;
+  const Tensor& x = input_nhwc(ctx, x_in, &converted);
   if (filter.shape.size() != 4 || filter.shape[2] != x.shape[3]) {
     ctx.fail("filter " + dims_string(filter.shape) + " does not fit input channels " + std::to_string(x.shape[3]));
   }
   const std::int64_t M = filter.shape[3];
   ConvGeometry g = geometry(ctx, x.shape, filter.shape[0], filter.shape[1], ctx.attr_ints("strides"), ctx.attr_ints("dilations"));
+  charge_work(ctx, {g.N, g.OH, g.OW, g.KH, g.KW, g.C, M});
   Tensor y = make_tensor(ctx, tf::DT_FLOAT, {g.N, g.OH, g.OW, g.C * M});
-  const float* in = data<float>(x);
-  const float* f = data<float>(filter);
-  float* out = data<float>(y);
-#pragma omp parallel for collapse(2) if (g.N * g.OH > 8)
-  for (std::int64_t n = 0; n < g.N; ++n) {
-    for (std::int64_t oh = 0; oh < g.OH; ++oh) {
-      for (std::int64_t ow = 0; ow < g.OW; ++ow) {
-        float* o = out + ((n * g.OH + oh) * g.OW + ow) * g.C * M;
-        for (std::int64_t kh = 0; kh < g.KH; ++kh) {
-          const std::int64_t ih = oh * g.sh + kh * g.dh - g.pt;
-          if (ih < 0 || ih >= g.H) continue;
-          for (std::int64_t kw = 0; kw < g.KW; ++kw) {
-            const std::int64_t iw = ow * g.sw + kw * g.dw - g.pl;
-            if (iw < 0 || iw >= g.W) continue;
-            const float* px = in + ((n * g.H + ih) * g.W + iw) * g.C;
-            const float* fk = f + (kh * g.KW + kw) * g.C * M;
-            if (M == 1) {  // the common case: one output per channel, a contiguous vector loop
-              for (std::int64_t c = 0; c < g.C; ++c) o[c] += px[c] * fk[c];
-            } else {
-              for (std::int64_t c = 0; c < g.C * M; ++c) o[c] += px[c / M] * fk[c];
-            }
-          }
-        }
-      }
-    }
-  }
+  depthwise_nhwc(g, M, data<float>(x), data<float>(filter), data<float>(y));
   return y;  // NHWC
 }
 
@@ -252,7 +295,8 @@ void depthwise(KernelContext& ctx) { ctx.output(0) = output_layout(ctx, depthwis
 void conv2d_backprop_input(KernelContext& ctx) {
   auto sizes = ctx.input_ints(0);
   const Tensor& filter = ctx.input(1);
-  Tensor dy = input_nhwc(ctx, ctx.input(2));
+  Tensor converted;
+  const Tensor& dy = input_nhwc(ctx, ctx.input(2), &converted);
   if (sizes.size() != 4 || filter.shape.size() != 4) ctx.fail("input_sizes must have 4 values and the filter 4 dims");
   std::vector<std::int64_t> nhwc = is_nchw(ctx) ? std::vector<std::int64_t>{sizes[0], sizes[2], sizes[3], sizes[1]} : sizes;
   ConvGeometry g = geometry(ctx, nhwc, filter.shape[0], filter.shape[1], ctx.attr_ints("strides"), ctx.attr_ints("dilations"));
@@ -260,13 +304,12 @@ void conv2d_backprop_input(KernelContext& ctx) {
   if (filter.shape[2] != g.C || dy.shape[3] != OC || dy.shape[1] != g.OH || dy.shape[2] != g.OW || dy.shape[0] != g.N) {
     ctx.fail("out_backprop " + dims_string(dy.shape) + " does not fit input_sizes and filter " + dims_string(filter.shape));
   }
+  charge_work(ctx, {g.N, g.OH, g.OW, g.KH, g.KW, g.C, OC});
   Tensor x = make_tensor(ctx, tf::DT_FLOAT, nhwc);
   const std::int64_t patch = g.KH * g.KW * g.C, pixels = g.OH * g.OW;
   std::vector<float> cols(static_cast<std::size_t>(pixels * patch));
-  ConstMap<float> F(data<float>(filter), patch, OC);
   for (std::int64_t n = 0; n < g.N; ++n) {
-    MutMap<float> Cols(cols.data(), pixels, patch);
-    Cols.noalias() = ConstMap<float>(data<float>(dy) + n * pixels * OC, pixels, OC) * F.transpose();
+    gemm(data<float>(dy) + n * pixels * OC, data<float>(filter), cols.data(), {pixels, OC, patch, false, true});
     float* img = data<float>(x) + n * g.H * g.W * g.C;
     for (std::int64_t p = 0; p < pixels; ++p) {
       const std::int64_t oh = p / g.OW, ow = p % g.OW;
@@ -513,8 +556,33 @@ void softmax(KernelContext& ctx) {
   ctx.output(0) = std::move(y);
 }
 
+// One output row of a 2-D max or average pool (NHWC); the average is over the window's cells
+// inside the input (SAME padding counts only those).
+template <bool kMax>
+void pool_row(const ConvGeometry& g, const float* in, std::int64_t n, std::int64_t oh, float* __restrict out_row) {
+  for (std::int64_t ow = 0; ow < g.OW; ++ow) {
+    float* __restrict o = out_row + ow * g.C;
+    std::fill(o, o + g.C, kMax ? -std::numeric_limits<float>::infinity() : 0.0f);
+    std::int64_t count = 0;
+    for (std::int64_t kh = 0; kh < g.KH; ++kh) {
+      const std::int64_t ih = oh * g.sh + kh - g.pt;
+      if (ih < 0 || ih >= g.H) continue;
+      for (std::int64_t kw = 0; kw < g.KW; ++kw) {
+        const std::int64_t iw = ow * g.sw + kw - g.pl;
+        if (iw < 0 || iw >= g.W) continue;
+        const float* __restrict px = in + ((n * g.H + ih) * g.W + iw) * g.C;
+        ++count;
+        for (std::int64_t c = 0; c < g.C; ++c) o[c] = kMax ? std::max(o[c], px[c]) : o[c] + px[c];
+      }
+    }
+    if (!kMax && count)
+      for (std::int64_t c = 0; c < g.C; ++c) o[c] /= static_cast<float>(count);
+  }
+}
+
 void pool(KernelContext& ctx) {
-  Tensor x = input_nhwc(ctx, ctx.input(0));
+  Tensor converted;
+  const Tensor& x = input_nhwc(ctx, ctx.input(0), &converted);
   const bool is_max = ctx.node().op() == "MaxPool";
   auto ksize = ctx.attr_ints("ksize");
   if (ksize.size() != 4) ctx.fail("ksize must have 4 values");
@@ -522,29 +590,14 @@ void pool(KernelContext& ctx) {
   const std::int64_t KH = ksize[nchw ? 2 : 1], KW = ksize[nchw ? 3 : 2];
   if ((nchw ? ksize[1] : ksize[3]) != 1 || ksize[0] != 1) ctx.unsupported("pooling across batch or channels");
   ConvGeometry g = geometry(ctx, x.shape, KH, KW, ctx.attr_ints("strides"), {});
+  charge_work(ctx, {g.N, g.OH, g.OW, g.C, KH, KW});
   Tensor y = make_tensor(ctx, tf::DT_FLOAT, {g.N, g.OH, g.OW, g.C});
   const float* in = data<float>(x);
   float* out = data<float>(y);
-  for (std::int64_t n = 0; n < g.N; ++n)
-    for (std::int64_t oh = 0; oh < g.OH; ++oh)
-      for (std::int64_t ow = 0; ow < g.OW; ++ow) {
-        float* o = out + ((n * g.OH + oh) * g.OW + ow) * g.C;
-        std::fill(o, o + g.C, is_max ? -std::numeric_limits<float>::infinity() : 0.0f);
-        std::int64_t count = 0;
-        for (std::int64_t kh = 0; kh < KH; ++kh) {
-          const std::int64_t ih = oh * g.sh + kh - g.pt;
-          if (ih < 0 || ih >= g.H) continue;
-          for (std::int64_t kw = 0; kw < KW; ++kw) {
-            const std::int64_t iw = ow * g.sw + kw - g.pl;
-            if (iw < 0 || iw >= g.W) continue;
-            const float* px = in + ((n * g.H + ih) * g.W + iw) * g.C;
-            ++count;
-            for (std::int64_t c = 0; c < g.C; ++c) o[c] = is_max ? std::max(o[c], px[c]) : o[c] + px[c];
-          }
-        }
-        if (!is_max && count)  // SAME padding averages over the valid cells only
-          for (std::int64_t c = 0; c < g.C; ++c) o[c] /= static_cast<float>(count);
-      }
+  parallel_for_each(g.N * g.OH, [&](std::int64_t row) {
+    if (is_max) pool_row<true>(g, in, row / g.OH, row % g.OH, out + row * g.OW * g.C);
+    else pool_row<false>(g, in, row / g.OH, row % g.OH, out + row * g.OW * g.C);
+  }, g.OW * g.C * KH * KW);
   ctx.output(0) = output_layout(ctx, std::move(y));
 }
 

@@ -1,6 +1,5 @@
 // Volumetric (3-D) convolutions and pooling in NDHWC or NCDHW (Conv3D, Conv3DBackpropInput(V2),
-// MaxPool3D, AvgPool3D): im2col + Eigen GEMM as Conv2D in nn.cc; and 2-D MaxPoolWithArgmax.
-#include <Eigen/Core>
+// MaxPool3D, AvgPool3D): im2col + GEMM (runtime/gemm.h); and 2-D MaxPoolWithArgmax.
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -8,7 +7,7 @@
 
 #include "common/dtype.h"
 #include "runtime/dispatch.h"
-#include "runtime/eigen_maps.h"
+#include "runtime/gemm.h"
 
 namespace tffreeze::runtime {
 namespace {
@@ -30,11 +29,13 @@ Tensor swap_inner(const KernelContext& ctx, const Tensor& x, std::int64_t A, std
   return out;
 }
 
-Tensor input_ndhwc(const KernelContext& ctx, const Tensor& x) {
+// The input in NDHWC: x itself (not a copy), or its NDHWC form, made in `converted`.
+const Tensor& input_ndhwc(const KernelContext& ctx, const Tensor& x, Tensor* converted) {
   if (x.shape.size() != 5) ctx.fail("input must be 5-D, is " + dims_string(x.shape));
   if (!channels_first(ctx)) return x;
   const auto& s = x.shape;
-  return swap_inner(ctx, x, s[1], s[2] * s[3] * s[4], {s[0], s[2], s[3], s[4], s[1]});
+  *converted = swap_inner(ctx, x, s[1], s[2] * s[3] * s[4], {s[0], s[2], s[3], s[4], s[1]});
+  return *converted;
 }
 
 Tensor output_layout(const KernelContext& ctx, Tensor y) {
@@ -134,7 +135,6 @@ template <class T>
 void conv3d_ndhwc(const Geometry& g, std::int64_t OC, const T* in, const T* filter, T* out) {
   const std::int64_t patch = g.taps() * g.C, voxels = g.out_voxels(), tile = tile_rows(voxels, patch);
   std::vector<T> cols(static_cast<std::size_t>(tile * patch));
-  ConstMap<T> F(filter, patch, OC);
   for (std::int64_t n = 0; n < g.N; ++n) {
     const T* img = in + n * g.in_voxels() * g.C;
     for (std::int64_t p0 = 0; p0 < voxels; p0 += tile) {
@@ -146,7 +146,7 @@ void conv3d_ndhwc(const Geometry& g, std::int64_t OC, const T* in, const T* filt
           else std::copy_n(img + v * g.C, g.C, row + tap * g.C);
         });
       }
-      MutMap<T>(out + (n * voxels + p0) * OC, rows, OC).noalias() = ConstMap<T>(cols.data(), rows, patch) * F;
+      gemm(cols.data(), filter, out + (n * voxels + p0) * OC, {rows, patch, OC});
     }
   }
 }
@@ -156,12 +156,11 @@ template <class T>
 void conv3d_backprop_ndhwc(const Geometry& g, std::int64_t OC, const T* dy, const T* filter, T* dx) {
   const std::int64_t patch = g.taps() * g.C, voxels = g.out_voxels(), tile = tile_rows(voxels, patch);
   std::vector<T> cols(static_cast<std::size_t>(tile * patch));
-  ConstMap<T> F(filter, patch, OC);
   for (std::int64_t n = 0; n < g.N; ++n) {
     T* img = dx + n * g.in_voxels() * g.C;
     for (std::int64_t p0 = 0; p0 < voxels; p0 += tile) {
       const std::int64_t rows = std::min(tile, voxels - p0);
-      MutMap<T>(cols.data(), rows, patch).noalias() = ConstMap<T>(dy + (n * voxels + p0) * OC, rows, OC) * F.transpose();
+      gemm(dy + (n * voxels + p0) * OC, filter, cols.data(), {rows, OC, patch, false, true});
       for (std::int64_t r = 0; r < rows; ++r) {
         const T* row = cols.data() + r * patch;
         for_each_tap(g, p0 + r, [&](std::int64_t tap, std::int64_t v) {
@@ -183,10 +182,12 @@ void check_filter(const KernelContext& ctx, const Tensor& filter, std::int64_t c
 }
 
 void conv3d(KernelContext& ctx) {
-  Tensor x = input_ndhwc(ctx, ctx.input(0));
+  Tensor converted;
+  const Tensor& x = input_ndhwc(ctx, ctx.input(0), &converted);
   const Tensor& f = ctx.input(1);
   check_filter(ctx, f, x.shape[4], x.dtype);
   Geometry g = geometry(ctx, x.shape, {f.shape[0], f.shape[1], f.shape[2]}, ctx.attr_ints("strides"), ctx.attr_ints("dilations"));
+  charge_work(ctx, {g.N, g.out_voxels(), g.taps(), g.C, f.shape[4]});
   Tensor y = make_tensor(ctx, x.dtype, {g.N, g.out[0], g.out[1], g.out[2], f.shape[4]});
   if (y.num_elements() > 0 && x.num_elements() > 0)  // else the window sizes need not be real
     dispatch_float(ctx, x.dtype, [&](auto t) {
@@ -201,7 +202,8 @@ void conv3d_backprop_input(KernelContext& ctx) {
   const bool v2 = ctx.node().op() == "Conv3DBackpropInputV2";
   const std::vector<std::int64_t> sizes = v2 ? ctx.input_ints(0) : ctx.input(0).shape;
   const Tensor& f = ctx.input(1);
-  Tensor dy = input_ndhwc(ctx, ctx.input(2));
+  Tensor converted;
+  const Tensor& dy = input_ndhwc(ctx, ctx.input(2), &converted);
   if (sizes.size() != 5) ctx.fail("input_sizes must have 5 values");
   for (std::int64_t s : sizes)
     if (s < 0) ctx.fail("input_sizes must not be negative");
@@ -213,6 +215,7 @@ void conv3d_backprop_input(KernelContext& ctx) {
   if (dy.shape != std::vector<std::int64_t>{g.N, g.out[0], g.out[1], g.out[2], OC}) {
     ctx.fail("out_backprop " + dims_string(dy.shape) + " does not fit input_sizes and filter " + dims_string(f.shape));
   }
+  charge_work(ctx, {g.N, g.out_voxels(), g.taps(), g.C, OC});
   Tensor dx = make_tensor(ctx, dy.dtype, ndhwc);
   if (dx.num_elements() > 0 && dy.num_elements() > 0)  // else the window sizes need not be real
     dispatch_float(ctx, dy.dtype, [&](auto t) {
@@ -225,10 +228,12 @@ void conv3d_backprop_input(KernelContext& ctx) {
 // MaxPool3D / AvgPool3D; the average is over the window's cells inside the input (SAME).
 template <bool kMax>
 void pool3d(KernelContext& ctx) {
-  Tensor x = input_ndhwc(ctx, ctx.input(0));
+  Tensor converted;
+  const Tensor& x = input_ndhwc(ctx, ctx.input(0), &converted);
   auto ksize = ctx.attr_ints("ksize");
   if (ksize.size() != 5) ctx.fail("ksize must have 5 values");
   Geometry g = geometry(ctx, x.shape, {spatial(ctx, ksize, 0), spatial(ctx, ksize, 1), spatial(ctx, ksize, 2)}, ctx.attr_ints("strides"), {});
+  charge_work(ctx, {g.N, g.out_voxels(), g.taps(), g.C});
   Tensor y = make_tensor(ctx, x.dtype, {g.N, g.out[0], g.out[1], g.out[2], g.C});
   if (y.num_elements() > 0) dispatch_float(ctx, x.dtype, [&](auto t) {
     using T = decltype(t);
@@ -266,6 +271,7 @@ void max_pool_with_argmax(KernelContext& ctx) {
   const tf::DataType index_type = ctx.attr_type("Targmax", tf::DT_INT64);
   if (index_type != tf::DT_INT64 && index_type != tf::DT_INT32) ctx.fail("Targmax must be int32 or int64");
   const bool with_batch = ctx.attr_bool("include_batch_in_index", false);
+  charge_work(ctx, {g.N, g.out_voxels(), g.taps(), g.C});
   Tensor y = make_tensor(ctx, x.dtype, {g.N, g.out[1], g.out[2], g.C});
   Tensor arg = make_tensor(ctx, index_type, {g.N, g.out[1], g.out[2], g.C});
   if (y.num_elements() > 0) dispatch_numeric(ctx, x.dtype, [&](auto t) {
