@@ -131,7 +131,10 @@ TEST(Kernels, Conv2DMatchesANaiveReference) {
                  // larger than the image, and images large enough that the products and the
                  // phase split run on several threads
                  Case{11, 9, 2, 3, 3, 3, 2, 2, 2, 2, true}, Case{12, 10, 3, 3, 2, 2, 3, 2, 2, 3, false}, Case{3, 2, 2, 5, 4, 2, 2, 1, 1, 1, true},
-                 Case{40, 38, 8, 3, 3, 16, 1, 1, 1, 1, true}, Case{41, 40, 8, 3, 3, 16, 2, 2, 1, 1, true}, Case{40, 40, 6, 7, 1, 5, 1, 1, 1, 1, true}}) {
+                 Case{40, 38, 8, 3, 3, 16, 1, 1, 1, 1, true}, Case{41, 40, 8, 3, 3, 16, 2, 2, 1, 1, true}, Case{40, 40, 6, 7, 1, 5, 1, 1, 1, 1, true},
+                 // 3x3 windows with 16 channels or more (Winograd): odd sizes leave half tiles
+                 Case{9, 7, 16, 3, 3, 16, 1, 1, 1, 1, true}, Case{10, 11, 17, 3, 3, 18, 1, 1, 1, 1, false}, Case{1, 2, 16, 3, 3, 20, 1, 1, 1, 1, true},
+                 Case{30, 29, 24, 3, 3, 32, 1, 1, 1, 1, true}}) {
     std::vector<float> x(static_cast<std::size_t>(2 * c.H * c.W * c.C)), f(static_cast<std::size_t>(c.KH * c.KW * c.C * c.OC));
     for (auto& v : x) v = u(rng);
     for (auto& v : f) v = u(rng);

@@ -1,5 +1,5 @@
-// Row-major Eigen views of tensor bytes, for the kernels that hand work to Eigen's GEMM and
-// decompositions (nn.cc, volume.cc, matrix.cc).
+// Row-major Eigen views of tensor bytes, for the kernels that hand work to Eigen's decompositions
+// (matrix.cc).
 #pragma once
 
 #include <Eigen/Core>

@@ -1,5 +1,5 @@
-// Splitting element-wise work over the OpenMP threads the matrix products use (Eigen's GEMM
-// runs on OpenMP here, and `run --threads`/OMP_NUM_THREADS set both). Each thread takes one
+// Splitting element-wise work over the OpenMP threads the matrix products use (OpenBLAS's OpenMP
+// build, runtime/gemm.h; `run --threads`/OMP_NUM_THREADS set both). Each thread takes one
 // contiguous range, so results are the same as on one thread: nothing is reduced across ranges.
 #pragma once
 

@@ -1,5 +1,6 @@
 // Neural-network kernels: matrix products (OpenBLAS through runtime/gemm.h, on the OpenMP
-// threads), convolutions (one product per filter tap, no patch matrix),
+// threads), convolutions (Winograd F(2x2, 3x3) for 3x3 windows; else one product per filter
+// tap, or a patch matrix for small images),
 // pooling, batch norm, softmax, and the fused forms that TensorFlow's grappler and the TF.js
 // converter emit.
 #include <Eigen/Core>
@@ -11,6 +12,7 @@
 #include "runtime/dispatch.h"
 #include "runtime/gemm.h"
 #include "runtime/parallel.h"
+#include "runtime/winograd.h"
 
 namespace tffreeze::runtime {
 namespace {
@@ -181,12 +183,53 @@ void split_phases(const ConvGeometry& g, const TapGrid& t, const float* in, std:
   }, t.Wq * g.C);
 }
 
+// The patch of output pixel q (over all images) as one row: KH * KW runs of C channels, zeros
+// where the window hangs over the padding.
+void im2col_row(const ConvGeometry& g, const float* in, std::int64_t q, float* dst) {
+  const std::int64_t n = q / (g.OH * g.OW), p = q % (g.OH * g.OW), oh = p / g.OW, ow = p % g.OW;
+  const float* img = in + n * g.H * g.W * g.C;
+  for (std::int64_t kh = 0; kh < g.KH; ++kh) {
+    const std::int64_t ih = oh * g.sh + kh * g.dh - g.pt;
+    for (std::int64_t kw = 0; kw < g.KW; ++kw, dst += g.C) {
+      const std::int64_t iw = ow * g.sw + kw * g.dw - g.pl;
+      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) std::fill(dst, dst + g.C, 0.0f);
+      else std::copy_n(img + (ih * g.W + iw) * g.C, g.C, dst);
+    }
+  }
+}
+
+// Patch matrices of at most this many floats (4 MiB: they stay in the caches).
+constexpr std::int64_t kPatchFloats = std::int64_t{1} << 20;
+
+// The convolution as one product of a patch matrix (im2col) with the filter, in tiles of output
+// pixels: for small images, where the tap products' wide grid would compute many unused columns.
+void conv2d_patches(const ConvGeometry& g, std::int64_t OC, const float* in, const float* filter, float* out) {
+  const std::int64_t patch = g.KH * g.KW * g.C, total = g.N * g.OH * g.OW;
+  const std::int64_t tile = std::clamp<std::int64_t>(kPatchFloats / patch, 1, total);
+  std::vector<float> cols(static_cast<std::size_t>(tile * patch));
+  for (std::int64_t q0 = 0; q0 < total; q0 += tile) {
+    const std::int64_t rows = std::min(tile, total - q0);
+    parallel_for_each(rows, [&](std::int64_t r) { im2col_row(g, in, q0 + r, cols.data() + r * patch); }, patch);
+    gemm(cols.data(), filter, out + q0 * OC, {rows, patch, OC});
+  }
+}
+
 // NHWC input, HWIO filter -> NHWC output.
 void conv2d_nhwc(const ConvGeometry& g, std::int64_t OC, const float* in, const float* filter, float* out) {
   if (g.N * g.OH * g.OW == 0 || OC == 0) return;
+  if (g.KH == 3 && g.KW == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && winograd_3x3_worthwhile(g.C, OC, g.OH, g.OW)) {
+    conv2d_winograd_3x3({g.N, g.H, g.W, g.C, OC, g.OH, g.OW, g.pt, g.pl}, in, filter, out);
+    return;
+  }
   const TapGrid t = tap_grid(g);
   // Stride 1 without padding: the image is its own (only) phase.
   const bool in_place = g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && t.Wq == g.W && t.Hq <= g.H;
+  // The wide grid computes Wq - OW unused columns a row: past an eighth of the work (a 1x7 window
+  // on a 17-wide image: 35 %), a patch matrix of the small image costs less.
+  if (!in_place && (t.Wq - g.OW) * 8 > g.OW && g.KH * g.KW * g.C <= kPatchFloats) {
+    conv2d_patches(g, OC, in, filter, out);
+    return;
+  }
   std::vector<float> phases(in_place ? 0 : static_cast<std::size_t>(g.sh * g.sw * t.phase_floats() * g.C));
   std::vector<float> wide(t.Wq == g.OW ? 0 : static_cast<std::size_t>(t.rows * OC));
   for (std::int64_t n = 0; n < g.N; ++n) {
