@@ -903,7 +903,9 @@ TEST(Kernels, PadMatchesAnElementwiseReference) {
   const std::vector<std::int64_t> shape{2, 3, 4};
   std::vector<float> x(24);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) + 0.5f;
-  const std::vector<std::vector<std::int32_t>> paddings{{0, 0, 0, 0, 0, 0}, {1, 0, 0, 2, 3, 1}, {1, 1, 2, 2, 2, 3}, {0, 1, 1, 0, 0, 0}};
+  // Unpadded trailing dimensions travel with the last padded one: rows of 12, 4 or 24 values.
+  const std::vector<std::vector<std::int32_t>> paddings{{0, 0, 0, 0, 0, 0}, {1, 0, 0, 2, 3, 1}, {1, 1, 2, 2, 2, 3},
+                                                        {0, 1, 1, 0, 0, 0}, {1, 1, 0, 0, 0, 0}, {0, 0, 2, 1, 0, 0}};
   for (const std::string mode : {"CONSTANT", "REFLECT", "SYMMETRIC"}) {
     for (std::size_t k = 0; k < paddings.size(); ++k) {
       G g;

@@ -404,13 +404,10 @@ std::int64_t pad_source(const KernelContext& ctx, std::int64_t i, std::int64_t b
   return src;
 }
 
-// Pad, PadV2 and MirrorPad, a row (the last dimension) at a time: the row's inside is one copy.
-void pad(KernelContext& ctx) {
-  const Tensor& x = ctx.input(0);
-  auto pads = ctx.input_ints(1);
+// The output shape of Pad, PadV2 and MirrorPad, with TensorFlow's checks of the paddings.
+std::vector<std::int64_t> padded_shape(const KernelContext& ctx, const Tensor& x, const std::vector<std::int64_t>& pads, const std::string& mode) {
   const std::size_t rank = x.shape.size();
   if (pads.size() != 2 * rank) ctx.fail("paddings must be [rank, 2]");
-  const std::string mode = ctx.node().op() == "MirrorPad" ? ctx.attr_string("mode", "REFLECT") : "CONSTANT";
   std::vector<std::int64_t> shape(rank);
   for (std::size_t d = 0; d < rank; ++d) {
     if (pads[2 * d] < 0 || pads[2 * d + 1] < 0) ctx.fail("negative padding");
@@ -420,28 +417,30 @@ void pad(KernelContext& ctx) {
       ctx.fail("paddings must be at most " + std::to_string(mirror_max) + " in " + mode + " mode for dimension " + std::to_string(d));
     shape[d] = x.shape[d] + pads[2 * d] + pads[2 * d + 1];
   }
-  Tensor out = make_tensor(ctx, x.dtype, shape);
-  const std::size_t e = static_cast<std::size_t>(esize_of(ctx, x));
-  if (ctx.node().op() == "PadV2") {
-    const Tensor& c = ctx.input(2);
-    if (c.bytes.size() < e) ctx.fail("constant_values must hold one value");
-    for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) std::memcpy(out.bytes.data() + i * e, c.bytes.data(), e);
-  }
-  if (rank == 0) {
-    out.bytes = x.bytes;
-    ctx.output(0) = std::move(out);
-    return;
-  }
-  // Each dimension's source index for each output index (-1: the constant), found once.
-  std::vector<std::vector<std::int64_t>> sources(rank);
-  for (std::size_t d = 0; d < rank; ++d)
+  return shape;
+}
+
+// x padded into out, a row at a time: the row is the last padded dimension, its elements the
+// unpadded dimensions after it (NHWC padded in H and W: rows of W pixels of C channels), so the
+// row's inside is one copy. out holds the constant where nothing is copied.
+void copy_padded_rows(const KernelContext& ctx, const Tensor& x, const std::vector<std::int64_t>& pads, const std::string& mode, Tensor* out) {
+  std::size_t rank = x.shape.size();
+  std::int64_t e = esize_of(ctx, x);
+  while (rank > 1 && pads[2 * rank - 2] == 0 && pads[2 * rank - 1] == 0) e *= x.shape[--rank];
+  if (e == 0) return;
+  std::vector<std::vector<std::int64_t>> sources(rank);  // per dimension, per output index: the source index (-1: the constant)
+  std::vector<std::int64_t> shape(rank), xs(rank, 1);
+  for (std::size_t d = 0; d < rank; ++d) {
+    shape[d] = x.shape[d] + pads[2 * d] + pads[2 * d + 1];
     for (std::int64_t i = 0; i < shape[d]; ++i) sources[d].push_back(pad_source(ctx, i, pads[2 * d], x.shape[d], mode));
-  const std::int64_t row = shape[rank - 1], x_row = x.shape[rank - 1], before = pads[2 * rank - 2];
-  const std::int64_t rows = row ? out.num_elements() / row : 0;
-  std::vector<std::int64_t> xs(rank, 1);
+  }
   for (std::size_t d = rank; d-- > 1;) xs[d - 1] = xs[d] * x.shape[d];
+  const std::int64_t row = shape[rank - 1], x_row = x.shape[rank - 1], before = pads[2 * rank - 2];
+  std::int64_t rows = 1;
+  for (std::size_t d = 0; d + 1 < rank; ++d) rows *= shape[d];
   const auto& column = sources[rank - 1];
-  parallel_for_each(rows, [&](std::int64_t r) {
+  const auto bytes = [e](std::int64_t n) { return static_cast<std::size_t>(n * e); };
+  parallel_for_each(row ? rows : 0, [&](std::int64_t r) {
     std::int64_t at = 0;
     bool inside = x_row > 0;
     for (std::size_t d = rank - 1, rest = static_cast<std::size_t>(r); d-- > 0;) {
@@ -451,14 +450,30 @@ void pad(KernelContext& ctx) {
       at += src * xs[d];
     }
     if (!inside) return;
-    char* dst = out.bytes.data() + static_cast<std::size_t>(r * row) * e;
-    const char* src = x.bytes.data() + static_cast<std::size_t>(at) * e;
-    std::memcpy(dst + static_cast<std::size_t>(before) * e, src, static_cast<std::size_t>(x_row) * e);
+    char* dst = out->bytes.data() + bytes(r * row);
+    const char* src = x.bytes.data() + bytes(at);
+    std::memcpy(dst + bytes(before), src, bytes(x_row));
     for (std::int64_t i = 0; i < row; ++i) {
       const std::int64_t c = column[static_cast<std::size_t>(i)];
-      if ((i < before || i >= before + x_row) && c >= 0) std::memcpy(dst + static_cast<std::size_t>(i) * e, src + static_cast<std::size_t>(c) * e, e);
+      if ((i < before || i >= before + x_row) && c >= 0) std::memcpy(dst + bytes(i), src + bytes(c), bytes(1));
     }
-  }, row);
+  }, row * e / 4);
+}
+
+// Pad, PadV2 and MirrorPad.
+void pad(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  auto pads = ctx.input_ints(1);
+  const std::string mode = ctx.node().op() == "MirrorPad" ? ctx.attr_string("mode", "REFLECT") : "CONSTANT";
+  Tensor out = make_tensor(ctx, x.dtype, padded_shape(ctx, x, pads, mode));
+  const std::size_t e = static_cast<std::size_t>(esize_of(ctx, x));
+  if (ctx.node().op() == "PadV2") {
+    const Tensor& c = ctx.input(2);
+    if (c.bytes.size() < e) ctx.fail("constant_values must hold one value");
+    for (std::int64_t i = 0, n = out.num_elements(); i < n; ++i) std::memcpy(out.bytes.data() + i * e, c.bytes.data(), e);
+  }
+  if (x.shape.empty()) out.bytes = x.bytes;
+  else copy_padded_rows(ctx, x, pads, mode, &out);
   ctx.output(0) = std::move(out);
 }
 

@@ -44,9 +44,9 @@ void broadcast_loops(const T* pa, const std::vector<std::int64_t>& a_shape, cons
     const T v = pa[0];
     parallel_ranges(n, [&](std::int64_t i0, std::int64_t i1) { for (std::int64_t i = i0; i < i1; ++i) po[i] = f(v, pb[i]); });
   } else if (const std::int64_t m = a_shape == shape ? trailing_block(shape, b_shape) : 0; m > 0) {
-    parallel_for_each(n / m, [&](std::int64_t o) { for (std::int64_t j = 0; j < m; ++j) po[o * m + j] = f(pa[o * m + j], pb[j]); });
+    parallel_for_each(n / m, [&](std::int64_t o) { for (std::int64_t j = 0; j < m; ++j) po[o * m + j] = f(pa[o * m + j], pb[j]); }, m);
   } else if (const std::int64_t m2 = b_shape == shape ? trailing_block(shape, a_shape) : 0; m2 > 0) {
-    parallel_for_each(n / m2, [&](std::int64_t o) { for (std::int64_t j = 0; j < m2; ++j) po[o * m2 + j] = f(pa[j], pb[o * m2 + j]); });
+    parallel_for_each(n / m2, [&](std::int64_t o) { for (std::int64_t j = 0; j < m2; ++j) po[o * m2 + j] = f(pa[j], pb[o * m2 + j]); }, m2);
   } else {
     auto ia = broadcast_index(a_shape, shape), ib = broadcast_index(b_shape, shape);
     for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[ia[static_cast<std::size_t>(i)]], pb[ib[static_cast<std::size_t>(i)]]);

@@ -4,9 +4,11 @@
 // pooling, batch norm, softmax, and the fused forms that TensorFlow's grappler and the TF.js
 // converter emit.
 #include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "runtime/broadcast.h"
 #include "runtime/dispatch.h"
@@ -206,11 +208,11 @@ constexpr std::int64_t kPatchFloats = std::int64_t{1} << 20;
 void conv2d_patches(const ConvGeometry& g, std::int64_t OC, const float* in, const float* filter, float* out) {
   const std::int64_t patch = g.KH * g.KW * g.C, total = g.N * g.OH * g.OW;
   const std::int64_t tile = std::clamp<std::int64_t>(kPatchFloats / patch, 1, total);
-  std::vector<float> cols(static_cast<std::size_t>(tile * patch));
+  const auto cols = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(tile * patch));
   for (std::int64_t q0 = 0; q0 < total; q0 += tile) {
     const std::int64_t rows = std::min(tile, total - q0);
-    parallel_for_each(rows, [&](std::int64_t r) { im2col_row(g, in, q0 + r, cols.data() + r * patch); }, patch);
-    gemm(cols.data(), filter, out + q0 * OC, {rows, patch, OC});
+    parallel_for_each(rows, [&](std::int64_t r) { im2col_row(g, in, q0 + r, cols.get() + r * patch); }, patch);
+    gemm(cols.get(), filter, out + q0 * OC, {rows, patch, OC});
   }
 }
 
@@ -230,24 +232,25 @@ void conv2d_nhwc(const ConvGeometry& g, std::int64_t OC, const float* in, const 
     conv2d_patches(g, OC, in, filter, out);
     return;
   }
-  std::vector<float> phases(in_place ? 0 : static_cast<std::size_t>(g.sh * g.sw * t.phase_floats() * g.C));
-  std::vector<float> wide(t.Wq == g.OW ? 0 : static_cast<std::size_t>(t.rows * OC));
+  // Scratch that is written before it is read: not zero-filled.
+  const auto phases = std::make_unique_for_overwrite<float[]>(in_place ? 0 : static_cast<std::size_t>(g.sh * g.sw * t.phase_floats() * g.C));
+  const auto wide = std::make_unique_for_overwrite<float[]>(t.Wq == g.OW ? 0 : static_cast<std::size_t>(t.rows * OC));
   for (std::int64_t n = 0; n < g.N; ++n) {
     const float* image = in + n * g.H * g.W * g.C;
     if (!in_place) {
-      split_phases(g, t, in, n, phases.data());
-      image = phases.data();
+      split_phases(g, t, in, n, phases.get());
+      image = phases.get();
     }
     float* result = out + n * g.OH * g.OW * OC;
-    float* sums = wide.empty() ? result : wide.data();
+    float* sums = t.Wq == g.OW ? result : wide.get();
     for (std::int64_t kh = 0; kh < g.KH; ++kh)
       for (std::int64_t kw = 0; kw < g.KW; ++kw) {
         const std::int64_t phase = (kh * g.dh) % g.sh * g.sw + (kw * g.dw) % g.sw;
         const float* tap = image + (phase * t.phase_floats() + (kh * g.dh) / g.sh * t.Wq + (kw * g.dw) / g.sw) * g.C;
         gemm(tap, filter + (kh * g.KW + kw) * g.C * OC, sums, {t.rows, g.C, OC, false, false, kh > 0 || kw > 0});
       }
-    if (!wide.empty())
-      parallel_for_each(g.OH, [&](std::int64_t oh) { std::copy_n(wide.data() + oh * t.Wq * OC, g.OW * OC, result + oh * g.OW * OC); }, g.OW * OC);
+    if (sums != result)
+      parallel_for_each(g.OH, [&](std::int64_t oh) { std::copy_n(wide.get() + oh * t.Wq * OC, g.OW * OC, result + oh * g.OW * OC); }, g.OW * OC);
   }
 }
 
@@ -260,7 +263,11 @@ const Tensor& input_nhwc(const KernelContext& ctx, const Tensor& x, Tensor* conv
   return *converted;
 }
 
-Tensor output_layout(const KernelContext& ctx, Tensor y) { return is_nchw(ctx) ? to_nchw(ctx, y) : y; }
+// y in the node's layout. Not `nchw ? to_nchw(y) : y`: a conditional expression copies y.
+Tensor output_layout(const KernelContext& ctx, Tensor y) {
+  if (is_nchw(ctx)) return to_nchw(ctx, y);
+  return y;
+}
 
 Tensor conv2d_tensor(KernelContext& ctx, const Tensor& x_in, const Tensor& filter) {
   Tensor converted;
@@ -395,7 +402,7 @@ void add_channel(const KernelContext& ctx, Tensor* x, const Tensor& bias, bool n
       }
       for (std::int64_t c = 0; c < C; ++c)
         for (std::int64_t k = 0; k < inner; ++k) block[c * inner + k] = static_cast<T>(block[c * inner + k] + b[c]);
-    });
+    }, C * inner);
   });
 }
 
@@ -428,7 +435,7 @@ void batch_norm_apply(const KernelContext& ctx, Tensor* x, const Tensor& scale, 
     float* block = p + o * C * inner;
     for (std::int64_t c = 0; c < C; ++c)
       for (std::int64_t k = 0; k < inner; ++k) block[c * inner + k] = block[c * inner + k] * mul[c] + add[c];
-  });
+  }, C * inner);
 }
 
 void fused_batch_norm(KernelContext& ctx) {
