@@ -1,4 +1,5 @@
 // The tffreeze binary: exit codes, one-line errors, inspect --json, validate, convert.
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "io/model.h"
@@ -68,6 +69,34 @@ TEST(Cli, ValidateExitCodes) {
   EXPECT_NE(broken.out.find("duplicate node name 'b'"), std::string::npos) << broken.out;
   EXPECT_NE(broken.out.find("input '^ghost' names no node"), std::string::npos) << broken.out;
   EXPECT_NE(broken.out.find("cycle"), std::string::npos) << broken.out;
+}
+
+// An int32 tensor bound to a float input (what a fuzzer made of TensorFlow's bincount graph):
+// TensorFlow's importer refuses it, and so does every command that would pass it on, as the
+// user's error; the ONNX exporter used to write a model ONNX's checker rejects (exit 5).
+TEST(Cli, MistypedInputIsTheUsersErrorForEveryCommand) {
+  std::string dir = test::temp_dir();
+  test::write_bytes(dir + "/mistyped.pbtxt",
+                    "node { name: 'ids' op: 'Placeholder' attr { key: 'dtype' value { type: DT_INT32 } } }\n"
+                    "node { name: 'n' op: 'Const' attr { key: 'dtype' value { type: DT_INT32 } }"
+                    " attr { key: 'value' value { tensor { dtype: DT_INT32 tensor_shape {} int_val: 4 } } } }\n"
+                    "node { name: 'sum' op: 'UnsortedSegmentSum' input: 'ids' input: 'ids' input: 'n'"
+                    " attr { key: 'T' value { type: DT_FLOAT } } attr { key: 'Tindices' value { type: DT_INT32 } }"
+                    " attr { key: 'Tnumsegments' value { type: DT_INT32 } } }\n");
+  const std::string why = "node 'sum' (UnsortedSegmentSum): input 0 'ids' is int32; UnsortedSegmentSum takes float32 there";
+  auto validated = run_cli({"validate", dir + "/mistyped.pbtxt"});
+  EXPECT_EQ(validated.exit_code, 1);
+  EXPECT_NE(validated.out.find(why), std::string::npos) << validated.out;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"convert", dir + "/mistyped.pbtxt", dir + "/out.onnx"},
+           {"optimize", dir + "/mistyped.pbtxt", "-o", dir + "/out.pb", "--outputs", "sum"}}) {
+    auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 3) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/out.onnx"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/out.pb"));
 }
 
 TEST(Cli, ConvertRoundTripsAndNeverOverwritesItsInput) {

@@ -183,6 +183,39 @@ TEST(Kernels, DepthwiseAndPooling) {
   EXPECT_EQ(values_of(g.eval("ap")), (std::vector<float>{2.5f, 25, 2.5f, 25, 2.5f, 25, 2.5f, 25}));
 }
 
+// TensorFlow's GetWindowedOutputSize: a VALID window wider than the input is an error when the
+// size (in - window + stride) / stride is negative, and an empty output when it is 0 (a fuzzed
+// conv1d whose filter outgrew its input came out empty here, and the ONNX export then failed).
+TEST(Kernels, ValidWindowWiderThanTheInput) {
+  auto conv = [](std::int64_t stride) {
+    G g;
+    g.constant("x", floats({1, 1, 3, 1}, {1, 2, 3}));
+    g.constant("f", floats({1, 5, 1, 1}, {1, 1, 1, 1, 1}));
+    auto* c = g.op("conv", "Conv2D", {"x", "f"});
+    ints_attr(c, "strides", {1, 1, stride, 1});
+    (*c->mutable_attr())["padding"].set_s("VALID");
+    return g.eval("conv");
+  };
+  EXPECT_EQ(conv(3).shape, (std::vector<std::int64_t>{1, 1, 0, 1}));  // (3 - 5 + 3) / 3 = 0
+  try {
+    conv(1);  // (3 - 5 + 1) / 1 = -1
+    FAIL() << "computed a negative size";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("computed output size would be negative: -1 [input size 3, effective filter size 5, stride 1]"),
+              std::string::npos) << e.what();
+  }
+  G g;
+  g.constant("x", floats({1, 3, 3, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  auto* mp = g.op("mp", "MaxPool", {"x"});
+  ints_attr(mp, "ksize", {1, 2, 5, 1});  // (3 - 5 + 1) / 1 = -1
+  ints_attr(mp, "strides", {1, 1, 1, 1});
+  (*mp->mutable_attr())["padding"].set_s("VALID");
+  EXPECT_THROW(g.eval("mp"), Error);
+  (*mp->mutable_attr())["ksize"].mutable_list()->set_i(2, 3);
+  EXPECT_EQ(values_of(g.eval("mp")), (std::vector<float>{6, 9}));
+}
+
 TEST(Kernels, BatchNormBiasAndMatMul) {
   G g;
   g.constant("x", floats({1, 1, 2, 2}, {1, 2, 3, 4}));

@@ -19,6 +19,15 @@ tf::GraphDef small_valid() {
   return g;
 }
 
+tf::NodeDef* add_int32_const(tf::GraphDef* g, const std::string& name, int value) {
+  auto* n = add_const(g, name, {}, {});
+  (*n->mutable_attr())["dtype"].set_type(tf::DT_INT32);
+  auto* t = (*n->mutable_attr())["value"].mutable_tensor();
+  t->set_dtype(tf::DT_INT32);
+  t->add_int_val(value);
+  return n;
+}
+
 // The one problem reported, or "" when there is not exactly one.
 std::string only_problem(const tf::GraphDef& g) {
   auto p = validate_graph(g);
@@ -61,8 +70,7 @@ TEST(Validate, OutputIndexBeyondTheOp) {
   EXPECT_EQ(only_problem(g), "node 'out' (Relu): input 'mm:1' asks for output 1 of 'mm', which has 1");
   // Split with num_split=3 has outputs 0..2.
   tf::GraphDef s;
-  add_const(&s, "dim", {0}, {});
-  (*s.mutable_node(0)->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
+  add_int32_const(&s, "dim", 0);
   add_placeholder(&s, "x", {3});
   auto* split = add_node(&s, "split", "Split", {"dim", "x"});
   (*split->mutable_attr())["num_split"].set_i(3);
@@ -70,6 +78,31 @@ TEST(Validate, OutputIndexBeyondTheOp) {
   EXPECT_TRUE(validate_graph(s).empty());
   add_node(&s, "bad", "Relu", {"split:3"});
   EXPECT_EQ(only_problem(s), "node 'bad' (Relu): input 'split:3' asks for output 3 of 'split', which has 3");
+}
+
+TEST(Validate, InputDtypesAreTheOnesTheOpTakes) {
+  // Split takes its dimension as int32 and the value as T: both match here.
+  tf::GraphDef g;
+  add_int32_const(&g, "dim", 1);
+  add_placeholder(&g, "x", {2, 4});
+  auto* split = add_node(&g, "split", "Split", {"dim", "x"});
+  (*split->mutable_attr())["num_split"].set_i(2);
+  add_node(&g, "sum", "AddV2", {"split", "split:1"});
+  EXPECT_TRUE(validate_graph(g).empty());
+  // A float dimension, and an int32 tensor where AddV2's T is float.
+  auto wrong_dim = g;
+  wrong_dim.mutable_node(2)->set_input(0, "x");
+  EXPECT_EQ(only_problem(wrong_dim), "node 'split' (Split): input 0 'x' is float32; Split takes int32 there");
+  auto wrong_operand = g;
+  wrong_operand.mutable_node(3)->set_input(1, "dim");
+  EXPECT_EQ(only_problem(wrong_operand), "node 'sum' (AddV2): input 1 'dim' is int32; AddV2 takes float32 there");
+  // A reference (a TF 1 variable) counts as its value's type.
+  tf::GraphDef v;
+  auto* var = add_node(&v, "var", "VariableV2");
+  (*var->mutable_attr())["dtype"].set_type(tf::DT_FLOAT);
+  (*var->mutable_attr())["shape"].mutable_shape()->add_dim()->set_size(2);
+  add_node(&v, "read", "Identity", {"var"});
+  EXPECT_TRUE(validate_graph(v).empty());
 }
 
 TEST(Validate, ControlInputBeforeDataInput) {

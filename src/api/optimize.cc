@@ -24,14 +24,6 @@ using json = nlohmann::json;
 
 namespace {
 
-// An invalid input is the user's (exit 3); the passes are then never blamed for it.
-void refuse_invalid_input(const tf::GraphDef& graph, const std::string& source) {
-  auto problems = graph::validate_graph(graph);
-  if (!problems.empty()) {
-    throw Error(ExitCode::kBadInput, source + ": the graph is invalid: " + problems.front() + " (`tffreeze validate` lists every problem)");
-  }
-}
-
 // --shape NAME=[..] fixes the placeholder's shape in the graph itself, so that every pass that
 // needs static shapes (fold_constants, unpack_to_split, unroll_loops) sees it, and so does the
 // proof. A shape that contradicts the placeholder's is a usage error.
@@ -187,7 +179,7 @@ Optimized optimize_graph(tf::GraphDef&& original, const OptimizeOptions& o, cons
   ctx.outputs = o.outputs;
   if (ctx.outputs.empty()) throw Error(ExitCode::kUsage, source + ": no outputs found to optimize for; name them with --outputs");
   ctx.inputs = o.inputs;
-  refuse_invalid_input(original, source);
+  graph::refuse_invalid_input(original, source);
   fix_input_shapes(&original, shapes);
   const int nodes_before = original.node_size();
   const std::size_t bytes_before = graph::serialized_size(original);

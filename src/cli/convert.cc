@@ -8,6 +8,7 @@
 #include "cli/optimize.h"
 #include "common/file_util.h"
 #include "graph/summary.h"
+#include "graph/validate.h"
 #include "io/model.h"
 
 namespace tffreeze::cli {
@@ -28,6 +29,7 @@ void add_convert(CLI::App& app, Action* action) {
       io::check_output_path(*out);
       io::Model model = io::load_model(*in, {*tags});
       if (api::is_onnx_output(*out)) {
+        graph::refuse_invalid_input(model.graph(), *in);  // the export's passes must not be blamed for it
         nlohmann::json report;
         api::write_onnx(model.graph(), graph::likely_outputs(model), {}, *onnx, *out, &report, std::cout);
         return 0;

@@ -120,22 +120,20 @@ int add_default_attributes(tf::GraphDef* graph) {
   return added;
 }
 
-std::optional<tf::DataType> output_dtype(const tf::NodeDef& node, int k) {
-  if (node.op() == "Const" || node.op() == "Placeholder") {
-    const auto* v = attr_of(node, "dtype");
-    if (k == 0 && v && v->value_case() == tf::AttrValue::kType) return v->type();
-    return std::nullopt;
-  }
-  const tf::OpDef* def = OpRegistry::global().find(node.op());
-  if (!def || k < 0) return std::nullopt;
+namespace {
+
+// The dtype of tensor k of an op's inputs or outputs (`args`), from the node's attrs or defaults.
+std::optional<tf::DataType> arg_dtype(const tf::OpDef& def, const tf::NodeDef& node,
+                                      const google::protobuf::RepeatedPtrField<tf::OpDef::ArgDef>& args, int k) {
+  if (k < 0) return std::nullopt;
   int at = 0;
-  for (const auto& arg : def->output_arg()) {
-    auto n = arg_size(*def, node, arg);
+  for (const auto& arg : args) {
+    auto n = arg_size(def, node, arg);
     if (!n) return std::nullopt;
     if (k < at + *n) {
       if (arg.type() != tf::DT_INVALID) return arg.type();
       const std::string& attr = !arg.type_attr().empty() ? arg.type_attr() : arg.type_list_attr();
-      const auto* v = attr_or_default(*def, node, attr);
+      const auto* v = attr_or_default(def, node, attr);
       if (!v) return std::nullopt;
       if (v->value_case() == tf::AttrValue::kType) return v->type();
       if (v->value_case() == tf::AttrValue::kList && k - at < v->list().type_size()) return v->list().type(k - at);
@@ -144,6 +142,23 @@ std::optional<tf::DataType> output_dtype(const tf::NodeDef& node, int k) {
     at += *n;
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<tf::DataType> output_dtype(const tf::NodeDef& node, int k) {
+  if (node.op() == "Const" || node.op() == "Placeholder") {
+    const auto* v = attr_of(node, "dtype");
+    if (k == 0 && v && v->value_case() == tf::AttrValue::kType) return v->type();
+    return std::nullopt;
+  }
+  const tf::OpDef* def = OpRegistry::global().find(node.op());
+  return def ? arg_dtype(*def, node, def->output_arg(), k) : std::nullopt;
+}
+
+std::optional<tf::DataType> input_dtype(const tf::NodeDef& node, int k) {
+  const tf::OpDef* def = OpRegistry::global().find(node.op());
+  return def ? arg_dtype(*def, node, def->input_arg(), k) : std::nullopt;
 }
 
 int infer_attributes_from_inputs(tf::GraphDef* graph) {

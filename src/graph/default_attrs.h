@@ -23,5 +23,8 @@ int infer_attributes_from_inputs(tffreeze::tf::GraphDef* graph);
 // The dtype of output `k` of a node, from its op definition and attrs (Const and Placeholder
 // included); nullopt for unknown ops or missing attrs.
 std::optional<tffreeze::tf::DataType> output_dtype(const tffreeze::tf::NodeDef& node, int k);
+// The dtype a node's op takes at its data input `k`, from the op definition and the node's attrs;
+// nullopt for unknown ops or missing attrs.
+std::optional<tffreeze::tf::DataType> input_dtype(const tffreeze::tf::NodeDef& node, int k);
 
 }  // namespace tffreeze::graph

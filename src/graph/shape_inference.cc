@@ -3,6 +3,8 @@
 #include <set>
 #include <string>
 
+#include "common/window_size.h"
+
 namespace tffreeze::graph {
 namespace {
 
@@ -39,7 +41,7 @@ std::optional<Dims> broadcast(const Dims& a, const Dims& b) {
 std::optional<std::int64_t> windowed(std::int64_t in, std::int64_t k, std::int64_t stride, std::int64_t dilation, const std::string& padding) {
   if (stride < 1 || dilation < 1 || k < 1) return std::nullopt;
   const std::int64_t effective = (k - 1) * dilation + 1;
-  if (padding == "VALID") return in >= effective ? (in - effective) / stride + 1 : std::optional<std::int64_t>{};
+  if (padding == "VALID") return valid_window_output(in, effective, stride);
   if (padding == "SAME") return (in + stride - 1) / stride;
   return std::nullopt;  // EXPLICIT: left to the kernel
 }

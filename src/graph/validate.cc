@@ -6,6 +6,7 @@
 
 #include "common/dtype.h"
 #include "common/error.h"
+#include "graph/default_attrs.h"
 #include "graph/graph_view.h"
 #include "graph/mapped_constants.h"
 #include "graph/op_registry.h"
@@ -149,6 +150,19 @@ void check_node(const tf::NodeDef& node, const std::unordered_set<std::string>& 
   check_function_refs(node, functions, at, out);
 }
 
+// TensorFlow's importer refuses a tensor of one dtype bound to an input of another ("was passed
+// int32 ... incompatible with expected float"); every consumer of the graph relies on it. A
+// reference type counts as its value type, as in TensorFlow.
+void check_input_dtype(const tf::NodeDef& node, const Edge& e, const tf::NodeDef& producer, Problems* out) {
+  auto base = [](tf::DataType t) { return t > 100 ? static_cast<tf::DataType>(t - 100) : t; };
+  int data_index = 0;  // data inputs precede control ones (checked apart), but do not rely on it
+  for (int k = 0; k < e.input_slot; ++k) data_index += !node.input(k).empty() && node.input(k)[0] != '^';
+  auto given = output_dtype(producer, e.output), taken = input_dtype(node, data_index);
+  if (!given || !taken || *given == tf::DT_INVALID || *taken == tf::DT_INVALID || base(*given) == base(*taken)) return;
+  out->push_back(where(node, "") + "input " + std::to_string(e.input_slot) + " '" + node.input(e.input_slot) + "' is " +
+                 dtype_name(base(*given)) + "; " + node.op() + " takes " + dtype_name(base(*taken)) + " there");
+}
+
 std::optional<int> outputs_of(const tf::NodeDef& node, const std::unordered_map<std::string, const tf::FunctionDef*>& library) {
   if (const auto* def = OpRegistry::global().find(node.op())) return count_outputs(*def, node);
   auto it = library.find(node.op());
@@ -210,6 +224,7 @@ std::vector<std::string> validate_graph(const tf::GraphDef& graph) {
         out.push_back(where(node, "") + "input '" + node.input(e.input_slot) + "' asks for output " + std::to_string(e.output) +
                       " of '" + producer.name() + "', which has " + std::to_string(*n));
       }
+      else check_input_dtype(node, e, producer, &out);
     }
   }
   for (const auto& f : graph.library().function()) check_function(f, functions, &out);
@@ -219,6 +234,13 @@ std::vector<std::string> validate_graph(const tf::GraphDef& graph) {
     out.push_back(e.what());
   }
   return out;
+}
+
+void refuse_invalid_input(const tf::GraphDef& graph, const std::string& source) {
+  auto problems = validate_graph(graph);
+  if (!problems.empty()) {
+    throw Error(ExitCode::kBadInput, source + ": the graph is invalid: " + problems.front() + " (`tffreeze validate` lists every problem)");
+  }
 }
 
 }  // namespace tffreeze::graph

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "common/dtype.h"
+#include "common/window_size.h"
 #include "runtime/dispatch.h"
 
 namespace tffreeze::runtime {
@@ -412,7 +413,9 @@ void extract_image_patches(KernelContext& ctx) {
     const std::int64_t in = x.shape[i + 1], kk = k[i + 1], ss = s[i + 1], rr = rate[i + 1];
     if (kk < 1 || ss < 1 || rr < 1 || kk > (1 << 30) || ss > (1 << 30) || rr > (1 << 30)) ctx.fail("ksizes, strides and rates must be positive");
     const std::int64_t eff = kk + (kk - 1) * (rr - 1);
-    out[i] = same ? (in + ss - 1) / ss : (in >= eff ? (in - eff) / ss + 1 : 0);
+    auto valid = valid_window_output(in, eff, ss);
+    if (!same && !valid) ctx.fail(negative_window_output(in, eff, ss));
+    out[i] = same ? (in + ss - 1) / ss : *valid;
     if (same) pad[i] = std::max<std::int64_t>((out[i] - 1) * ss + eff - in, 0) / 2;
   }
   Tensor y = make_tensor(ctx, x.dtype, {N, out[0], out[1], k[1] * k[2] * C});

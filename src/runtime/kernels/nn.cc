@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 
+#include "common/window_size.h"
 #include "runtime/broadcast.h"
 #include "runtime/dispatch.h"
 #include "runtime/gemm.h"
@@ -91,6 +92,12 @@ struct Window {
   std::int64_t out = 0, pad_before = 0;
 };
 
+std::int64_t valid_output(const KernelContext& ctx, std::int64_t in, std::int64_t eff, std::int64_t stride) {
+  auto out = valid_window_output(in, eff, stride);
+  if (!out) ctx.fail(negative_window_output(in, eff, stride));
+  return *out;
+}
+
 // Output size and leading padding of one spatial dimension (TensorFlow's rules).
 Window window(const KernelContext& ctx, std::int64_t in, std::int64_t k, std::int64_t stride, std::int64_t dilation,
               const std::string& padding, std::int64_t explicit_before, std::int64_t explicit_after) {
@@ -98,7 +105,7 @@ Window window(const KernelContext& ctx, std::int64_t in, std::int64_t k, std::in
   const std::int64_t eff = (k - 1) * dilation + 1;
   Window w;
   if (padding == "VALID") {
-    w.out = in >= eff ? (in - eff) / stride + 1 : 0;
+    w.out = valid_output(ctx, in, eff, stride);
   } else if (padding == "SAME") {
     w.out = (in + stride - 1) / stride;
     std::int64_t total = std::max<std::int64_t>((w.out - 1) * stride + eff - in, 0);
@@ -106,7 +113,7 @@ Window window(const KernelContext& ctx, std::int64_t in, std::int64_t k, std::in
   } else if (padding == "EXPLICIT") {
     w.pad_before = explicit_before;
     std::int64_t span = in + explicit_before + explicit_after;
-    w.out = span >= eff ? (span - eff) / stride + 1 : 0;
+    w.out = valid_output(ctx, span, eff, stride);
   } else {
     ctx.fail("padding '" + padding + "'");
   }

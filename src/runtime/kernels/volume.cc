@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "common/dtype.h"
+#include "common/window_size.h"
 #include "runtime/dispatch.h"
 #include "runtime/gemm.h"
 
@@ -79,7 +80,9 @@ Geometry geometry(const KernelContext& ctx, const std::vector<std::int64_t>& ndh
       if (v < 1 || v > kLimit) ctx.fail("window sizes, strides and dilations must be in [1, 2^30]");
     const std::int64_t eff = (g.k[u] - 1) * g.dilation[u] + 1;
     if (padding == "VALID") {
-      g.out[u] = g.in[u] >= eff ? (g.in[u] - eff) / g.stride[u] + 1 : 0;
+      auto out = valid_window_output(g.in[u], eff, g.stride[u]);
+      if (!out) ctx.fail(negative_window_output(g.in[u], eff, g.stride[u]));
+      g.out[u] = *out;
     } else if (padding == "SAME") {
       g.out[u] = (g.in[u] + g.stride[u] - 1) / g.stride[u];
       g.pad[u] = std::max<std::int64_t>((g.out[u] - 1) * g.stride[u] + eff - g.in[u], 0) / 2;
