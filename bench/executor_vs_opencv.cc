@@ -142,7 +142,9 @@ int main(int argc, char** argv) {
     dims = comma == std::string::npos ? "" : dims.substr(comma + 1);
   }
   const int runs = argc > 6 ? std::atoi(argv[6]) : 10;
-  tffreeze::runtime::keep_freed_tensor_memory();  // as the tffreeze CLI does
+  // As `tffreeze run` does; OpenCV's allocations come from the same heap.
+  tffreeze::runtime::reserve_heap_in_large_pages();
+  tffreeze::runtime::keep_freed_tensor_memory();
   try {
     bench(name, tffreeze::io::load_model(model).graph(), input, random_input(shape), output, runs);
   } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/mapped_file.h"
 #include "support.h"
 
 namespace tffreeze {
@@ -105,6 +106,28 @@ TEST(FileUtil, ReadErrorsNameTheFile) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kUnsupported);
+  }
+}
+
+// Copies come by pread, not through the mapping: the bytes asked for, and a file that shrank
+// after it was opened is a clean error naming it (through the mapping it would be a SIGBUS).
+TEST(FileUtil, MappedFileReadsRangesAndNamesAFileThatShrank) {
+  std::string dir = test::temp_dir();
+  std::string content;
+  for (int i = 0; i < 5000; ++i) content += static_cast<char>(i * 7 % 251);
+  test::write_bytes(dir + "/data", content);
+  MappedFile file(dir + "/data");
+  std::string got(1000, '\0');
+  file.read(3000, got.size(), got.data());
+  EXPECT_EQ(got, content.substr(3000, 1000));
+  EXPECT_EQ(file.bytes().substr(3000, 1000), got);
+  std::filesystem::resize_file(dir + "/data", 3500);
+  try {
+    file.read(3000, got.size(), got.data());
+    FAIL() << "read past the end";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find(dir + "/data: ends before byte 4000"), std::string::npos) << e.what();
   }
 }
 

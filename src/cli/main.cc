@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "runtime/heap.h"
 
 namespace {
 
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
       std::cerr << "tffreeze: --memory-limit " << memory_limit_mib << ": cannot set the limit\n";
       return static_cast<int>(ExitCode::kUsage);
     }
+  } else {
+    runtime::reserve_heap_in_large_pages();
   }
   try {
     return action ? action() : 0;

@@ -14,23 +14,36 @@
 namespace tffreeze {
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_bad_input(path, std::string("cannot open: ") + std::strerror(errno));
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw_bad_input(path, std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
     throw_bad_input(path, "not a regular file");
   }
   size_ = static_cast<std::size_t>(st.st_size);
   if (size_ > 0) {
-    data_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    data_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
     if (data_ == MAP_FAILED) {
       data_ = nullptr;
-      ::close(fd);
+      ::close(fd_);
       throw_bad_input(path, std::string("cannot map: ") + std::strerror(errno));
     }
   }
-  ::close(fd);
+}
+
+void MappedFile::read(std::size_t offset, std::size_t n, char* out) const {
+  while (n > 0) {
+    const ssize_t got = ::pread(fd_, out, n, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      throw_bad_input(path_, got < 0 ? std::string("cannot read: ") + std::strerror(errno)
+                                     : "ends before byte " + std::to_string(offset + n) + " (it shrank after it was opened)");
+    }
+    out += got;
+    offset += static_cast<std::size_t>(got);
+    n -= static_cast<std::size_t>(got);
+  }
 }
 
 void MappedFile::release(std::size_t offset, std::size_t n) const {
@@ -47,6 +60,7 @@ void MappedFile::release(std::size_t offset, std::size_t n) const {
 
 MappedFile::~MappedFile() {
   if (data_) ::munmap(data_, size_);
+  ::close(fd_);
 }
 
 }  // namespace tffreeze

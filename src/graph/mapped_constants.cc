@@ -113,14 +113,7 @@ Tensor constant_value(const tf::NodeDef& node) {
     if (it == node.attr().end()) throw Error(ExitCode::kBadInput, "node '" + node.name() + "': Const has no value");
     return tensor_from_proto(it->second.tensor(), "node '" + node.name() + "'");
   }
-  const auto& checkpoint = mapped->source->checkpoint();
-  auto stored = checkpoint.read_view(mapped->key);
-  if (!stored) return checkpoint.read(mapped->key);
-  const auto& proto = node.attr().at("value").tensor();
-  Tensor t{proto.dtype(), dims_of(proto.tensor_shape()), std::string(stored->bytes), {}, {}};
-  // The copy is the value now: the mapped pages need not stay in this process's memory.
-  stored->file->release(static_cast<std::size_t>(stored->bytes.data() - stored->file->bytes().data()), stored->bytes.size());
-  return t;
+  return mapped->source->checkpoint().read(mapped->key);  // freeze gave the Const the entry's dtype and shape
 }
 
 void forget_mapped_values(tf::GraphDef* graph) {

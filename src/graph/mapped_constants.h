@@ -2,10 +2,11 @@
 // checkpoint's memory-mapped data file: a mapped Const carries its dtype and shape, no content,
 // and under kMappedValueAttr the source it reads from and the checkpoint key. `freeze` makes
 // them; passes, the executor and the writers read every Const through constant_value(), which
-// copies a mapped value out of the mapping when asked (and drops the pages again); a pass that
-// changes a value replaces the node, so only computed values (folded batch norms, folded
-// constants) are ever held in memory. io::write_graph_streaming copies the mapped values straight
-// from the mapping into the output file.
+// reads a mapped value from the file when asked (Checkpoint::read: pread, so no page of the
+// mapping is faulted in or has to be dropped again); a pass that changes a value replaces the
+// node, so only computed values (folded batch norms, folded constants) are ever held in memory.
+// io::write_graph_streaming copies the mapped values from the checkpoint into the output file a
+// chunk at a time.
 #pragma once
 
 #include <cstdint>

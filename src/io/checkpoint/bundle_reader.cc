@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include "common/crc32c.h"
@@ -105,11 +106,13 @@ class Bundle final : public Checkpoint {
     StoredView stored = stored_bytes(entry, where);
     check_fixed_size(entry.dtype(), e->shape, stored.bytes.size(), where);
     std::uint32_t crc = 0;
-    for (std::size_t at = 0; at < stored.bytes.size(); at += kStreamChunk) {
-      std::string_view chunk = stored.bytes.substr(at, kStreamChunk);
-      crc = crc32c::extend(crc, chunk.data(), chunk.size());
-      sink(chunk);
-      stored.file->release(static_cast<std::size_t>(entry.offset()) + at, chunk.size());
+    const std::size_t size = stored.bytes.size();
+    auto buffer = std::make_unique_for_overwrite<char[]>(std::min(size, kStreamChunk));
+    for (std::size_t at = 0; at < size; at += kStreamChunk) {
+      const std::size_t n = std::min(size - at, kStreamChunk);
+      stored.file->read(static_cast<std::size_t>(entry.offset()) + at, n, buffer.get());
+      crc = crc32c::extend(crc, buffer.get(), n);
+      sink({buffer.get(), n});
     }
     check_crc(crc, entry, *stored.file, where);
     return true;
@@ -124,7 +127,9 @@ class Bundle final : public Checkpoint {
     const std::string where = prefix_ + ": tensor '" + name + "'";
     StoredView view = stored_bytes(entry, where);
     check_fixed_size(entry.dtype(), dims_of(entry.shape()), view.bytes.size(), where);
-    check_crc(crc32c::value(view.bytes.data(), view.bytes.size()), entry, *view.file, where);
+    const std::uint32_t crc = crc32c::value(view.bytes.data(), view.bytes.size());
+    release(entry, *view.file);
+    check_crc(crc, entry, *view.file, where);
     return view;
   }
 
@@ -194,10 +199,13 @@ class Bundle final : public Checkpoint {
     }
   }
 
-  // Once checked, the pages leave this process (they stay in the page cache): reading a large
-  // file tensor by tensor keeps the resident set small.
-  static void check_crc(std::uint32_t crc, const tf::BundleEntryProto& entry, const MappedFile& file, const std::string& where) {
+  // Once read through the mapping, the pages leave this process (they stay in the page cache):
+  // reading a large file tensor by tensor keeps the resident set small.
+  static void release(const tf::BundleEntryProto& entry, const MappedFile& file) {
     file.release(static_cast<std::size_t>(entry.offset()), static_cast<std::size_t>(entry.size()));
+  }
+
+  static void check_crc(std::uint32_t crc, const tf::BundleEntryProto& entry, const MappedFile& file, const std::string& where) {
     if (crc32c::mask(crc) != entry.crc32c()) {
       throw Error(ExitCode::kBadInput, where + ": checksum mismatch in " + file.path() + " (the data is corrupt)");
     }
@@ -218,10 +226,12 @@ class Bundle final : public Checkpoint {
     std::uint32_t crc = 0;
     if (t.dtype == tf::DT_STRING) {
       crc = read_strings(data, *n, &t, where);
+      release(entry, *stored.file);
     } else {
       check_fixed_size(t.dtype, t.shape, data.size(), where);
-      crc = crc32c::value(data.data(), data.size());
-      t.bytes.assign(data.data(), data.size());
+      t.bytes.resize(data.size());
+      stored.file->read(static_cast<std::size_t>(entry.offset()), data.size(), t.bytes.data());
+      crc = crc32c::value(t.bytes.data(), t.bytes.size());
     }
     check_crc(crc, entry, *stored.file, where);
     return t;
