@@ -274,6 +274,13 @@ TEST(Kernels, ShapeManipulation) {
   EXPECT_EQ(values_of(g.eval("top:1")), (std::vector<float>{1, 3, 0, 2, 3, 0}));  // ties keep index order
   g.op("am", "ArgMax", {"x", g.constant("dim", ints({}, {1}))});
   EXPECT_EQ(values_of(g.eval("am")), (std::vector<float>{2, 2, 2, 2}));
+  for (auto type : {tf::DT_INT16, tf::DT_UINT16, tf::DT_INT32}) {  // each of TF's output types (int16 overflowed here)
+    auto* am = g.op("am_" + std::to_string(type), "ArgMin", {"x", "dim"});
+    (*am->mutable_attr())["output_type"].set_type(type);
+    Tensor t = g.eval(am->name());
+    EXPECT_EQ(t.dtype, type);
+    EXPECT_EQ(values_of(t), (std::vector<float>{0, 0, 0, 0}));
+  }
   g.op("g", "GatherV2", {"x", g.constant("idx", ints({2}, {2, 0})), g.constant("gaxis", ints({}, {1}))});
   EXPECT_EQ(values_of(g.eval("g")), (std::vector<float>{4, 5, 0, 1, 10, 11, 6, 7}));
   auto* pad = g.op("pad", "MirrorPad", {g.constant("v", floats({3}, {1, 2, 3})), g.constant("p", ints({1, 2}, {2, 1}))});

@@ -141,6 +141,9 @@ void arg_extreme(KernelContext& ctx) {
   if (axis.size() != 1) ctx.fail("dimension must be a scalar");
   auto mask = reduced_mask(ctx, x, axis);
   tf::DataType out_type = ctx.attr_type("output_type", tf::DT_INT64);
+  if (out_type != tf::DT_INT16 && out_type != tf::DT_UINT16 && out_type != tf::DT_INT32 && out_type != tf::DT_INT64) {
+    ctx.fail("output_type " + dtype_name(out_type) + " is not one of int16, uint16, int32, int64");
+  }
   Tensor out = make_tensor(ctx, out_type, reduced_shape(x, mask, false));
   dispatch_numeric(ctx, x.dtype, [&](auto t) {
     using T = decltype(t);
@@ -152,8 +155,12 @@ void arg_extreme(KernelContext& ctx) {
       std::int64_t best = 0;
       for (std::int64_t k = 1; k < run; ++k)
         if (kMax ? v[k] > v[best] : v[k] < v[best]) best = k;
-      if (out_type == tf::DT_INT32) data<std::int32_t>(out)[i] = static_cast<std::int32_t>(best);
-      else data<std::int64_t>(out)[i] = best;
+      switch (out_type) {  // TensorFlow's output_type: {int16, uint16, int32, int64}
+        case tf::DT_INT16: data<std::int16_t>(out)[i] = static_cast<std::int16_t>(best); break;
+        case tf::DT_UINT16: data<std::uint16_t>(out)[i] = static_cast<std::uint16_t>(best); break;
+        case tf::DT_INT32: data<std::int32_t>(out)[i] = static_cast<std::int32_t>(best); break;
+        default: data<std::int64_t>(out)[i] = best;
+      }
     }
   });
   ctx.output(0) = std::move(out);
