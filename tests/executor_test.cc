@@ -216,6 +216,24 @@ TEST(Kernels, ValidWindowWiderThanTheInput) {
   EXPECT_EQ(values_of(g.eval("mp")), (std::vector<float>{6, 9}));
 }
 
+// Integer sums and products wrap around in their type, as TensorFlow's do (a fuzzed
+// int32 product went through a double that overflowed int: undefined behaviour).
+TEST(Kernels, IntegerReductionsWrapAround) {
+  G g;
+  g.constant("big", ints({5}, {1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30}));
+  g.constant("neg", ints({3}, {-7, 2, 3}));
+  g.constant("axis", ints({}, {0}));
+  auto reduce = [&](const std::string& op, const std::string& x) {
+    g.op(op + "_" + x, op, {x, "axis"})->mutable_attr()->at("T").set_type(tf::DT_INT32);
+    return g.eval(op + "_" + x).get<std::int32_t>(0);
+  };
+  EXPECT_EQ(reduce("Sum", "big"), 1 << 30);  // 5 * 2^30 - 2^32
+  EXPECT_EQ(reduce("Mean", "big"), (1 << 30) / 5);
+  EXPECT_EQ(reduce("Prod", "big"), 0);  // 2^150 mod 2^32
+  EXPECT_EQ(reduce("Prod", "neg"), -42);
+  EXPECT_EQ(reduce("Mean", "neg"), 0);  // -2 / 3, truncated
+}
+
 TEST(Kernels, BatchNormBiasAndMatMul) {
   G g;
   g.constant("x", floats({1, 1, 2, 2}, {1, 2, 3, 4}));

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "runtime/dispatch.h"
 #include "runtime/parallel.h"
@@ -94,6 +95,17 @@ void reduce(KernelContext& ctx) {
         T best = run ? v[0] : (R == Reduce::kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max());
         for (std::int64_t k = 1; k < run; ++k) best = R == Reduce::kMax ? std::max(best, v[k]) : std::min(best, v[k]);
         return best;
+      } else if constexpr (std::is_integral_v<T>) {
+        // TensorFlow sums and multiplies integers in T, wrapping around: modulo 2^64 here, then
+        // truncated to T's width, which is the same (a double overflowed T, undefined behaviour).
+        std::uint64_t acc = R == Reduce::kProd ? 1 : 0;
+        for (std::int64_t k = 0; k < run; ++k) {
+          const auto x = static_cast<std::uint64_t>(static_cast<std::int64_t>(v[k]));
+          acc = R == Reduce::kProd ? acc * x : acc + x;
+        }
+        const T total = static_cast<T>(acc);
+        if (R == Reduce::kMean && run) return static_cast<T>(static_cast<std::int64_t>(total) / run);
+        return total;
       } else {
         double acc = R == Reduce::kProd ? 1 : 0;
         for (std::int64_t k = 0; k < run; ++k) acc = R == Reduce::kProd ? acc * v[k] : acc + v[k];
