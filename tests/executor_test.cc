@@ -520,6 +520,17 @@ TEST(Kernels, MoreArrayOps) {
   Tensor p = g.eval("pack");
   EXPECT_EQ(p.shape, (std::vector<std::int64_t>{2, 2, 3}));
   EXPECT_EQ(values_of(p), (std::vector<float>{1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}));
+  // Inputs of different shapes are refused, as TensorFlow does (a fuzzed Pack of a matrix and a
+  // vector at axis 2 inserted past the vector's shape: UBSan).
+  auto* mixed = g.op("mixed", "Pack", {"x", "sizes_1d"});
+  g.constant("sizes_1d", floats({3}, {1, 2, 3}));
+  (*mixed->mutable_attr())["axis"].set_i(2);
+  try {
+    g.eval("mixed");
+    FAIL() << "packed tensors of different shapes";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("values[1] has shape [3], values[0] [2,3]"), std::string::npos) << e.what();
+  }
   auto* unpack = g.op("unpack", "Unpack", {"x"});
   (*unpack->mutable_attr())["axis"].set_i(1);
   (*unpack->mutable_attr())["num"].set_i(3);
