@@ -2,7 +2,8 @@
 // With glibc's defaults those blocks are mapped and unmapped (or trimmed) each time, and each page
 // of a new output is faulted in afresh: 1,800 page faults a MobileNet pass here, 16 % of its time
 // (BENCHMARKS.md). A program that runs a graph again and again (`run --repeat`, the benchmarks)
-// calls keep_freed_tensor_memory once; the others keep glibc's defaults, which return freed
+// calls keep_freed_tensor_memory once. The CLI also reserves its heap on huge pages (below)
+// unless `--memory-limit` is given; under a limit glibc's defaults stay, which return freed
 // memory at once (a streaming freeze stays within `--memory-limit 16`).
 #pragma once
 
