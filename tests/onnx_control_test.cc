@@ -190,6 +190,42 @@ TEST(OnnxControl, TensorArrayWriteAtAnotherIndexIsRefused) {
   }
 }
 
+// A v1 loop variable that a body turns from a scalar into a vector: TensorFlow runs it, ONNX's
+// Loop keeps a carried value's rank. Refused as unsupported (exit 4), not as a bug of ours,
+// naming the loop variable when the example run sees it change. Where only ONNX's checker sees it
+// (a fuzzed nested v1 loop whose inner loop did not iterate on the example, exit 5 before), the
+// checker's rank conflict at a Loop node is reported the same way; that input came from a corpus
+// file and is not kept here.
+void expect_rank_change_refused(const tf::GraphDef& graph, const std::string& node) {
+  onnx_export::ExportOptions options;
+  options.outputs = {"out"};
+  try {
+    onnx_export::to_onnx(graph, options);
+    FAIL() << "exported";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUnsupported) << e.what();
+    EXPECT_NE(std::string(e.what()).find("changes rank between iterations"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(node), std::string::npos) << e.what();
+  }
+}
+
+TEST(OnnxControl, LoopVariableThatChangesRankIsRefused) {
+  GraphBuilder b;
+  loop_var(b, "w", "k", b.scalar("zero", 0));
+  loop_var(b, "w", "v", b.scalar("start", 1));
+  enter(b, "w/limit", b.scalar("limit", 3), "w", true);
+  loop_cond(b, "w", "k", "w/limit");
+  enter(b, "w/one", b.scalar("one", 1), "w", true);
+  enter(b, "w/row", b.random_constant("row", {4}), "w", true);
+  b.node("w/k_plus", "AddV2", {"w/k", "w/one"});
+  b.node("w/v_plus", "AddV2", {"w/v", "w/row"});
+  loop_next(b, "w", "k", "w/k_plus");
+  loop_next(b, "w", "v", "w/v_plus");
+  b.node("out", "Identity", {"w/v_exit"});
+  expect_rank_change_refused(b.graph(), "'w/v_merge'");
+
+}
+
 // tf.cond v1: Switch on a computed predicate, a branch each way, Merge. The threshold decides
 // which branch the inputs take; the other branch's shapes come from a forced run.
 tf::GraphDef v1_cond(float threshold) {

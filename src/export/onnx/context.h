@@ -24,7 +24,8 @@ namespace tf = ::tffreeze::tf;
 // A TF tensor as one executor run saw it.
 struct TensorInfo {
   tf::DataType dtype = tf::DT_INVALID;
-  std::vector<std::int64_t> shape;
+  std::vector<std::int64_t> shape;  // dims seen to differ between runs or iterations are -1
+  bool rank_varies = false;          // seen with different ranks (a v1 loop variable may be): `shape` is the first
 };
 
 // ONNX's TensorProto.DataType for a TF dtype; 0 (UNDEFINED) when ONNX has none.

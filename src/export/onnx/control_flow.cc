@@ -513,6 +513,11 @@ class Emitter {
     const std::string first_cond = emit_cond_copy(plan.cond, initial, plan.loop_cond, plan.name + "/initial/", ctx);
     std::vector<std::string> inputs{"", first_cond}, outputs;
     for (const auto* v : plan.carried) {
+      const std::string merge = ExportContext::output(s_.node(v->merge));
+      if (ctx.has_info(merge) && ctx.info(merge).rank_varies) {  // TensorFlow's v1 loops allow it
+        throw Error(ExitCode::kUnsupported, "node '" + s_.node(v->merge).name() +
+                                                "' (Merge): a loop variable that changes rank between iterations has no ONNX form (Loop keeps a carried value's rank)");
+      }
       inputs.push_back(ExportContext::value(v->initial));
       outputs.push_back(v->exit >= 0 ? ExportContext::output(s_.node(v->exit)) : ctx.fresh(s_.node(v->merge).name() + "/final"));
     }
