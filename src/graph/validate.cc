@@ -223,8 +223,9 @@ std::vector<std::string> validate_graph(const tf::GraphDef& graph) {
       if (n && e.output >= *n) {
         out.push_back(where(node, "") + "input '" + node.input(e.input_slot) + "' asks for output " + std::to_string(e.output) +
                       " of '" + producer.name() + "', which has " + std::to_string(*n));
+      } else {
+        check_input_dtype(node, e, producer, &out);
       }
-      else check_input_dtype(node, e, producer, &out);
     }
   }
   for (const auto& f : graph.library().function()) check_function(f, functions, &out);
