@@ -99,6 +99,23 @@ TEST(Cli, MistypedInputIsTheUsersErrorForEveryCommand) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/out.pb"));
 }
 
+// An error of the ONNX export's example run (here a pool wider than its input, which TensorFlow
+// refuses) names the input file, like every other bad-input error.
+TEST(Cli, ConvertToOnnxNamesTheFileOnAKernelError) {
+  std::string dir = test::temp_dir();
+  test::write_bytes(dir + "/pool.pbtxt",
+                    "node { name: 'x' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } }"
+                    " attr { key: 'shape' value { shape { dim { size: 1 } dim { size: 3 } dim { size: 3 } dim { size: 1 } } } } }\n"
+                    "node { name: 'p' op: 'MaxPool' input: 'x' attr { key: 'T' value { type: DT_FLOAT } }"
+                    " attr { key: 'ksize' value { list { i: 1 i: 5 i: 5 i: 1 } } }"
+                    " attr { key: 'strides' value { list { i: 1 i: 1 i: 1 i: 1 } } } attr { key: 'padding' value { s: 'VALID' } } }\n");
+  auto r = run_cli({"convert", dir + "/pool.pbtxt", dir + "/pool.onnx"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.err, "tffreeze: " + dir + "/pool.pbtxt: node 'p' (MaxPool): computed output size would be negative: -1 "
+                   "[input size 3, effective filter size 5, stride 1]\n");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/pool.onnx"));
+}
+
 TEST(Cli, ConvertRoundTripsAndNeverOverwritesItsInput) {
   REQUIRE_FIXTURE(path, "arm-ml-kws-for-mcu/Pretrained_models/CNN/CNN_S.pb");
   std::string dir = test::temp_dir();

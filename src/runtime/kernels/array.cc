@@ -192,10 +192,11 @@ void pack(KernelContext& ctx) {
   if (axis < 0) axis += rank + 1;
   if (axis < 0 || axis > rank) ctx.fail("axis out of range");
   for (int i = 0; i < ctx.num_inputs(); ++i) {
-    Tensor t = ctx.input(i);
-    if (t.shape != ctx.input(0).shape) {  // TensorFlow: "Shapes of all inputs must match"
-      ctx.fail("values[" + std::to_string(i) + "] has shape " + dims_string(t.shape) + ", values[0] " + dims_string(ctx.input(0).shape));
+    if (ctx.input(i).shape != ctx.input(0).shape) {  // TensorFlow: "Shapes of all inputs must match"
+      ctx.fail("values[" + std::to_string(i) + "] has shape " + dims_string(ctx.input(i).shape) + ", values[0] " +
+               dims_string(ctx.input(0).shape));
     }
+    Tensor t = ctx.input(i);
     t.shape.insert(t.shape.begin() + axis, 1);
     expanded.push_back(std::move(t));
   }
