@@ -322,6 +322,27 @@ TEST(Kernels, ResizeBilinearAlignCornersAndHalfPixel) {
   EXPECT_EQ(values_of(g.eval("hp")), (std::vector<float>{0, 2.5f, 7.5f, 10}));
 }
 
+// The taken output of a Switch is its input's tensor, not a copy: a reader of it that could write
+// in place must not, since the input is read again afterwards.
+TEST(Executor, SwitchSharesItsInputWithoutLettingAReaderOverwriteIt) {
+  G g;
+  g.constant("x", floats({3}, {1, -2, 3}));
+  g.op("x2", "Square", {"x"});  // computed, so in-place writes would be allowed on a tensor of its own
+  g.constant("pred", Tensor{tf::DT_BOOL, {}, std::string(1, '\1'), {}});
+  g.op("sw", "Switch", {"x2", "pred"});
+  g.op("neg", "Neg", {"sw:1"});
+  g.op("sum", "AddV2", {"neg", "x2"});
+  EXPECT_EQ(values_of(g.eval("sum")), (std::vector<float>{0, 0, 0}));
+  g.constant("bad", floats({2}, {1, 0}));
+  g.op("sw_bad", "Switch", {"x2", "bad"});
+  try {
+    Executor(g.graph()).run({}, {"sw_bad:1"});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("predicate must be a scalar bool"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Executor, CondTakesOneBranchAndFeedsOverrideNodes) {
   G g;
   auto* x = g.graph().add_node();

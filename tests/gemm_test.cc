@@ -23,16 +23,19 @@ std::vector<float> random_floats(std::size_t n, unsigned seed) {
   return v;
 }
 
-TEST(Gemm, TransposesAccumulationAndRowSplitsMatchANaiveProduct) {
-  const std::int64_t m = 300, k = 37, n = 41;  // 300 rows: split over 2 threads (64 a thread at least)
-  const auto a = random_floats(static_cast<std::size_t>(m * k), 1), b = random_floats(static_cast<std::size_t>(k * n), 2);
-  const auto start = random_floats(static_cast<std::size_t>(m * n), 3);
+// float32 (oneDNN) and float64 (OpenBLAS, whose 300 rows split over 2 threads, 64 a thread at least).
+template <class T>
+void expect_gemm_matches_a_naive_product() {
+  const std::int64_t m = 300, k = 37, n = 41;
+  auto convert = [](const std::vector<float>& v) { return std::vector<T>(v.begin(), v.end()); };
+  const auto a = convert(random_floats(static_cast<std::size_t>(m * k), 1)), b = convert(random_floats(static_cast<std::size_t>(k * n), 2));
+  const auto start = convert(random_floats(static_cast<std::size_t>(m * n), 3));
   const int threads_before = omp_get_max_threads();
   for (int threads : {1, 2}) {
     omp_set_num_threads(threads);
     for (int flags = 0; flags < 8; ++flags) {
       const bool ta = flags & 1, tb = flags & 2, acc = flags & 4;
-      std::vector<float> c = start;
+      std::vector<T> c = start;
       gemm(a.data(), b.data(), c.data(), {m, k, n, ta, tb, acc});
       for (std::int64_t i = 0; i < m; ++i)
         for (std::int64_t j = 0; j < n; ++j) {
@@ -45,6 +48,19 @@ TEST(Gemm, TransposesAccumulationAndRowSplitsMatchANaiveProduct) {
     }
   }
   omp_set_num_threads(threads_before);
+}
+
+TEST(Gemm, TransposesAccumulationAndRowSplitsMatchANaiveProduct) {
+  expect_gemm_matches_a_naive_product<float>();
+  expect_gemm_matches_a_naive_product<double>();
+}
+
+TEST(Gemm, AnEmptyInnerDimensionGivesZerosOrLeavesTheSum) {
+  std::vector<float> c(6, 5.0f);
+  gemm(static_cast<const float*>(nullptr), static_cast<const float*>(nullptr), c.data(), {2, 0, 3, false, false, true});
+  EXPECT_EQ(c, std::vector<float>(6, 5.0f));
+  gemm(static_cast<const float*>(nullptr), static_cast<const float*>(nullptr), c.data(), {2, 0, 3});
+  EXPECT_EQ(c, std::vector<float>(6, 0.0f));
 }
 
 // Compares conv2d_winograd_3x3 with a direct sum in double precision, on every output element.

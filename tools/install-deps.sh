@@ -6,7 +6,7 @@ pkgs=(
   build-essential cmake ninja-build ccache pkg-config
   libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev libeigen3-dev
-  libopenblas-openmp-dev  # the executor's matrix products (src/runtime/gemm.cc)
+  libopenblas-openmp-dev libdnnl-dev  # the executor's matrix products (src/runtime/gemm.cc)
   libleveldb-dev libsnappy-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopencv-dev python3-opencv python3-numpy

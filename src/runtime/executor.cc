@@ -123,6 +123,18 @@ struct Executor::Plan : FunctionCaller {
     return out;
   }
 
+  // A Switch's taken output shares its data input, as an identity does; the other is dead. The
+  // kernel, given no data, checks the predicate and makes the dead output.
+  static std::vector<std::shared_ptr<const Tensor>> switch_outputs(const tf::NodeDef& node, const Tensor& pred, std::shared_ptr<const Tensor> data) {
+    const Tensor nothing;
+    KernelContext ctx(node, {&nothing, &pred});
+    KernelRegistry::global().find("Switch")(ctx);
+    std::vector<std::shared_ptr<const Tensor>> outputs;
+    for (auto& t : ctx.outputs()) outputs.push_back(std::make_shared<const Tensor>(std::move(t)));
+    outputs.at(pred.bytes.at(0) != 0 ? 1 : 0) = std::move(data);
+    return outputs;
+  }
+
   void execute(int i, std::vector<NodeState>& state, std::map<std::string, double>* profile) const {
     const auto& kernels = KernelRegistry::global();
     const tf::NodeDef& node = view.node(i);
@@ -192,6 +204,8 @@ struct Executor::Plan : FunctionCaller {
       s.outputs = {value};
     } else if (is_pass_through(node.op())) {
       s.outputs = {shared_input(view, i, 0, state)};
+    } else if ((node.op() == "Switch" || node.op() == "RefSwitch") && inputs.size() == 2) {
+      s.outputs = switch_outputs(node, *inputs[1], shared_input(view, i, 0, state));
     } else if (node.op() == "Placeholder") {
       throw Error(ExitCode::kBadInput, "input '" + node.name() + "' was not fed (give --input " + node.name() + "=FILE.npy)");
     } else {

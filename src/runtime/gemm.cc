@@ -1,9 +1,13 @@
 #include "runtime/gemm.h"
 
 #include <cblas.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
 
 #include <algorithm>
+#include <new>
+#include <stdexcept>
+#include <string>
 
 namespace tffreeze::runtime {
 namespace {
@@ -44,7 +48,20 @@ void blas_gemm(const T* a, const T* b, T* c, const GemmShape& s, Blas blas) {
 
 }  // namespace
 
-void gemm(const float* a, const float* b, float* c, const GemmShape& s) { blas_gemm(a, b, c, s, cblas_sgemm); }
+// oneDNN threads a product over the OpenMP threads itself, evenly for these shapes (2 threads:
+// 300-400 GFLOP/s here, as fast as rows split by hand), and runs it on the calling thread alone
+// inside a parallel region.
+void gemm(const float* a, const float* b, float* c, const GemmShape& s) {
+  if (s.m == 0 || s.n == 0) return;
+  if (s.k == 0) {
+    if (!s.accumulate) std::fill(c, c + s.m * s.n, 0.0f);
+    return;
+  }
+  const dnnl_status_t status = dnnl_sgemm(s.transpose_a ? 'T' : 'N', s.transpose_b ? 'T' : 'N', s.m, s.n, s.k, 1.0f, a, s.transpose_a ? s.m : s.k, b,
+                                          s.transpose_b ? s.k : s.n, s.accumulate ? 1.0f : 0.0f, c, s.n);
+  if (status == dnnl_out_of_memory) throw std::bad_alloc();
+  if (status != dnnl_success) throw std::logic_error("oneDNN's sgemm failed (status " + std::to_string(static_cast<int>(status)) + ")");
+}
 void gemm(const double* a, const double* b, double* c, const GemmShape& s) { blas_gemm(a, b, c, s, cblas_dgemm); }
 
 }  // namespace tffreeze::runtime

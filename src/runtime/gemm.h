@@ -1,6 +1,8 @@
-// Row-major matrix products for the kernels (MatMul, BatchMatMul, the convolutions): float32 and
-// float64 go to OpenBLAS, whose kernels run the convolutions' shapes about 1.3x faster than
-// Eigen's here (bench/gemm.cc, BENCHMARKS.md), on the same OpenMP threads as the rest of the executor.
+// Row-major matrix products for the kernels (MatMul, BatchMatMul, the convolutions), on the same
+// OpenMP threads as the rest of the executor: float32 goes to oneDNN, whose kernels are generated
+// at run time for the CPU's widest vectors (AVX-512 where there is one: 2x OpenBLAS's Haswell
+// kernel on an AVX-512 machine, bench/gemm.cc, BENCHMARKS.md); float64 to OpenBLAS, which oneDNN
+// does not cover.
 #pragma once
 
 #include <cstdint>

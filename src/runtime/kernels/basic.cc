@@ -24,10 +24,11 @@ void const_kernel(KernelContext& ctx) {
   ctx.output(0) = std::move(t);
 }
 
-void identity(KernelContext& ctx) { ctx.output(0) = ctx.input(0); }
+// A computed input that no one reads afterwards is moved, not copied (Switch too).
+void identity(KernelContext& ctx) { ctx.output(0) = ctx.take_input(0); }
 
 void identity_n(KernelContext& ctx) {
-  for (int i = 0; i < ctx.num_inputs(); ++i) ctx.output(i) = ctx.input(i);
+  for (int i = 0; i < ctx.num_inputs(); ++i) ctx.output(i) = ctx.take_input(i);
 }
 
 void no_op(KernelContext&) {}
@@ -72,7 +73,7 @@ void switch_kernel(KernelContext& ctx) {
   const bool taken = pred.bytes[0] != 0;
   ctx.output(0);
   ctx.output(1);
-  ctx.output(taken ? 1 : 0) = ctx.input(0);  // the other output stays dtype-less: dead
+  ctx.output(taken ? 1 : 0) = ctx.take_input(0);  // the other output stays dtype-less: dead
 }
 
 // Float to integer as TensorFlow's x86-64 build converts (cvttss2si): NaN and values out of range
