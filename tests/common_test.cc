@@ -25,6 +25,12 @@ TEST(Dtype, NamesRoundTrip) {
   EXPECT_FALSE(parse_dtype("floaty"));
   EXPECT_EQ(dtype_name(tf::DT_FLOAT_REF), "float32_ref");
   EXPECT_EQ(base_type(tf::DT_FLOAT_REF), tf::DT_FLOAT);
+  // A fuzzed attr's dtype far past the reference types: named as a number (it recursed once a
+  // hundred and overflowed the stack).
+  const auto huge = static_cast<tf::DataType>(0x7ffffff);
+  EXPECT_FALSE(is_ref_type(huge));
+  EXPECT_EQ(dtype_name(huge), "DT_" + std::to_string(0x7ffffff));
+  EXPECT_EQ(dtype_name(static_cast<tf::DataType>(250)), "DT_250");
 }
 
 TEST(Dtype, Sizes) {

@@ -46,7 +46,9 @@ const DtypeInfo* find(tf::DataType dtype) {
 
 }  // namespace
 
-bool is_ref_type(tf::DataType dtype) { return dtype > 100; }
+// TensorFlow's reference types are its dtypes plus 100 (kDataTypeRefOffset), all below 200: an
+// unknown value past that is no reference (nor a reference of a reference, to strip again).
+bool is_ref_type(tf::DataType dtype) { return dtype > 100 && dtype < 200; }
 
 tf::DataType base_type(tf::DataType dtype) {
   return is_ref_type(dtype) ? static_cast<tf::DataType>(dtype - 100) : dtype;

@@ -154,13 +154,12 @@ void check_node(const tf::NodeDef& node, const std::unordered_set<std::string>& 
 // int32 ... incompatible with expected float"); every consumer of the graph relies on it. A
 // reference type counts as its value type, as in TensorFlow.
 void check_input_dtype(const tf::NodeDef& node, const Edge& e, const tf::NodeDef& producer, Problems* out) {
-  auto base = [](tf::DataType t) { return t > 100 ? static_cast<tf::DataType>(t - 100) : t; };
   int data_index = 0;  // data inputs precede control ones (checked apart), but do not rely on it
   for (int k = 0; k < e.input_slot; ++k) data_index += !node.input(k).empty() && node.input(k)[0] != '^';
   auto given = output_dtype(producer, e.output), taken = input_dtype(node, data_index);
-  if (!given || !taken || *given == tf::DT_INVALID || *taken == tf::DT_INVALID || base(*given) == base(*taken)) return;
+  if (!given || !taken || *given == tf::DT_INVALID || *taken == tf::DT_INVALID || base_type(*given) == base_type(*taken)) return;
   out->push_back(where(node, "") + "input " + std::to_string(e.input_slot) + " '" + node.input(e.input_slot) + "' is " +
-                 dtype_name(base(*given)) + "; " + node.op() + " takes " + dtype_name(base(*taken)) + " there");
+                 dtype_name(base_type(*given)) + "; " + node.op() + " takes " + dtype_name(base_type(*taken)) + " there");
 }
 
 std::optional<int> outputs_of(const tf::NodeDef& node, const std::unordered_map<std::string, const tf::FunctionDef*>& library) {
