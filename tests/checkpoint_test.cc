@@ -413,6 +413,29 @@ TEST(Npy, RoundTripAndErrors) {
   EXPECT_EQ(parse_npy(to_npy(scalar, "s"), "s"), scalar);
 }
 
+// Bit by bit, as the definition goes: the reference for the three-stream hardware path.
+std::uint32_t crc32c_bitwise(std::uint32_t crc, const unsigned char* p, std::size_t n) {
+  crc = ~crc;
+  for (std::size_t i = 0; i < n; ++i) {
+    crc ^= p[i];
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+TEST(Crc32c, ThreeStreamsAgreeWithTheDefinitionAroundTheirBlockSize) {
+  std::mt19937 rng(7);
+  std::string data(3 * 3 * 8192 + 100, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  for (std::size_t n : {0, 1, 8, 3 * 8192 - 1, 3 * 8192, 3 * 8192 + 1, 3 * 8192 + 9, 6 * 8192 + 5, 9 * 8192 + 100})
+    for (std::uint32_t start : {0u, 0xdeadbeefu})
+      for (std::size_t offset : {0, 3}) {
+        const std::size_t len = std::min(n, data.size() - offset);
+        EXPECT_EQ(crc32c::extend(start, p + offset, len), crc32c_bitwise(start, p + offset, len)) << n << " from " << offset;
+      }
+}
+
 TEST(Crc32c, KnownValues) {
   // RFC 3720 test vector: 32 bytes of zeros.
   std::string zeros(32, '\0');

@@ -230,8 +230,12 @@ class Bundle final : public Checkpoint {
     } else {
       check_fixed_size(t.dtype, t.shape, data.size(), where);
       t.bytes.resize(data.size());
-      stored.file->read(static_cast<std::size_t>(entry.offset()), data.size(), t.bytes.data());
-      crc = crc32c::value(t.bytes.data(), t.bytes.size());
+      // A chunk at a time, checksummed while it is still in the cache.
+      for (std::size_t at = 0; at < data.size(); at += kStreamChunk) {
+        const std::size_t n = std::min(data.size() - at, kStreamChunk);
+        stored.file->read(static_cast<std::size_t>(entry.offset()) + at, n, t.bytes.data() + at);
+        crc = crc32c::extend(crc, t.bytes.data() + at, n);
+      }
     }
     check_crc(crc, entry, *stored.file, where);
     return t;
