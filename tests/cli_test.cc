@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/model.h"
+#include "io/npy.h"
 #include "io/proto_io.h"
 #include "support.h"
 
@@ -101,19 +102,34 @@ TEST(Cli, MistypedInputIsTheUsersErrorForEveryCommand) {
 
 // An error of the ONNX export's example run (here a pool wider than its input, which TensorFlow
 // refuses) names the input file, like every other bad-input error.
-TEST(Cli, ConvertToOnnxNamesTheFileOnAKernelError) {
-  std::string dir = test::temp_dir();
-  test::write_bytes(dir + "/pool.pbtxt",
+// A MaxPool whose 5x5 window is wider than its 3x3 input: TensorFlow's "negative size" error.
+void write_pool_wider_than_its_input(const std::string& path) {
+  test::write_bytes(path,
                     "node { name: 'x' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } }"
                     " attr { key: 'shape' value { shape { dim { size: 1 } dim { size: 3 } dim { size: 3 } dim { size: 1 } } } } }\n"
                     "node { name: 'p' op: 'MaxPool' input: 'x' attr { key: 'T' value { type: DT_FLOAT } }"
                     " attr { key: 'ksize' value { list { i: 1 i: 5 i: 5 i: 1 } } }"
                     " attr { key: 'strides' value { list { i: 1 i: 1 i: 1 i: 1 } } } attr { key: 'padding' value { s: 'VALID' } } }\n");
+}
+
+TEST(Cli, ConvertToOnnxNamesTheFileOnAKernelError) {
+  std::string dir = test::temp_dir();
+  write_pool_wider_than_its_input(dir + "/pool.pbtxt");
   auto r = run_cli({"convert", dir + "/pool.pbtxt", dir + "/pool.onnx"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_EQ(r.err, "tffreeze: " + dir + "/pool.pbtxt: node 'p' (MaxPool): computed output size would be negative: -1 "
                    "[input size 3, effective filter size 5, stride 1]\n");
   EXPECT_FALSE(std::filesystem::exists(dir + "/pool.onnx"));
+}
+
+TEST(Cli, RunNamesTheFileOnAKernelError) {
+  std::string dir = test::temp_dir();
+  write_pool_wider_than_its_input(dir + "/pool.pbtxt");
+  io::write_npy(Tensor{tf::DT_FLOAT, {1, 3, 3, 1}, std::string(9 * 4, '\0'), {}}, dir + "/x.npy");
+  auto r = run_cli({"run", dir + "/pool.pbtxt", "-i", "x=" + dir + "/x.npy"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.err, "tffreeze: " + dir + "/pool.pbtxt: node 'p' (MaxPool): computed output size would be negative: -1 "
+                   "[input size 3, effective filter size 5, stride 1]\n");
 }
 
 TEST(Cli, ConvertRoundTripsAndNeverOverwritesItsInput) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 namespace CLI {
 class App;
@@ -22,5 +23,9 @@ void add_run(CLI::App& app, Action* action);  // run and verify
 void add_optimize(CLI::App& app, Action* action);
 void add_check(CLI::App& app, Action* action);
 void add_ops(CLI::App& app, Action* action);
+
+// Runs `work`; an error it throws that names only a node (a kernel's, a converter's) gets the input
+// file in front, as every message names its file. A bug of ours (exit 5) keeps its message.
+void naming_the_file(const std::string& file, const std::function<void()>& work);
 
 }  // namespace tffreeze::cli

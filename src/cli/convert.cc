@@ -6,7 +6,6 @@
 #include "api/save.h"
 #include "cli/commands.h"
 #include "cli/optimize.h"
-#include "common/error.h"
 #include "common/file_util.h"
 #include "graph/summary.h"
 #include "graph/validate.h"
@@ -32,12 +31,7 @@ void add_convert(CLI::App& app, Action* action) {
       if (api::is_onnx_output(*out)) {
         graph::refuse_invalid_input(model.graph(), *in);  // the export's passes must not be blamed for it
         nlohmann::json report;
-        try {
-          api::write_onnx(model.graph(), graph::likely_outputs(model), {}, *onnx, *out, &report, std::cout);
-        } catch (const Error& e) {  // the export's runs and converters name a node: say which file's
-          if (e.code() == ExitCode::kInternal || std::string_view(e.what()).starts_with(*in)) throw;
-          throw Error(e.code(), *in + ": " + e.what());
-        }
+        naming_the_file(*in, [&] { api::write_onnx(model.graph(), graph::likely_outputs(model), {}, *onnx, *out, &report, std::cout); });
         return 0;
       }
       api::save_tf_graph(std::move(*model.mutable_graph()), *out, std::cerr);

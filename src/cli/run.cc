@@ -71,7 +71,8 @@ int run(const RunArgs& a) {
   runtime::Executor executor(runnable.graph);
   std::map<std::string, double> per_op;
   if (a.profile) executor.set_profile(&per_op);
-  auto results = executor.run(feeds, outputs);
+  std::vector<Tensor> results;
+  naming_the_file(a.model, [&] { results = executor.run(feeds, outputs); });
   if (a.repeat > 1) {  // latency: the first run above warmed up (constants decoded)
     runtime::keep_freed_tensor_memory();  // the runs reuse each other's tensor memory
     auto start = std::chrono::steady_clock::now();
