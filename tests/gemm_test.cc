@@ -1,6 +1,7 @@
 // The executor's matrix products (runtime/gemm.h) against a naive double-precision sum: every
 // combination of transposes and accumulation, with enough rows that they are split over the
-// threads, and Winograd's 3x3 convolution against the direct one on a layer-sized image.
+// threads, a product racing the kernels' warm-up, and Winograd's 3x3 convolution against the
+// direct one on a layer-sized image.
 #include <omp.h>
 
 #include <cmath>
@@ -61,6 +62,20 @@ TEST(Gemm, AnEmptyInnerDimensionGivesZerosOrLeavesTheSum) {
   EXPECT_EQ(c, std::vector<float>(6, 5.0f));
   gemm(static_cast<const float*>(nullptr), static_cast<const float*>(nullptr), c.data(), {2, 0, 3});
   EXPECT_EQ(c, std::vector<float>(6, 0.0f));
+}
+
+// The warm-up's thread sets its own OpenMP thread count, not the process's; a product started
+// while it generates the kernels waits for them and is right (the test binary's first product,
+// when this test runs alone, as ctest runs it).
+TEST(Gemm, AWarmupKeepsTheCallersThreadsAndAProductMeanwhileIsRight) {
+  const int threads = omp_get_max_threads();
+  {
+    GemmWarmup warmup;
+    expect_gemm_matches_a_naive_product<float>();
+  }
+  EXPECT_EQ(omp_get_max_threads(), threads);
+  GemmWarmup{};  // once the kernels exist
+  EXPECT_EQ(omp_get_max_threads(), threads);
 }
 
 // Compares conv2d_winograd_3x3 with a direct sum in double precision, on every output element.

@@ -2,6 +2,7 @@
 // tffreeze.optimize: run the target's pipeline (or transforms), validate, prove the numbers unchanged.
 #include "api/optimize.h"
 
+#include <optional>
 #include <sstream>
 
 #include "api/executable_model.h"
@@ -15,6 +16,7 @@
 #include "graph/validate.h"
 #include "passes/pass.h"
 #include "runtime/executor.h"
+#include "runtime/gemm.h"
 #include "runtime/verify.h"
 #include "targets/targets.h"
 
@@ -181,6 +183,8 @@ Optimized optimize_graph(tf::GraphDef&& original, const OptimizeOptions& o, cons
   ctx.inputs = o.inputs;
   graph::refuse_invalid_input(original, source);
   fix_input_shapes(&original, shapes);
+  std::optional<runtime::GemmWarmup> gemm_warmup;  // ready by the proof (gemm.h)
+  if (!o.no_verify) gemm_warmup.emplace();
   const int nodes_before = original.node_size();
   const std::size_t bytes_before = graph::serialized_size(original);
   Optimized out;

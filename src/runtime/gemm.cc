@@ -8,6 +8,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace tffreeze::runtime {
 namespace {
@@ -63,5 +64,23 @@ void gemm(const float* a, const float* b, float* c, const GemmShape& s) {
   if (status != dnnl_success) throw std::logic_error("oneDNN's sgemm failed (status " + std::to_string(static_cast<int>(status)) + ")");
 }
 void gemm(const double* a, const double* b, double* c, const GemmShape& s) { blas_gemm(a, b, c, s, cblas_dgemm); }
+
+GemmWarmup::GemmWarmup() {
+  try {
+    thread_ = std::thread([] {
+      omp_set_num_threads(1);  // this thread's own setting
+      const float a[4] = {}, b[4] = {};
+      float c[4];
+      // A failure here is the caller's to meet: its own product fails the same way and says so.
+      dnnl_sgemm('N', 'N', 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2);
+    });
+  } catch (const std::system_error&) {
+    // No thread to spare (a process limit): the first product makes the kernels itself.
+  }
+}
+
+GemmWarmup::~GemmWarmup() {
+  if (thread_.joinable()) thread_.join();
+}
 
 }  // namespace tffreeze::runtime

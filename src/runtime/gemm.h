@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <thread>
 
 namespace tffreeze::runtime {
 
@@ -18,5 +19,21 @@ struct GemmShape {
 
 void gemm(const float* a, const float* b, float* c, const GemmShape& s);
 void gemm(const double* a, const double* b, double* c, const GemmShape& s);
+
+// oneDNN generates its kernels on the first float32 product of a process: 45-60 ms here, most of
+// a MobileNet's first pass, so that a proof paid it on top of its two passes. A GemmWarmup has a
+// background thread do one tiny product, so the kernels are made while the caller does other work
+// (the passes that come before a proof); a product started meanwhile waits for them. On one
+// OpenMP thread, so that it takes one core. The destructor waits for the thread.
+class GemmWarmup {
+ public:
+  GemmWarmup();
+  ~GemmWarmup();
+  GemmWarmup(const GemmWarmup&) = delete;
+  GemmWarmup& operator=(const GemmWarmup&) = delete;
+
+ private:
+  std::thread thread_;
+};
 
 }  // namespace tffreeze::runtime
