@@ -14,9 +14,10 @@ namespace tffreeze::runtime {
 namespace {
 
 // float64 products (OpenBLAS). Measured on the convolutions' float32 shapes when OpenBLAS ran
-// those too: its own threading splits them unevenly (bench/gemm.cc: 60-190 GFLOP/s on 2 threads); the rows of C split over the OpenMP threads, one single-threaded product
-// each (OpenBLAS's OpenMP build stays on the calling thread inside a parallel region), reach
-// 195-205. Fewer rows than this a thread are left to OpenBLAS, which then splits the columns.
+// those too: its own threading splits them unevenly (bench/gemm.cc: 60-190 GFLOP/s on 2
+// threads); the rows of C split over the OpenMP threads, one single-threaded product each
+// (OpenBLAS's OpenMP build stays on the calling thread inside a parallel region), reach 195-205.
+// Fewer rows than this a thread are left to OpenBLAS, which then splits the columns.
 constexpr std::int64_t kMinRowsPerThread = 64;
 
 // BLAS takes int dimensions: every one here is a dimension of a tensor of at most 2 GiB
